@@ -1,0 +1,30 @@
+"""Precise reports of bad input: file, line, column and reason."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    file: str
+    line: int | None
+    column: str | None
+    reason: str
+
+    def __str__(self) -> str:
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        return f"{where}: {self.column}: {self.reason}" if self.column else f"{where}: {self.reason}"
+
+    def as_record(self) -> dict:
+        return {"file": self.file, "line": self.line, "column": self.column, "reason": self.reason}
+
+
+class WorldValidationError(ValueError):
+    """Raised when a world folder (or an override layer) fails validation. Nothing has been written."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = sorted(problems, key=lambda p: (p.file, p.line or 0, p.column or ""))
+        shown = "\n".join(f"  {p}" for p in self.problems[:50])
+        more = f"\n  ... and {len(self.problems) - 50} more" if len(self.problems) > 50 else ""
+        super().__init__(f"{len(self.problems)} problem(s) in world data:\n{shown}{more}")

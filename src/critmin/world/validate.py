@@ -1,0 +1,129 @@
+"""Cross-table checks on a whole world: keys, references, units, compositions, enumerated lists.
+
+Row-level checks (types, ranges, allowed values) happen while parsing, in :mod:`critmin.world.tables`.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from critmin.schema import Component, components
+from critmin.world.problems import Problem
+
+COMPOSITION_TOLERANCE_PCT = 0.5  # compositions are published to ~0.1 %; allow rounding of a few entries
+INSTRUMENTS = ("grant", "loan", "guarantee", "equity", "offtake", "price_floor")
+_TEMPLATE = re.compile(r"\{(\w+)\}")
+
+
+def _where(frame: pd.DataFrame, i: int) -> tuple[str, int | None]:
+    return str(frame["_file"].iat[i]), int(frame["_line"].iat[i])
+
+
+def check_keys(comp: Component, frame: pd.DataFrame) -> list[Problem]:
+    if frame.empty or not comp.key:
+        return []
+    dup = frame.duplicated(subset=comp.key, keep="first")
+    problems = []
+    for i in frame.index[dup]:
+        pos = frame.index.get_loc(i)
+        key = ", ".join(f"{k}={frame[k].iat[pos]}" for k in comp.key)
+        first = frame[(frame[comp.key] == frame.loc[i, comp.key]).all(axis=1)].iloc[0]
+        file, line = _where(frame, pos)
+        problems.append(Problem(file, line, comp.key[0], f"duplicate key ({key}); first given at line {first['_line']}"))
+    return problems
+
+
+def check_references(comp: Component, frame: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> list[Problem]:
+    problems = []
+    for attr in comp.attributes:
+        if not attr.references or frame.empty:
+            continue
+        target_comp, target_col = attr.references.split(".")
+        valid = set(tables[target_comp][target_col].dropna())
+        values = frame[attr.name]
+        bad = values.notna() & ~values.isin(valid)
+        for pos in bad.to_numpy().nonzero()[0]:
+            file, line = _where(frame, pos)
+            kind = target_comp.replace("_", " ")
+            problems.append(Problem(file, line, attr.name, f"unknown {kind} {values.iat[pos]!r} (not in {target_comp}.{target_col})"))
+    return problems
+
+
+def expected_unit(comp: Component, row: pd.Series, product_units: dict[str, str]) -> str | None:
+    """The unit a row must carry under its component's unit rule; None when any unit goes."""
+    rule = comp.unit_rule
+    if not rule:
+        return None
+
+    def sub(match: re.Match) -> str:
+        product = row.get(match.group(1))
+        return product_units.get(product, "?") if isinstance(product, str) else "?"
+
+    return _TEMPLATE.sub(sub, rule)
+
+
+def check_units(comp: Component, frame: pd.DataFrame, product_units: dict[str, str]) -> list[Problem]:
+    if not comp.provenance or not comp.unit_rule or frame.empty:
+        return []
+    problems = []
+    for pos in range(len(frame)):
+        row = frame.iloc[pos]
+        want = expected_unit(comp, row, product_units)
+        got = row["unit"]
+        if want is None or "?" in want or got is None:
+            continue  # unknown products are reported by the reference check
+        if got != want:
+            file, line = _where(frame, pos)
+            problems.append(Problem(file, line, "unit", f"unit mismatch: {got!r} given, {comp.name} rows here must be in {want!r}"))
+    return problems
+
+
+def check_compositions(frame: pd.DataFrame) -> list[Problem]:
+    problems = []
+    for product, group in frame.groupby("product", sort=False):
+        total = group["share"].sum()
+        if abs(total - 100.0) > COMPOSITION_TOLERANCE_PCT:
+            file, line = _where(group, 0)
+            problems.append(
+                Problem(file, line, "share", f"composition of {product!r} sums to {total:.4g}%, not 100% "
+                        f"(tolerance {COMPOSITION_TOLERANCE_PCT} pp; rows at lines {', '.join(map(str, group['_line']))})")
+            )
+    return problems
+
+
+def _check_token_list(frame: pd.DataFrame, column: str, valid: set[str], what: str) -> list[Problem]:
+    problems = []
+    for pos, value in enumerate(frame[column]):
+        if not isinstance(value, str):
+            continue
+        for token in value.split("|"):
+            if token not in valid:
+                file, line = _where(frame, pos)
+                problems.append(Problem(file, line, column, f"unknown {what} {token!r}"))
+    return problems
+
+
+def check_world(tables: dict[str, pd.DataFrame]) -> list[Problem]:
+    """Every cross-table problem in a complete set of tables (one per component)."""
+    comps = components()
+    problems: list[Problem] = []
+    product_units = dict(zip(tables["product"]["id"], tables["product"]["unit"], strict=True))
+    for name, comp in comps.items():
+        frame = tables[name]
+        problems += check_keys(comp, frame)
+        problems += check_references(comp, frame, tables)
+        problems += check_units(comp, frame, product_units)
+    problems += check_compositions(tables["composition"])
+    problems += _check_token_list(tables["policy_event"], "elements", set(tables["element"]["id"]), "element")
+    problems += _check_token_list(tables["project"], "instruments", set(INSTRUMENTS), "instrument")
+    prices = tables["price"]
+    for pos in (prices["price_high"] < prices["price_low"]).to_numpy().nonzero()[0]:
+        file, line = _where(prices, pos)
+        problems.append(Problem(file, line, "price_high", "price_high is below price_low"))
+    recipes = tables["recipe"]
+    for pos in (recipes["input"] == recipes["output"]).to_numpy().nonzero()[0]:
+        file, line = _where(recipes, pos)
+        problems.append(Problem(file, line, "input", "a recipe cannot use its own output as input"))
+    return problems
