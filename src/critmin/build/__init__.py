@@ -11,24 +11,12 @@ from critmin.build.baseline import build_baseline
 from critmin.build.facts import Sources
 from critmin.schema import components
 from critmin.world.model import World
-from critmin.world.tables import empty_table
+from critmin.world.tables import empty_table, typed
 
 
 def _frame(name: str, rows: list[dict], file: str) -> pd.DataFrame:
     comp = components()[name]
-    if not rows:
-        return empty_table(comp)
-    frame = pd.DataFrame(rows, columns=comp.columns)
-    for attr in comp.attributes:
-        if attr.type == "float":
-            frame[attr.name] = frame[attr.name].astype("float64")
-        elif attr.type == "int":
-            frame[attr.name] = frame[attr.name].astype("Int64")
-        else:
-            frame[attr.name] = frame[attr.name].astype(object).where(frame[attr.name].notna(), None)
-    frame["_file"] = file
-    frame["_line"] = range(2, len(frame) + 2)
-    return frame
+    return typed(comp, pd.DataFrame(rows, columns=comp.columns), file) if rows else empty_table(comp)
 
 
 def build_world(facts: Path) -> World:

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from critmin.build import build_world
+from critmin.build.targets import build_targets, write_targets
 from critmin.world.problems import WorldValidationError
 
 
@@ -22,6 +23,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     for path in world.to_folder(args.out):
         print(path)
+    print(write_targets(build_targets(args.facts), args.out.parent / "calibration_targets.csv"))
     return 0
 
 

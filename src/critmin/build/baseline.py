@@ -95,10 +95,10 @@ def compositions(facts: Path, src: Sources, base: Baseline) -> dict[str, dict[st
             sources[element] = src.cite(fact["source"], fact["confirmed"])
             notes[element] = fact["note"]
         total = sum(values.values())
-        shares = {e: v * 100.0 / total for e, v in values.items()}
+        shares = {e: round(v * 100.0 / total, 6) for e, v in values.items()}
         for element, share in shares.items():
             base.composition.append({
-                "product": product, "element": element, "share": round(share, 6),
+                "product": product, "element": element, "share": share,
                 **prov(sources[element], "%", "assumption",
                        f"{deposit}; raw {values[element]:g}% normalised (raw sum {total:.4g}%); {notes[element]}",
                        year=A.YEAR),
@@ -151,6 +151,7 @@ def build_baseline(facts: Path, src: Sources) -> Baseline:
     world_primary = primary.sum(axis=0)
     for e in ("Dy", "Tb"):  # calibrated so that magnets take the primary Dy/Tb not used elsewhere
         recipe[e] = world_primary[e] * (1 - A.NON_MAGNET_SHARE[e] / 100.0) / magnets_world
+    recipe = {e: round(q, 6) for e, q in recipe.items()}  # compute with the coefficients as published
     secondary = {}
     for e in ("Nd", "Pr"):
         total_needed = magnets_world * recipe[e] / (1 - A.NON_MAGNET_SHARE[e] / 100.0)

@@ -31,6 +31,21 @@ def _dtype(attr: Attribute) -> str | type:
     return {"float": "float64", "int": "Int64"}.get(attr.type, object)
 
 
+def typed(comp: Component, frame: pd.DataFrame, file: str | None = None) -> pd.DataFrame:
+    """Coerce a frame's columns to the schema's dtypes (missing text as None), adding bookkeeping columns."""
+    out = pd.DataFrame(index=range(len(frame)))
+    for attr in comp.attributes:
+        column = frame[attr.name].reset_index(drop=True) if attr.name in frame else pd.Series([None] * len(frame))
+        if attr.type in ("float", "int"):
+            out[attr.name] = pd.to_numeric(column).astype(_dtype(attr))
+        else:
+            column = column.astype(object)
+            out[attr.name] = column.where(column.notna(), None)
+    out["_file"] = frame["_file"].to_numpy() if "_file" in frame else file
+    out["_line"] = frame["_line"].to_numpy().astype("int64") if "_line" in frame else range(2, len(frame) + 2)
+    return out
+
+
 def _parse_value(attr: Attribute, raw: str) -> tuple[object, str | None]:
     """Return (value, error reason)."""
     text = raw.strip()

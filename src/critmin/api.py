@@ -1,0 +1,108 @@
+"""The Python API. The CLI and (later) the REST API are thin layers over these functions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from critmin import indicators as ind
+from critmin.world.flows import PRODUCING_STAGES, element_flows
+from critmin.world.model import World
+
+INDICATORS = tuple(ind.INDICATOR_UNITS)
+OVERVIEW_ELEMENTS = ("NdPr", "Dy", "Tb", "Ga", "graphite")
+
+
+def load_world(folder: str | Path | None = None, *, db: str | Path | None = None) -> World:
+    """A world folder if given; else the store's active world if ``db`` is given; else the bundled world."""
+    if folder is not None:
+        return World.from_folder(folder)
+    if db is not None:
+        from critmin.store import Store
+
+        with Store(db) as store:
+            return store.world()
+    return World.bundled()
+
+
+def _check_choice(name: str, value: str | None, valid) -> None:
+    if value is not None and value not in valid:
+        raise ValueError(f"unknown {name} {value!r}; choose from: {', '.join(sorted(valid))}")
+
+
+def indicators(world: World, *, indicator: str | None = None, stage: str | None = None, element: str | None = None,
+               region: str | None = None) -> pd.DataFrame:
+    """Tidy indicator records: indicator, stage, element, region (None where not regional), value, unit."""
+    flows = element_flows(world)
+    elements = set(world.table("element")["id"])
+    _check_choice("indicator", indicator, INDICATORS)
+    _check_choice("stage", stage, PRODUCING_STAGES)
+    _check_choice("element", element, elements)
+    _check_choice("region", region, set(world.table("region")["id"]))
+    parts = []
+    wanted = (lambda name: indicator in (None, name))
+    if wanted("production") or wanted("production_share"):
+        parts.append(ind.production_table(flows))
+    if wanted("hhi") or wanted("top3_share"):
+        parts.append(ind.concentration(flows))
+    if wanted("import_reliance"):
+        parts.append(ind.import_reliance(flows))
+    if wanted("eu_supply_risk"):
+        params = world.table("element_parameter")
+        by = {p: dict(zip(g["element"], g["value"], strict=True)) for p, g in params.groupby("parameter")}
+        wgi = world.table("region_parameter").query("parameter == 'wgi_mean'")
+        regions = [region] if region else sorted(set(flows.use["region"]))
+        chosen = [element] if element else sorted(set(flows.production["element"]) | set(flows.element_groups))
+        stages = [stage] if stage in ("mine", "separation") else ("mine", "separation") if stage is None else ()
+        parts.append(ind.supply_risk(flows, dict(zip(wgi["region"], wgi["value"], strict=True)),
+                                     by.get("eol_rir_pct", {}), by.get("substitution_index", {}), regions, chosen,
+                                     stages))
+    table = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else \
+        pd.DataFrame(columns=["indicator", "stage", "element", "region", "value"])
+    mask = pd.Series(True, index=table.index)
+    for column, value in (("indicator", indicator), ("stage", stage), ("element", element)):
+        if value is not None:
+            mask &= table[column] == value
+    if region is not None:
+        mask &= table["region"].isna() | (table["region"] == region)
+    table = table[mask].copy()
+    table["unit"] = table["indicator"].map(ind.INDICATOR_UNITS)
+    table["region"] = table["region"].astype(object).where(table["region"].notna(), None)
+    table["_s"] = ind.stage_sort_key(table["stage"])
+    table = table.sort_values(["indicator", "_s", "element", "value"], ascending=[True, True, True, False])
+    return table.drop(columns="_s").reset_index(drop=True)
+
+
+def exposure(world: World, *, region: str, element: str, stage: str = "use") -> pd.DataFrame:
+    """Look-through origin: region, element, stage, origin_stage, origin_region, share (fraction)."""
+    _check_choice("region", region, set(world.table("region")["id"]))
+    _check_choice("element", element, set(world.table("element")["id"]))
+    _check_choice("stage", stage, ("use", *PRODUCING_STAGES))
+    return ind.look_through_origin(element_flows(world), region, element, stage)
+
+
+def overview(world: World, *, elements=OVERVIEW_ELEMENTS, top: int = 3,
+             exposure_regions=("JPN", "USA"), exposure_elements=("Dy", "Tb")) -> dict[str, pd.DataFrame]:
+    """Top producers per stage for key elements, and look-through exposure to China."""
+    flows = element_flows(world)
+    shares = ind.production_shares(flows)
+    shares = shares[shares["element"].isin(elements)].copy()
+    shares["rank"] = shares.groupby(["element", "stage"])["share"].rank(ascending=False, method="first")
+    producers = shares[shares["rank"] <= top].copy()
+    producers["_s"] = ind.stage_sort_key(producers["stage"])
+    producers["_e"] = producers["element"].map({e: i for i, e in enumerate(elements)})
+    producers = producers.sort_values(["_e", "_s", "rank"]).drop(columns=["_s", "_e"])
+    producers["share_pct"] = producers["share"] * 100.0
+    rows = []
+    for region in exposure_regions:
+        for element in exposure_elements:
+            origins = ind.look_through_origin(flows, region, element)
+            china = origins[origins["origin_region"] == "CHN"].set_index("origin_stage")["share"]
+            for stage in ("magnet", "metal", "separation", "mine"):
+                rows.append({"region": region, "element": element, "origin_stage": stage,
+                             "china_share_pct": float(china.get(stage, 0.0)) * 100.0})
+    return {
+        "producers": producers[["element", "stage", "rank", "region", "quantity", "share_pct"]].reset_index(drop=True),
+        "exposure": pd.DataFrame(rows),
+    }

@@ -1,0 +1,177 @@
+"""The embedded DuckDB store: the active world as a base layer plus override layers.
+
+Location: ``--db``, else ``CRITMIN_DB``, else a per-user data path (``critmin.store.default_path()``).
+Every import is one transaction and is validated as a whole before anything is written, so a bad file
+changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import platformdirs
+
+from critmin import __version__
+from critmin.schema import components
+from critmin.world.model import World, bundled_folder, overlay, read_layer
+from critmin.world.tables import HIDDEN, to_csv_text, typed
+
+BASE = "base"
+_LAYERS_DDL = """CREATE TABLE IF NOT EXISTS layers (
+    name VARCHAR PRIMARY KEY, position INTEGER, kind VARCHAR, origin VARCHAR, data_version VARCHAR,
+    loaded_at TIMESTAMP, row_count BIGINT)"""
+
+
+def default_path() -> Path:
+    env = os.environ.get("CRITMIN_DB")
+    if env:
+        return Path(env).expanduser()
+    return platformdirs.user_data_path("critmin", appauthor=False) / "critmin.duckdb"
+
+
+def data_version(world: World) -> str:
+    """Content hash of a world's tables: equal worlds have equal versions."""
+    digest = hashlib.sha256()
+    for name, comp in components().items():
+        digest.update(name.encode())
+        digest.update(to_csv_text(comp, world.tables[name]).encode())
+    return digest.hexdigest()[:16]
+
+
+class StoreEmptyError(RuntimeError):
+    pass
+
+
+class Store:
+    def __init__(self, path: str | Path | None = None):
+        self.path = Path(path) if path else default_path()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.con = duckdb.connect(str(self.path))
+        self._create_tables()
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _create_tables(self) -> None:
+        self.con.execute(_LAYERS_DDL)
+        for name, comp in components().items():
+            self.con.execute(comp.ddl(f"world_{name}", '"layer" VARCHAR, "_file" VARCHAR, "_line" BIGINT, "_ord" BIGINT'))
+
+    # --- layers --------------------------------------------------------------------------------------
+
+    def layers(self) -> pd.DataFrame:
+        return self.con.execute("SELECT * FROM layers ORDER BY position").df()
+
+    def is_empty(self) -> bool:
+        return self.con.execute("SELECT count(*) FROM layers WHERE name = ?", [BASE]).fetchone()[0] == 0
+
+    def _layer_tables(self, layer: str) -> dict[str, pd.DataFrame]:
+        out = {}
+        for name, comp in components().items():
+            cols = ", ".join(f'"{c}"' for c in [*comp.columns, *HIDDEN])
+            frame = self.con.execute(f"SELECT {cols} FROM world_{name} WHERE layer = ? ORDER BY _ord", [layer]).df()
+            if len(frame):
+                out[name] = typed(comp, frame)
+        return out
+
+    def active_world(self) -> World:
+        """The base world with every override layer applied in order."""
+        if self.is_empty():
+            raise StoreEmptyError(f"the store at {self.path} holds no world yet: run `critmin data load`")
+        tables = self._layer_tables(BASE)
+        for layer in self.layers().query("kind == 'override'")["name"]:
+            top = self._layer_tables(layer)
+            tables = {name: overlay(tables[name], top.get(name), name) if name in tables else top[name]
+                      for name in set(tables) | set(top)}
+        return World(tables)
+
+    def world(self) -> World:
+        """The active world, loading the bundled one first if the store is empty."""
+        if self.is_empty():
+            self.load(World.bundled(), origin="bundled")
+        return self.active_world()
+
+    def load(self, world: World, *, origin: str) -> str:
+        """Replace the active world (base layer; overrides dropped). Returns its data version."""
+        version = data_version(world)
+        self._write(BASE, "base", world.tables, origin, version, replace_all=True)
+        return version
+
+    def import_folder(self, folder: str | Path, *, override: str | None = None) -> str:
+        """Import a world folder as the active world, or as override layer ``override``. Validated first."""
+        folder = Path(folder)
+        if override is None:
+            world = World.from_folder(folder)
+            return self.load(world, origin=str(folder.resolve()))
+        if override == BASE:
+            raise ValueError(f"{BASE!r} is reserved for the active world; choose another override name")
+        layer = read_layer(folder)
+        merged = self.world().with_layer(layer)  # validates the combined world, raising before any write
+        self._write(override, "override", layer, str(folder.resolve()), data_version(merged), replace_all=False)
+        return data_version(merged)
+
+    def drop_layer(self, name: str) -> None:
+        with self._transaction():
+            for comp in components():
+                self.con.execute(f"DELETE FROM world_{comp} WHERE layer = ?", [name])
+            self.con.execute("DELETE FROM layers WHERE name = ?", [name])
+
+    def _write(self, layer: str, kind: str, tables: dict[str, pd.DataFrame], origin: str, version: str,
+               *, replace_all: bool) -> None:
+        with self._transaction():
+            if replace_all:
+                for comp in components():
+                    self.con.execute(f"DELETE FROM world_{comp}")
+                self.con.execute("DELETE FROM layers")
+            else:
+                for comp in components():
+                    self.con.execute(f"DELETE FROM world_{comp} WHERE layer = ?", [layer])
+                self.con.execute("DELETE FROM layers WHERE name = ?", [layer])
+            rows = 0
+            for name, frame in tables.items():
+                if frame.empty:
+                    continue
+                comp = components()[name]
+                staged = frame[[*comp.columns, *HIDDEN]].copy()
+                staged["layer"] = layer
+                staged["_ord"] = range(len(staged))
+                self.con.register("staged", staged)
+                cols = ", ".join(f'"{c}"' for c in [*comp.columns, "layer", *HIDDEN, "_ord"])
+                self.con.execute(f"INSERT INTO world_{name} ({cols}) SELECT {cols} FROM staged")
+                self.con.unregister("staged")
+                rows += len(staged)
+            position = self.con.execute("SELECT coalesce(max(position), -1) + 1 FROM layers").fetchone()[0]
+            self.con.execute("INSERT INTO layers VALUES (?, ?, ?, ?, ?, ?, ?)",
+                             [layer, 0 if kind == "base" else position, kind, origin, version,
+                              datetime.now(UTC).replace(tzinfo=None), rows])
+
+    class _Txn:
+        def __init__(self, con):
+            self.con = con
+
+        def __enter__(self):
+            self.con.execute("BEGIN TRANSACTION")
+
+        def __exit__(self, exc_type, exc, tb):
+            self.con.execute("ROLLBACK" if exc_type else "COMMIT")
+
+    def _transaction(self) -> Store._Txn:
+        return Store._Txn(self.con)
+
+
+def bundled_version() -> str:
+    return data_version(World.from_folder(bundled_folder()))
+
+
+__all__ = ["Store", "StoreEmptyError", "__version__", "bundled_version", "data_version", "default_path"]
