@@ -69,9 +69,10 @@ def indicators(world: World, *, indicator: str | None = None, stage: str | None 
     table = table[mask].copy()
     table["unit"] = table["indicator"].map(ind.INDICATOR_UNITS)
     table["region"] = table["region"].astype(object).where(table["region"].notna(), None)
+    table["_i"] = table["indicator"].map({name: i for i, name in enumerate(INDICATORS)})
     table["_s"] = ind.stage_sort_key(table["stage"])
-    table = table.sort_values(["indicator", "_s", "element", "value"], ascending=[True, True, True, False])
-    return table.drop(columns="_s").reset_index(drop=True)
+    table = table.sort_values(["_i", "_s", "element", "value"], ascending=[True, True, True, False])
+    return table.drop(columns=["_i", "_s"]).reset_index(drop=True)
 
 
 def exposure(world: World, *, region: str, element: str, stage: str = "use") -> pd.DataFrame:
@@ -80,6 +81,16 @@ def exposure(world: World, *, region: str, element: str, stage: str = "use") -> 
     _check_choice("element", element, set(world.table("element")["id"]))
     _check_choice("stage", stage, ("use", *PRODUCING_STAGES))
     return ind.look_through_origin(element_flows(world), region, element, stage)
+
+
+def element_units(world: World) -> dict[str, str]:
+    """The quantity unit of each element's content (t REO for rare earths and their aggregates)."""
+    products = world.table("product")
+    single = products.dropna(subset=["element"]).drop_duplicates("element")
+    units = dict(zip(single["element"], single["unit"], strict=True))
+    for group, members in world.table("element_group").groupby("group")["element"]:
+        units[group] = units.get(members.iloc[0], "t")
+    return units
 
 
 def overview(world: World, *, elements=OVERVIEW_ELEMENTS, top: int = 3,
@@ -94,6 +105,7 @@ def overview(world: World, *, elements=OVERVIEW_ELEMENTS, top: int = 3,
     producers["_e"] = producers["element"].map({e: i for i, e in enumerate(elements)})
     producers = producers.sort_values(["_e", "_s", "rank"]).drop(columns=["_s", "_e"])
     producers["share_pct"] = producers["share"] * 100.0
+    producers["unit"] = producers["element"].map(element_units(world)) + "/yr"
     rows = []
     for region in exposure_regions:
         for element in exposure_elements:
@@ -103,6 +115,7 @@ def overview(world: World, *, elements=OVERVIEW_ELEMENTS, top: int = 3,
                 rows.append({"region": region, "element": element, "origin_stage": stage,
                              "china_share_pct": float(china.get(stage, 0.0)) * 100.0})
     return {
-        "producers": producers[["element", "stage", "rank", "region", "quantity", "share_pct"]].reset_index(drop=True),
+        "producers": producers[["element", "stage", "rank", "region", "quantity", "unit", "share_pct"]]
+        .reset_index(drop=True),
         "exposure": pd.DataFrame(rows),
     }

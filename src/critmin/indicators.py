@@ -20,10 +20,10 @@ from critmin.world.flows import PRODUCING_STAGES, ElementFlows
 
 UPSTREAM_ORDER = ("use", "magnet", "metal", "separation", "mine")
 INDICATOR_UNITS = {
-    "production": "t/yr (element content)",
-    "production_share": "%",
     "hhi": "index 0-10000",
     "top3_share": "%",
+    "production": "t/yr (element content)",
+    "production_share": "%",
     "import_reliance": "%",
     "eu_supply_risk": "index (EU CRM 2017 method)",
 }

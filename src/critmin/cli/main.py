@@ -1,0 +1,95 @@
+"""critmin command line: thin layer over the Python API (critmin.api)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from critmin import __version__, api
+from critmin.cli import data_cmd, world_cmd
+from critmin.cli.output import DB_OPTION, FORMAT_OPTION, WORLD_OPTION, Format, console, emit, resolve_world, user_errors
+
+app = typer.Typer(
+    name="critmin",
+    help="Critical-mineral supply-chain security: sourced rare-earth, gallium and graphite supply chains and "
+    "exposure indicators. Data live in an embedded DuckDB store (--db or $CRITMIN_DB).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(data_cmd.app, name="data")
+app.add_typer(world_cmd.app, name="world")
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"critmin {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                      help="Print the version and exit.")) -> None:
+    """critmin: map, measure and (soon) stress-test critical-mineral supply chains."""
+
+
+@app.command()
+def indicators(
+    indicator: str = typer.Option(None, "--indicator", "-i",
+                                  help=f"One of: {', '.join(api.INDICATORS)} [default: all]."),
+    stage: str = typer.Option(None, "--stage", "-s", help="mine, separation, metal or magnet [default: all]."),
+    element: str = typer.Option(None, "--element", "-e", help="Element id, e.g. Dy, Ga, graphite, NdPr, REE."),
+    region: str = typer.Option(None, "--region", "-r", help="Region id (ISO3, EU, ROW) for regional indicators."),
+    world: Path = WORLD_OPTION,
+    db: Path = DB_OPTION,
+    fmt: Format = FORMAT_OPTION,
+) -> None:
+    """Concentration (HHI 0-10,000, top-3 share %), production and shares, import reliance (%), and EU-style
+    supply risk, per stage x element (x region). JSON: {indicator, stage, element, region, value, unit}."""
+    with user_errors():
+        table = api.indicators(resolve_world(world, db), indicator=indicator, stage=stage, element=element,
+                               region=region)
+    emit(table, fmt, title="Indicators")
+
+
+@app.command()
+def exposure(
+    region: str = typer.Option(..., "--region", "-r", help="Consuming region, e.g. JPN."),
+    element: str = typer.Option(..., "--element", "-e", help="Element, e.g. Dy (or an aggregate: REE, NdPr)."),
+    stage: str = typer.Option("use", "--stage", "-s",
+                              help="Stage at which the region takes the element in: use (final consumption), "
+                              "magnet, metal or separation."),
+    world: Path = WORLD_OPTION,
+    db: Path = DB_OPTION,
+    fmt: Format = FORMAT_OPTION,
+) -> None:
+    """Look-through origin: the share of REGION's ELEMENT that comes from each region at each upstream stage.
+    JSON: {region, element, stage, origin_stage, origin_region, share} with share a fraction (0-1)."""
+    with user_errors():
+        table = api.exposure(resolve_world(world, db), region=region, element=element, stage=stage)
+    emit(table, fmt, title=f"Where {region}'s {element} comes from (share of its {stage} input)")
+
+
+@app.command()
+def overview(world: Path = WORLD_OPTION, db: Path = DB_OPTION, fmt: Format = FORMAT_OPTION) -> None:
+    """Top producers per stage for NdPr, Dy, Tb, Ga and graphite, and Japan's and the US's look-through
+    exposure to China for Dy and Tb."""
+    with user_errors():
+        result = api.overview(resolve_world(world, db))
+    if fmt is not Format.table:
+        frames = [result["producers"].assign(table="top_producers"), result["exposure"].assign(table="exposure")]
+        import pandas as pd
+
+        emit(pd.concat(frames, ignore_index=True), fmt)
+        return
+    emit(result["producers"], fmt, title="Top producers by stage (2024 baseline, element content)",
+         units={"share_pct": "%"})
+    emit(result["exposure"], fmt, title="Look-through exposure to China (share of final use passing through China)",
+         units={"china_share_pct": "%"})
+    console.print("[dim]Sources: critmin data sources; assumptions: critmin data sources --assumptions; "
+                  "balance and calibration: critmin world check[/dim]")
+
+
+if __name__ == "__main__":
+    app()

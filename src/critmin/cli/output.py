@@ -1,0 +1,109 @@
+"""Rendering tidy records as a rich table, CSV or JSON (a list of records), and uniform error reporting."""
+
+from __future__ import annotations
+
+import enum
+import json
+import math
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from critmin.world.problems import WorldValidationError
+
+# Tables piped to a file or another program are not squeezed into 80 columns.
+console = Console() if sys.stdout.isatty() else Console(width=200)
+err_console = Console(stderr=True)
+
+
+class Format(enum.StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+FORMAT_OPTION = typer.Option(Format.table, "--format", "-f", help="Output format: table, csv or json (list of records).")
+DB_OPTION = typer.Option(None, "--db", help="DuckDB store path [default: $CRITMIN_DB or the per-user data path].",
+                         envvar="CRITMIN_DB", show_envvar=True)
+WORLD_OPTION = typer.Option(None, "--world", help="Read this world folder instead of the store's active world.",
+                            exists=True, file_okay=False, dir_okay=True)
+
+
+def _clean(value):
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return None
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    return value
+
+
+def records(frame: pd.DataFrame) -> list[dict]:
+    return [{k: _clean(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
+
+
+def _cell(value, column: str) -> str:
+    value = _clean(value)
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        if column.endswith("share") and abs(value) <= 1:
+            return f"{value:.1%}"
+        return f"{value:,.1f}" if abs(value) >= 100 else f"{value:,.4g}"
+    return str(value)
+
+
+def emit(frame: pd.DataFrame, fmt: Format, *, title: str | None = None, units: dict[str, str] | None = None) -> None:
+    """Write a table to stdout in the chosen format. ``units`` label table headers."""
+    if fmt is Format.json:
+        sys.stdout.write(json.dumps(records(frame), indent=2, allow_nan=False) + "\n")
+    elif fmt is Format.csv:
+        sys.stdout.write(frame.to_csv(index=False))
+    else:
+        table = Table(title=title, title_justify="left", header_style="bold")
+        for col in frame.columns:
+            unit = (units or {}).get(col)
+            numeric = pd.api.types.is_numeric_dtype(frame[col]) and not pd.api.types.is_bool_dtype(frame[col])
+            header = escape(f"{col} [{unit}]") if unit else col
+            table.add_column(header, justify="right" if numeric else "left")
+        for row in frame.itertuples(index=False, name=None):
+            table.add_row(*(escape(_cell(v, c)) for v, c in zip(row, frame.columns, strict=True)))
+        console.print(table)
+        if frame.empty:
+            console.print("[dim]no rows match[/dim]")
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn expected failures into clear messages and exit codes (1 data problems, 2 bad arguments)."""
+    try:
+        yield
+    except WorldValidationError as exc:
+        err_console.print(f"[bold red]error:[/bold red] {len(exc.problems)} problem(s); nothing was changed.")
+        for problem in exc.problems[:100]:
+            err_console.print(f"  {problem}", markup=False, highlight=False)
+        if len(exc.problems) > 100:
+            err_console.print(f"  ... and {len(exc.problems) - 100} more")
+        raise typer.Exit(1) from None
+    except (ValueError, FileExistsError, FileNotFoundError) as exc:
+        err_console.print(f"[bold red]error:[/bold red] {exc}", highlight=False)
+        raise typer.Exit(2) from None
+
+
+def resolve_world(world_dir: Path | None, db: Path | None):
+    """The world a command works on: a folder if given, else the store's active world (loaded if empty)."""
+    from critmin.store import Store
+    from critmin.world.model import World
+
+    if world_dir is not None:
+        return World.from_folder(world_dir)
+    with Store(db) as store:
+        if store.is_empty():
+            err_console.print(f"[dim]store {store.path} is empty: loading the bundled world[/dim]")
+        return store.world()

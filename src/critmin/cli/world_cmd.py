@@ -1,0 +1,110 @@
+"""critmin world: import and export world folders, list layers, check balance and calibration."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import typer
+from rich.progress import Progress
+
+from critmin.cli.output import (DB_OPTION, FORMAT_OPTION, WORLD_OPTION, Format, console, emit, err_console,
+                                resolve_world, user_errors)
+
+app = typer.Typer(help="World folders (CSV tables in the schema): import, export, layers, checks.",
+                  no_args_is_help=True)
+
+
+@app.command("import")
+def import_(
+    folder: Path = typer.Argument(..., exists=True, file_okay=False, help="World folder of CSV tables."),
+    override: str = typer.Option(None, "--override", "-o", help="Import as an override layer with this name "
+                                 "(rows replace matching keys of the active world) instead of as the active world."),
+    db: Path = DB_OPTION,
+) -> None:
+    """Import a world folder in one transaction. Any bad row aborts the import and leaves the store unchanged;
+    every problem is listed as file:line: column: reason."""
+    from critmin.store import Store
+
+    with user_errors(), Progress(transient=True) as progress:
+        progress.add_task(f"validating and importing {folder}", total=None)
+        with Store(db) as store:
+            version = store.import_folder(folder, override=override)
+            path = store.path
+    what = f"override layer {override!r}" if override else "the active world"
+    console.print(f"imported {folder} as {what} into {path} (data version {version})")
+
+
+@app.command("export")
+def export(
+    folder: Path = typer.Argument(..., file_okay=False, help="Folder to write the CSV tables into."),
+    force: bool = typer.Option(False, "--force", help="Overwrite world CSV files already in the folder."),
+    world: Path = WORLD_OPTION,
+    db: Path = DB_OPTION,
+) -> None:
+    """Write the active world (base plus overrides) as a world folder. Import-then-export round-trips exactly."""
+    from critmin.schema import components
+
+    with user_errors():
+        existing = [c.file for c in components().values() if (folder / c.file).exists()]
+        if existing and not force:
+            raise FileExistsError(f"{folder} already holds world files ({', '.join(existing[:3])}...); "
+                                  "use --force to overwrite")
+        paths = resolve_world(world, db).to_folder(folder)
+    console.print(f"wrote {len(paths)} tables to {folder}")
+
+
+@app.command("layers")
+def layers(db: Path = DB_OPTION, fmt: Format = FORMAT_OPTION) -> None:
+    """List the store's layers: the active (base) world and override layers, in the order applied."""
+    from critmin.store import Store
+
+    with Store(db) as store:
+        emit(store.layers(), fmt, title=f"Layers in {store.path}")
+
+
+@app.command("drop-layer")
+def drop_layer(name: str = typer.Argument(..., help="Override layer to remove."), db: Path = DB_OPTION) -> None:
+    """Remove an override layer."""
+    from critmin.store import BASE, Store
+
+    with user_errors(), Store(db) as store:
+        if name == BASE or name not in set(store.layers()["name"]):
+            raise ValueError(f"no override layer named {name!r}")
+        store.drop_layer(name)
+    console.print(f"dropped layer {name!r}")
+
+
+@app.command("check")
+def check(
+    show_all: bool = typer.Option(False, "--all", help="List every balance node, not only failing ones."),
+    world: Path = WORLD_OPTION,
+    db: Path = DB_OPTION,
+    fmt: Format = FORMAT_OPTION,
+) -> None:
+    """Mass-balance residuals at every node (tolerance scaled to the data) and calibration error against the
+    observed 2024 figures. Exits 1 if a node fails or a target with a tolerance is missed."""
+    from critmin.world.balance import balance_report
+    from critmin.world.calibration import calibration_report
+
+    with user_errors():
+        w = resolve_world(world, db)
+        balance = balance_report(w)
+        calibration = calibration_report(w)
+    failing = balance[~balance["ok"]]
+    shown = balance if show_all else failing
+    misses = calibration[calibration["status"] == "MISS"]
+    if fmt is Format.table:
+        ratio = (balance["residual"].abs() / balance["tolerance"]).max()
+        console.print(f"[bold]Mass balance[/bold]: {len(balance) - len(failing)} of {len(balance)} checks within "
+                      f"tolerance (largest |residual| / tolerance = {ratio:.3g})")
+        if len(shown):
+            emit(shown, fmt, title="Balance nodes" if show_all else "Failing balance nodes")
+        emit(calibration[["id", "observed", "modelled", "error", "unit", "tolerance", "status", "confidence"]], fmt, title="Calibration against observed 2024 figures "
+             "(status ok/MISS where a tolerance applies; context otherwise)")
+    else:
+        emit(pd.concat([shown.assign(table="balance"), calibration.assign(table="calibration")], ignore_index=True),
+             fmt)
+    if len(failing) or len(misses):
+        err_console.print(f"[bold red]{len(failing)} balance failure(s), {len(misses)} calibration miss(es)[/bold red]")
+        raise typer.Exit(1)
