@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
 
@@ -40,13 +39,19 @@ class World:
     @classmethod
     def from_folder(cls, folder: str | Path) -> World:
         """Read and validate a complete world folder. Raises WorldValidationError listing every problem."""
-        tables = read_layer(folder)
-        missing = [c for c in CORE_COMPONENTS if c not in tables]
-        if missing:
-            raise WorldValidationError(
-                [Problem(str(Path(folder) / components()[c].file), None, None, "required file is missing") for c in missing]
-            )
-        return cls(tables)
+        tables, problems = parse_layer(folder)
+        problems += [Problem(str(Path(folder) / components()[c].file), None, None, "required file is missing")
+                     for c in CORE_COMPONENTS if c not in tables]
+        if not problems:
+            return cls(tables)
+        if all(c in tables for c in CORE_COMPONENTS):
+            # report cross-table problems too, so one run lists everything that needs fixing
+            complete = {**tables, **{c: empty_table(comp) for c, comp in components().items() if c not in tables}}
+            try:
+                problems += [p for p in check_world(complete) if p not in problems]
+            except Exception:  # rows that failed to parse can upset cross-table checks; row problems suffice
+                pass
+        raise WorldValidationError(problems)
 
     @classmethod
     def bundled(cls) -> World:
@@ -77,10 +82,18 @@ def bundled_folder() -> Path:
 
 
 def read_layer(folder: str | Path) -> dict[str, pd.DataFrame]:
-    """Parse every known CSV file in a folder. Unknown files and per-row problems raise at once."""
+    """Parse every known CSV file in a folder. Unknown files and per-row problems raise."""
+    tables, problems = parse_layer(folder)
+    if problems:
+        raise WorldValidationError(problems)
+    return tables
+
+
+def parse_layer(folder: str | Path) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
+    """Parse every known CSV file in a folder, returning the tables and every problem found."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise WorldValidationError([Problem(str(folder), None, None, "not a directory")])
+        return {}, [Problem(str(folder), None, None, "not a directory")]
     tables: dict[str, pd.DataFrame] = {}
     problems: list[Problem] = []
     for path in sorted(folder.glob("*.csv")):
@@ -99,9 +112,7 @@ def read_layer(folder: str | Path) -> dict[str, pd.DataFrame]:
         problems += found
     if not tables and not problems:
         problems.append(Problem(str(folder), None, None, "no world CSV files found"))
-    if problems:
-        raise WorldValidationError(problems)
-    return tables
+    return tables, problems
 
 
 def overlay(base: pd.DataFrame, top: pd.DataFrame | None, name: str) -> pd.DataFrame:
@@ -118,6 +129,3 @@ def overlay(base: pd.DataFrame, top: pd.DataFrame | None, name: str) -> pd.DataF
     return merged.astype(base.dtypes.to_dict())
 
 
-def concat_tables(frames: Iterable[pd.DataFrame]) -> pd.DataFrame:
-    frames = [f for f in frames if len(f)]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
