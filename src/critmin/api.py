@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from critmin import indicators as ind
+from critmin import metrics as ind
 from critmin.world.flows import PRODUCING_STAGES, element_flows
 from critmin.world.model import World
 

@@ -1,0 +1,72 @@
+"""World folders round-trip exactly: through files, and through the DuckDB store."""
+
+from critmin.store import Store, data_version
+from critmin.testing import assert_world_equal, tiny_world
+from critmin.world import World
+from critmin.world.model import bundled_folder
+
+
+def file_texts(folder):
+    return {p.name: p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.csv"))}
+
+
+def test_bundled_world_export_is_byte_identical(tmp_path, bundled):
+    bundled.to_folder(tmp_path)
+    assert file_texts(tmp_path) == file_texts(bundled_folder())
+
+
+def test_import_then_export_through_the_store_is_byte_identical(tmp_path, bundled, db):
+    source = tmp_path / "in"
+    bundled.to_folder(source)
+    with Store(db) as store:
+        store.import_folder(source)
+        store.active_world().to_folder(tmp_path / "out")
+    assert file_texts(tmp_path / "out") == file_texts(source)
+
+
+def test_awkward_values_round_trip(tmp_path, db):
+    world = tiny_world(
+        ["AAA", "BBB"],
+        [{"id": "x_oxide", "stage": "separation", "element": "Dy", "unit": "t REO"}],
+        production=[{"region": "AAA", "product": "x_oxide", "quantity": 1e-7,
+                     "note": 'quotes " and, commas\nand a newline'}],
+        capacity=[{"region": "BBB", "product": "x_oxide", "capacity": 123456789.123456789}],
+        price=[{"material": "Dy oxide", "period": "2024", "price_low": 0.1 + 0.2, "price_high": 1.0,
+                "unit": "USD/kg", "element": "Dy"}],
+    )
+    world.to_folder(tmp_path / "a")
+    with Store(db) as store:
+        store.import_folder(tmp_path / "a")
+        again = store.active_world()
+    assert_world_equal(world, again)
+    assert data_version(world) == data_version(again)
+    again.to_folder(tmp_path / "b")
+    assert file_texts(tmp_path / "a") == file_texts(tmp_path / "b")
+
+
+def test_override_layer_replaces_by_key_and_appends(tmp_path, db, bundled):
+    layer = tmp_path / "override"
+    layer.mkdir()
+    original = bundled.table("capacity").iloc[0]
+    (layer / "capacity.csv").write_text(
+        "region,product,capacity,source,year,unit,confidence,note\n"
+        f"{original['region']},{original['product']},1,{original['source']},2025,{original['unit']},assumption,mine\n"
+        f"THA,NdFeB,777,{original['source']},2025,t/yr,assumption,new plant\n", encoding="utf-8")
+    with Store(db) as store:
+        store.world()
+        store.import_folder(layer, override="scenario-a")
+        capacity = store.active_world().table("capacity")
+        assert len(capacity) == len(bundled.table("capacity")) + 1
+        first = capacity.iloc[0]
+        assert (first["region"], first["product"], first["capacity"]) == (original["region"], original["product"], 1)
+        assert capacity.iloc[-1]["capacity"] == 777
+        assert list(store.layers()["name"]) == ["base", "scenario-a"]
+        store.drop_layer("scenario-a")
+        assert_world_equal(store.active_world(), bundled)
+
+
+def test_loading_a_world_replaces_overrides(tmp_path, db, bundled):
+    with Store(db) as store:
+        store.load(bundled, origin="bundled")
+        store.load(World.bundled(), origin="again")
+        assert list(store.layers()["name"]) == ["base"]
