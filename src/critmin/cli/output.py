@@ -39,6 +39,8 @@ WORLD_OPTION = typer.Option(None, "--world", help="Read this world folder instea
 def _clean(value):
     if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
         return None
+    if hasattr(value, "isoformat"):  # timestamps
+        return value.isoformat()
     if hasattr(value, "item"):  # numpy scalars
         return value.item()
     return value
@@ -87,12 +89,12 @@ def user_errors() -> Iterator[None]:
     except WorldValidationError as exc:
         err_console.print(f"[bold red]error:[/bold red] {len(exc.problems)} problem(s); nothing was changed.")
         for problem in exc.problems[:100]:
-            err_console.print(f"  {problem}", markup=False, highlight=False)
+            err_console.print(f"  {problem}", markup=False, highlight=False, soft_wrap=True)
         if len(exc.problems) > 100:
             err_console.print(f"  ... and {len(exc.problems) - 100} more")
         raise typer.Exit(1) from None
     except (ValueError, FileExistsError, FileNotFoundError) as exc:
-        err_console.print(f"[bold red]error:[/bold red] {exc}", highlight=False)
+        err_console.print(f"[bold red]error:[/bold red] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
 
 
