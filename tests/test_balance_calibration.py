@@ -24,7 +24,8 @@ def test_a_broken_flow_is_caught(bundled):
     failing = report[~report["ok"]]
     row = flows.loc[position]
     assert {(row["origin"], row["product"]), (row["destination"], row["product"])} == set(
-        zip(failing["region"], failing["product"], strict=True))
+        zip(failing["region"], failing["product"], strict=True)
+    )
 
 
 def test_extra_concentrate_shows_up_in_coproduction(bundled):
@@ -34,8 +35,9 @@ def test_extra_concentrate_shows_up_in_coproduction(bundled):
     flows.loc[position, "quantity"] += 100.0
     report = balance_report(World(tables))
     failing = report[~report["ok"]]
-    assert (flows.loc[position, "origin"], "conc_monazite") in set(zip(failing["region"], failing["product"],
-                                                                      strict=True))
+    assert (flows.loc[position, "origin"], "conc_monazite") in set(
+        zip(failing["region"], failing["product"], strict=True)
+    )
     assert (failing.query("region == 'CHN'")["check"] == "coproduction").all()
 
 

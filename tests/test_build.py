@@ -17,15 +17,25 @@ def test_rebuilding_from_facts_reproduces_the_bundled_world(tmp_path, facts):
     build_world(facts).to_folder(tmp_path)
     for path in sorted(bundled_folder().glob("*.csv")):
         assert (tmp_path / path.name).read_text(encoding="utf-8") == path.read_text(encoding="utf-8"), (
-            f"{path.name} differs from a fresh build: run `make world`")
+            f"{path.name} differs from a fresh build: run `make world`"
+        )
     target_file = write_targets(build_targets(facts), tmp_path / "targets.csv")
     assert target_file.read_text() == (bundled_folder().parent / "calibration_targets.csv").read_text()
 
 
-@pytest.mark.parametrize(("flag", "level"), [("yes", "confirmed"), ("yes (reported NA)", "confirmed"),
-                                             ("secondary", "secondary"), ("partial", "secondary"),
-                                             ("derived", "secondary"), ("low-quality secondary", "secondary"),
-                                             ("unconfirmed", "assumption"), ("not found", "assumption")])
+@pytest.mark.parametrize(
+    ("flag", "level"),
+    [
+        ("yes", "confirmed"),
+        ("yes (reported NA)", "confirmed"),
+        ("secondary", "secondary"),
+        ("partial", "secondary"),
+        ("derived", "secondary"),
+        ("low-quality secondary", "secondary"),
+        ("unconfirmed", "assumption"),
+        ("not found", "assumption"),
+    ],
+)
 def test_confidence_mapping(flag, level):
     assert confidence(flag) == level
 
@@ -62,8 +72,10 @@ def test_allocation_respects_pins():
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.floats(min_value=0, max_value=1e6), min_size=4, max_size=4),
-       st.lists(st.floats(min_value=0.01, max_value=1.0), min_size=4, max_size=4))
+@given(
+    st.lists(st.floats(min_value=0, max_value=1e6), min_size=4, max_size=4),
+    st.lists(st.floats(min_value=0.01, max_value=1.0), min_size=4, max_size=4),
+)
 def test_allocation_balances_every_node(outputs, weights):
     regions = ["A", "B", "C", "D"]
     supply = pd.Series(outputs, index=regions)

@@ -19,8 +19,18 @@ def run(*args, code=0):
 
 
 def test_help_for_every_command():
-    for args in ([], ["data"], ["world"], ["indicators"], ["exposure"], ["overview"], ["data", "sources"],
-                 ["world", "import"], ["world", "export"], ["world", "check"]):
+    for args in (
+        [],
+        ["data"],
+        ["world"],
+        ["indicators"],
+        ["exposure"],
+        ["overview"],
+        ["data", "sources"],
+        ["world", "import"],
+        ["world", "export"],
+        ["world", "check"],
+    ):
         result = runner.invoke(app, [*args, "--help"])
         assert result.exit_code == 0 and "Usage" in result.output, args
 
@@ -36,8 +46,12 @@ def test_data_load_then_overview(db):
 def test_overview_json(db):
     records = json.loads(run("overview", "--format", "json").stdout)
     exposure = [r for r in records if r["table"] == "exposure"]
-    assert {(r["region"], r["element"]) for r in exposure} == {("JPN", "Dy"), ("JPN", "Tb"), ("USA", "Dy"),
-                                                                ("USA", "Tb")}
+    assert {(r["region"], r["element"]) for r in exposure} == {
+        ("JPN", "Dy"),
+        ("JPN", "Tb"),
+        ("USA", "Dy"),
+        ("USA", "Tb"),
+    }
 
 
 def test_exposure_json_japan_dysprosium(db):

@@ -25,11 +25,14 @@ def scalar(con, sql):
 def test_every_row_is_sourced(con, comp):
     table = f"world_{comp.name}"
     assert scalar(con, f"SELECT count(*) FROM {table} WHERE source IS NULL OR unit IS NULL OR year IS NULL") == 0
-    unknown = scalar(con, f"SELECT count(*) FROM {table} t LEFT JOIN world_source s ON t.source = s.id "
-                          "WHERE s.id IS NULL")
+    unknown = scalar(
+        con, f"SELECT count(*) FROM {table} t LEFT JOIN world_source s ON t.source = s.id WHERE s.id IS NULL"
+    )
     assert unknown == 0
-    assert scalar(con, f"SELECT count(*) FROM {table} WHERE confidence NOT IN "
-                       "('confirmed', 'secondary', 'assumption')") == 0
+    assert (
+        scalar(con, f"SELECT count(*) FROM {table} WHERE confidence NOT IN ('confirmed', 'secondary', 'assumption')")
+        == 0
+    )
 
 
 @pytest.mark.parametrize("comp", DATA, ids=lambda c: c.name)
@@ -47,29 +50,76 @@ def test_shares_are_at_most_one(con):
 
 
 def test_compositions_sum_to_100(con):
-    worst = scalar(con, "SELECT max(abs(total - 100)) FROM "
-                        "(SELECT product, sum(share) AS total FROM world_composition GROUP BY product)")
+    worst = scalar(
+        con,
+        "SELECT max(abs(total - 100)) FROM "
+        "(SELECT product, sum(share) AS total FROM world_composition GROUP BY product)",
+    )
     assert worst <= COMPOSITION_TOLERANCE_PCT
 
 
 def test_every_assumption_says_why(con):
     for comp in DATA:
-        missing = scalar(con, f"SELECT count(*) FROM world_{comp.name} WHERE confidence = 'assumption' "
-                              "AND (note IS NULL OR note = '') AND source NOT LIKE 'critmin-assumption%'")
+        missing = scalar(
+            con,
+            f"SELECT count(*) FROM world_{comp.name} WHERE confidence = 'assumption' "
+            "AND (note IS NULL OR note = '') AND source NOT LIKE 'critmin-assumption%'",
+        )
         assert missing == 0, comp.name
 
 
 def test_coverage_of_elements_regions_and_stages(con):
     elements = {r[0] for r in con.execute("SELECT id FROM world_element").fetchall()}
-    assert {"Sc", "Y", "La", "Ce", "Pr", "Nd", "Pm", "Sm", "Eu", "Gd", "Tb", "Dy", "Ho", "Er", "Tm", "Yb", "Lu",
-            "Ga", "graphite", "REE"} <= elements
+    assert {
+        "Sc",
+        "Y",
+        "La",
+        "Ce",
+        "Pr",
+        "Nd",
+        "Pm",
+        "Sm",
+        "Eu",
+        "Gd",
+        "Tb",
+        "Dy",
+        "Ho",
+        "Er",
+        "Tm",
+        "Yb",
+        "Lu",
+        "Ga",
+        "graphite",
+        "REE",
+    } <= elements
     regions = {r[0] for r in con.execute("SELECT id FROM world_region").fetchall()}
-    assert {"CHN", "USA", "JPN", "AUS", "MYS", "MMR", "LAO", "VNM", "THA", "IND", "RUS", "BRA", "MDG", "NGA", "KOR",
-            "EU", "ROW"} <= regions
-    groups = {r[0] for r in con.execute("SELECT DISTINCT \"group\" FROM world_region_group").fetchall()}
+    assert {
+        "CHN",
+        "USA",
+        "JPN",
+        "AUS",
+        "MYS",
+        "MMR",
+        "LAO",
+        "VNM",
+        "THA",
+        "IND",
+        "RUS",
+        "BRA",
+        "MDG",
+        "NGA",
+        "KOR",
+        "EU",
+        "ROW",
+    } <= regions
+    groups = {r[0] for r in con.execute('SELECT DISTINCT "group" FROM world_region_group').fetchall()}
     assert {"ally_us_jp", "allies"} <= groups
-    stages = {r[0] for r in con.execute("SELECT DISTINCT p.stage FROM world_production x JOIN world_product p "
-                                        "ON x.product = p.id").fetchall()}
+    stages = {
+        r[0]
+        for r in con.execute(
+            "SELECT DISTINCT p.stage FROM world_production x JOIN world_product p ON x.product = p.id"
+        ).fetchall()
+    }
     assert stages == {"mine", "separation", "metal", "magnet"}
     assert scalar(con, "SELECT count(DISTINCT region) FROM world_demand") >= 6
     assert scalar(con, "SELECT count(*) FROM world_policy_event WHERE announced = '2025-04-04'") >= 1
@@ -78,9 +128,31 @@ def test_coverage_of_elements_regions_and_stages(con):
 
 
 def test_every_rare_earth_is_mined_or_produced_except_promethium(con):
-    produced = {r[0] for r in con.execute(
-        "SELECT DISTINCT c.element FROM world_composition c UNION SELECT p.element FROM world_production x "
-        "JOIN world_product p ON x.product = p.id WHERE p.element IS NOT NULL").fetchall()}
-    assert {"Sc", "Y", "La", "Ce", "Pr", "Nd", "Sm", "Eu", "Gd", "Tb", "Dy", "Ho", "Er", "Tm", "Yb", "Lu", "Ga",
-            "graphite"} <= produced
+    produced = {
+        r[0]
+        for r in con.execute(
+            "SELECT DISTINCT c.element FROM world_composition c UNION SELECT p.element FROM world_production x "
+            "JOIN world_product p ON x.product = p.id WHERE p.element IS NOT NULL"
+        ).fetchall()
+    }
+    assert {
+        "Sc",
+        "Y",
+        "La",
+        "Ce",
+        "Pr",
+        "Nd",
+        "Sm",
+        "Eu",
+        "Gd",
+        "Tb",
+        "Dy",
+        "Ho",
+        "Er",
+        "Tm",
+        "Yb",
+        "Lu",
+        "Ga",
+        "graphite",
+    } <= produced
     assert "Pm" not in produced  # not mined commercially (elements.csv)

@@ -13,29 +13,41 @@ from critmin.world.flows import element_flows
 def chain_world():
     """A and B mine X; A's concentrate is separated in C, B separates its own; D imports oxide.
 
-        mine:        A 100, B 50           (A ships all 100 to C)
-        separation:  C 100, B 50
-        use:         C 40, B 30, D 80      (D imports 60 from C and 20 from B)
+    mine:        A 100, B 50           (A ships all 100 to C)
+    separation:  C 100, B 50
+    use:         C 40, B 30, D 80      (D imports 60 from C and 20 from B)
     """
     return tiny_world(
         ["A", "B", "C", "D"],
-        [{"id": "conc", "stage": "mine", "form": "concentrate", "unit": "t REO"},
-         {"id": "X_oxide", "stage": "separation", "element": "X", "unit": "t REO"}],
+        [
+            {"id": "conc", "stage": "mine", "form": "concentrate", "unit": "t REO"},
+            {"id": "X_oxide", "stage": "separation", "element": "X", "unit": "t REO"},
+        ],
         composition=[{"product": "conc", "element": "X", "share": 100.0}],
-        production=[{"region": "A", "product": "conc", "quantity": 100.0},
-                    {"region": "B", "product": "conc", "quantity": 50.0},
-                    {"region": "C", "product": "X_oxide", "quantity": 100.0},
-                    {"region": "B", "product": "X_oxide", "quantity": 50.0}],
-        trade_flow=[{"origin": "A", "destination": "C", "product": "conc", "quantity": 100.0},
-                    {"origin": "C", "destination": "D", "product": "X_oxide", "quantity": 60.0},
-                    {"origin": "B", "destination": "D", "product": "X_oxide", "quantity": 20.0}],
-        demand=[{"region": "C", "sector": "other", "product": "X_oxide", "quantity": 40.0},
-                {"region": "B", "sector": "other", "product": "X_oxide", "quantity": 30.0},
-                {"region": "D", "sector": "other", "product": "X_oxide", "quantity": 80.0}],
-        region_parameter=[{"region": r, "parameter": "wgi_mean", "value": v, "unit": "index"}
-                          for r, v in {"A": 0.0, "B": 1.0, "C": -1.0, "D": 2.0}.items()],
-        element_parameter=[{"element": "X", "parameter": "eol_rir_pct", "value": 10.0, "unit": "%"},
-                           {"element": "X", "parameter": "substitution_index", "value": 1.0, "unit": "-"}],
+        production=[
+            {"region": "A", "product": "conc", "quantity": 100.0},
+            {"region": "B", "product": "conc", "quantity": 50.0},
+            {"region": "C", "product": "X_oxide", "quantity": 100.0},
+            {"region": "B", "product": "X_oxide", "quantity": 50.0},
+        ],
+        trade_flow=[
+            {"origin": "A", "destination": "C", "product": "conc", "quantity": 100.0},
+            {"origin": "C", "destination": "D", "product": "X_oxide", "quantity": 60.0},
+            {"origin": "B", "destination": "D", "product": "X_oxide", "quantity": 20.0},
+        ],
+        demand=[
+            {"region": "C", "sector": "other", "product": "X_oxide", "quantity": 40.0},
+            {"region": "B", "sector": "other", "product": "X_oxide", "quantity": 30.0},
+            {"region": "D", "sector": "other", "product": "X_oxide", "quantity": 80.0},
+        ],
+        region_parameter=[
+            {"region": r, "parameter": "wgi_mean", "value": v, "unit": "index"}
+            for r, v in {"A": 0.0, "B": 1.0, "C": -1.0, "D": 2.0}.items()
+        ],
+        element_parameter=[
+            {"element": "X", "parameter": "eol_rir_pct", "value": 10.0, "unit": "%"},
+            {"element": "X", "parameter": "substitution_index", "value": 1.0, "unit": "-"},
+        ],
     )
 
 
@@ -60,11 +72,13 @@ def test_concentration_on_chain_world():
 def test_look_through_origin_on_chain_world():
     table = critmin.exposure(chain_world(), region="D", element="X")
     shares = {(r.origin_stage, r.origin_region): r.share for r in table.itertuples()}
-    assert shares == pytest.approx({("separation", "C"): 0.75, ("separation", "B"): 0.25,
-                                    ("mine", "A"): 0.75, ("mine", "B"): 0.25})
+    assert shares == pytest.approx(
+        {("separation", "C"): 0.75, ("separation", "B"): 0.25, ("mine", "A"): 0.75, ("mine", "B"): 0.25}
+    )
     own = critmin.exposure(chain_world(), region="C", element="X")
     assert {(r.origin_stage, r.origin_region): r.share for r in own.itertuples()} == pytest.approx(
-        {("separation", "C"): 1.0, ("mine", "A"): 1.0})
+        {("separation", "C"): 1.0, ("mine", "A"): 1.0}
+    )
 
 
 def test_import_reliance_on_chain_world():
@@ -79,8 +93,7 @@ def test_import_reliance_on_chain_world():
 def test_eu_supply_risk_by_hand():
     """Separation shares C 2/3, B 1/3; WGI scaled C 7, B 3; D sources 3/4 from C, 1/4 from B; IR = 1;
     EOL-RIR 10 %, SI 1:  SR = [31/9 * 1/2 + 4.125 * 1/2] * 0.9 = 3.40625."""
-    table = critmin.indicators(chain_world(), indicator="eu_supply_risk", region="D", stage="separation",
-                               element="X")
+    table = critmin.indicators(chain_world(), indicator="eu_supply_risk", region="D", stage="separation", element="X")
     assert table["value"].tolist() == pytest.approx([(31 / 9 / 2 + 4.125 / 2) * 0.9])
 
 
@@ -89,7 +102,11 @@ def test_mine_hhi_matches_usgs_2024_by_hand(facts, bundled):
     with (facts / "production.csv").open(encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
             if (row["material"], row["year"], row["stage"], row["confirmed"]) == (
-                    "rare_earths", "2024", "mine_production", "yes") and row["country_iso3"] != "WLD":
+                "rare_earths",
+                "2024",
+                "mine_production",
+                "yes",
+            ) and row["country_iso3"] != "WLD":
                 quantities[row["country_iso3"]] = float(row["quantity"])
     total = sum(quantities.values())
     by_hand = sum((100 * q / total) ** 2 for q in quantities.values())

@@ -28,11 +28,20 @@ def test_awkward_values_round_trip(tmp_path, db):
     world = tiny_world(
         ["AAA", "BBB"],
         [{"id": "x_oxide", "stage": "separation", "element": "Dy", "unit": "t REO"}],
-        production=[{"region": "AAA", "product": "x_oxide", "quantity": 1e-7,
-                     "note": 'quotes " and, commas\nand a newline'}],
+        production=[
+            {"region": "AAA", "product": "x_oxide", "quantity": 1e-7, "note": 'quotes " and, commas\nand a newline'}
+        ],
         capacity=[{"region": "BBB", "product": "x_oxide", "capacity": 123456789.123456789}],
-        price=[{"material": "Dy oxide", "period": "2024", "price_low": 0.1 + 0.2, "price_high": 1.0,
-                "unit": "USD/kg", "element": "Dy"}],
+        price=[
+            {
+                "material": "Dy oxide",
+                "period": "2024",
+                "price_low": 0.1 + 0.2,
+                "price_high": 1.0,
+                "unit": "USD/kg",
+                "element": "Dy",
+            }
+        ],
     )
     world.to_folder(tmp_path / "a")
     with Store(db) as store:
@@ -51,7 +60,9 @@ def test_override_layer_replaces_by_key_and_appends(tmp_path, db, bundled):
     (layer / "capacity.csv").write_text(
         "region,product,capacity,source,year,unit,confidence,note\n"
         f"{original['region']},{original['product']},1,{original['source']},2025,{original['unit']},assumption,mine\n"
-        f"THA,NdFeB,777,{original['source']},2025,t/yr,assumption,new plant\n", encoding="utf-8")
+        f"THA,NdFeB,777,{original['source']},2025,t/yr,assumption,new plant\n",
+        encoding="utf-8",
+    )
     with Store(db) as store:
         store.world()
         store.import_folder(layer, override="scenario-a")

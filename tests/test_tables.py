@@ -18,7 +18,7 @@ def parse(text, comp=CAPACITY):
 
 
 def test_parses_types_and_lines():
-    frame, problems = parse(HEADER + "USA,NdFeB,1000.5,s,2024,t/yr,assumption,\"a, quoted note\"\n")
+    frame, problems = parse(HEADER + 'USA,NdFeB,1000.5,s,2024,t/yr,assumption,"a, quoted note"\n')
     assert problems == []
     assert frame["capacity"].iloc[0] == 1000.5
     assert frame["year"].iloc[0] == 2024
@@ -32,8 +32,10 @@ def test_line_numbers_count_multiline_fields():
     assert [(p.line, p.column) for p in problems] == [(4, "capacity")]
 
 
-@pytest.mark.parametrize(("value", "text"), [(45000.0, "45000"), (0.1, "0.1"), (1e-07, "1e-07"),
-                                              (123456.789, "123456.789"), (None, ""), (float("nan"), "")])
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(45000.0, "45000"), (0.1, "0.1"), (1e-07, "1e-07"), (123456.789, "123456.789"), (None, ""), (float("nan"), "")],
+)
 def test_format_value(value, text):
     assert format_value(CAPACITY.attribute("capacity"), value) == text
 
@@ -49,9 +51,10 @@ def test_float_round_trip_is_exact(number):
 
 def test_default_fills_empty_optional():
     demand = component("demand")
-    text = ("region,sector,product,quantity,source,year,unit,confidence\n"
-            "USA,wind,NdFeB,10,s,2024,t/yr,assumption\n")
+    text = "region,sector,product,quantity,source,year,unit,confidence\nUSA,wind,NdFeB,10,s,2024,t/yr,assumption\n"
     frame, problems = parse_csv(demand, text, "demand.csv")
     assert problems == []
     assert frame["elasticity"].iloc[0] == -0.1 and frame["growth_pct"].iloc[0] == 0
-    assert frame["note"].iloc[0] is None or (isinstance(frame["note"].iloc[0], float) and math.isnan(frame["note"].iloc[0]))
+    assert frame["note"].iloc[0] is None or (
+        isinstance(frame["note"].iloc[0], float) and math.isnan(frame["note"].iloc[0])
+    )

@@ -10,7 +10,7 @@ Python API first; the CLI (``critmin``) is a thin layer over it::
 
 __version__ = "0.1.0"
 
-from critmin.api import exposure, indicators, load_world, overview  # noqa: E402
-from critmin.world import World, WorldValidationError  # noqa: E402
+from critmin.api import exposure, indicators, load_world, overview
+from critmin.world import World, WorldValidationError
 
 __all__ = ["World", "WorldValidationError", "__version__", "exposure", "indicators", "load_world", "overview"]

@@ -31,8 +31,14 @@ def _check_choice(name: str, value: str | None, valid) -> None:
         raise ValueError(f"unknown {name} {value!r}; choose from: {', '.join(sorted(valid))}")
 
 
-def indicators(world: World, *, indicator: str | None = None, stage: str | None = None, element: str | None = None,
-               region: str | None = None) -> pd.DataFrame:
+def indicators(
+    world: World,
+    *,
+    indicator: str | None = None,
+    stage: str | None = None,
+    element: str | None = None,
+    region: str | None = None,
+) -> pd.DataFrame:
     """Tidy indicator records: indicator, stage, element, region (None where not regional), value, unit."""
     flows = element_flows(world)
     elements = set(world.table("element")["id"])
@@ -41,7 +47,10 @@ def indicators(world: World, *, indicator: str | None = None, stage: str | None 
     _check_choice("element", element, elements)
     _check_choice("region", region, set(world.table("region")["id"]))
     parts = []
-    wanted = (lambda name: indicator in (None, name))
+
+    def wanted(name: str) -> bool:
+        return indicator in (None, name)
+
     if wanted("production") or wanted("production_share"):
         parts.append(ind.production_table(flows))
     if wanted("hhi") or wanted("top3_share"):
@@ -55,11 +64,22 @@ def indicators(world: World, *, indicator: str | None = None, stage: str | None 
         regions = [region] if region else sorted(set(flows.use["region"]))
         chosen = [element] if element else sorted(set(flows.production["element"]) | set(flows.element_groups))
         stages = [stage] if stage in ("mine", "separation") else ("mine", "separation") if stage is None else ()
-        parts.append(ind.supply_risk(flows, dict(zip(wgi["region"], wgi["value"], strict=True)),
-                                     by.get("eol_rir_pct", {}), by.get("substitution_index", {}), regions, chosen,
-                                     stages))
-    table = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else \
-        pd.DataFrame(columns=["indicator", "stage", "element", "region", "value"])
+        parts.append(
+            ind.supply_risk(
+                flows,
+                dict(zip(wgi["region"], wgi["value"], strict=True)),
+                by.get("eol_rir_pct", {}),
+                by.get("substitution_index", {}),
+                regions,
+                chosen,
+                stages,
+            )
+        )
+    table = (
+        pd.concat([p for p in parts if len(p)], ignore_index=True)
+        if any(len(p) for p in parts)
+        else pd.DataFrame(columns=["indicator", "stage", "element", "region", "value"])
+    )
     mask = pd.Series(True, index=table.index)
     for column, value in (("indicator", indicator), ("stage", stage), ("element", element)):
         if value is not None:
@@ -93,8 +113,14 @@ def element_units(world: World) -> dict[str, str]:
     return units
 
 
-def overview(world: World, *, elements=OVERVIEW_ELEMENTS, top: int = 3,
-             exposure_regions=("JPN", "USA"), exposure_elements=("Dy", "Tb")) -> dict[str, pd.DataFrame]:
+def overview(
+    world: World,
+    *,
+    elements=OVERVIEW_ELEMENTS,
+    top: int = 3,
+    exposure_regions=("JPN", "USA"),
+    exposure_elements=("Dy", "Tb"),
+) -> dict[str, pd.DataFrame]:
     """Top producers per stage for key elements, and look-through exposure to China."""
     flows = element_flows(world)
     shares = ind.production_shares(flows)
@@ -112,10 +138,17 @@ def overview(world: World, *, elements=OVERVIEW_ELEMENTS, top: int = 3,
             origins = ind.look_through_origin(flows, region, element)
             china = origins[origins["origin_region"] == "CHN"].set_index("origin_stage")["share"]
             for stage in ("magnet", "metal", "separation", "mine"):
-                rows.append({"region": region, "element": element, "origin_stage": stage,
-                             "china_share_pct": float(china.get(stage, 0.0)) * 100.0})
+                rows.append(
+                    {
+                        "region": region,
+                        "element": element,
+                        "origin_stage": stage,
+                        "china_share_pct": float(china.get(stage, 0.0)) * 100.0,
+                    }
+                )
     return {
-        "producers": producers[["element", "stage", "rank", "region", "quantity", "unit", "share_pct"]]
-        .reset_index(drop=True),
+        "producers": producers[["element", "stage", "rank", "region", "quantity", "unit", "share_pct"]].reset_index(
+            drop=True
+        ),
         "exposure": pd.DataFrame(rows),
     }

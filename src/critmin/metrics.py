@@ -31,6 +31,7 @@ INDICATOR_UNITS = {
 
 # --- textbook formulas -----------------------------------------------------------------------------------
 
+
 def herfindahl_hirschman_index(shares: Iterable[float]) -> float:
     """HHI of fractional shares, on the 0..10,000 scale."""
     arr = np.asarray(list(shares), dtype=float)
@@ -48,22 +49,32 @@ def scaled_wgi(wgi: float) -> float:
     return 5.0 - 2.0 * wgi
 
 
-def eu_supply_risk(global_shares: dict[str, float], sourcing_shares: dict[str, float], wgi: dict[str, float],
-                   import_reliance: float, eol_rir: float, substitution_index: float) -> float:
+def eu_supply_risk(
+    global_shares: dict[str, float],
+    sourcing_shares: dict[str, float],
+    wgi: dict[str, float],
+    import_reliance: float,
+    eol_rir: float,
+    substitution_index: float,
+) -> float:
     """EU CRM supply risk (2017 methodology, without trade-restriction adjustment):
 
         SR = [HHI_WGI(global) * IR/2 + HHI_WGI(sourcing) * (1 - IR/2)] * (1 - EOL_RIR) * SI
 
     with HHI_WGI = sum_i s_i^2 * WGI_scaled_i over fractional shares s_i.
     """
+
     def hhi_wgi(shares: dict[str, float]) -> float:
         return sum(s * s * scaled_wgi(wgi[r]) for r, s in shares.items() if s > 0)
 
     ir = min(max(import_reliance, 0.0), 1.0)
-    return (hhi_wgi(global_shares) * ir / 2 + hhi_wgi(sourcing_shares) * (1 - ir / 2)) * (1 - eol_rir) * substitution_index
+    return (
+        (hhi_wgi(global_shares) * ir / 2 + hhi_wgi(sourcing_shares) * (1 - ir / 2)) * (1 - eol_rir) * substitution_index
+    )
 
 
 # --- tables ---------------------------------------------------------------------------------------------
+
 
 def production_shares(flows: ElementFlows) -> pd.DataFrame:
     """region, stage, element, quantity, share (fraction of the stage x element world total)."""
@@ -87,9 +98,12 @@ def stage_balances(flows: ElementFlows) -> pd.DataFrame:
     """Per region, stage, element: production, imports, exports and apparent consumption."""
     prod = flows.with_aggregates(flows.production).groupby(["region", "stage", "element"])["quantity"].sum()
     trade = flows.with_aggregates(flows.trade)
-    imports = trade.groupby(["destination", "stage", "element"])["quantity"].sum().rename_axis(
-        ["region", "stage", "element"])
-    exports = trade.groupby(["origin", "stage", "element"])["quantity"].sum().rename_axis(["region", "stage", "element"])
+    imports = (
+        trade.groupby(["destination", "stage", "element"])["quantity"].sum().rename_axis(["region", "stage", "element"])
+    )
+    exports = (
+        trade.groupby(["origin", "stage", "element"])["quantity"].sum().rename_axis(["region", "stage", "element"])
+    )
     frame = pd.concat({"production": prod, "imports": imports, "exports": exports}, axis=1).fillna(0.0)
     frame["apparent_consumption"] = frame["production"] + frame["imports"] - frame["exports"]
     return frame.reset_index()
@@ -102,8 +116,15 @@ def import_reliance(flows: ElementFlows) -> pd.DataFrame:
     bal = bal[bal["apparent_consumption"] > 1e-9 * scale.clip(lower=1.0)]
     net = (bal["imports"] - bal["exports"]).clip(lower=0.0)
     value = (net / bal["apparent_consumption"]).clip(upper=1.0) * 100.0
-    return pd.DataFrame({"indicator": "import_reliance", "stage": bal["stage"], "element": bal["element"],
-                         "region": bal["region"], "value": value.to_numpy()})
+    return pd.DataFrame(
+        {
+            "indicator": "import_reliance",
+            "stage": bal["stage"],
+            "element": bal["element"],
+            "region": bal["region"],
+            "value": value.to_numpy(),
+        }
+    )
 
 
 def supply_mix(flows: ElementFlows, stage: str, element: str) -> pd.DataFrame:
@@ -190,9 +211,15 @@ def look_through_origin(flows: ElementFlows, region: str, element: str, stage: s
     return frame.sort_values(["_o", "share"], ascending=[True, False]).drop(columns="_o").reset_index(drop=True)
 
 
-def supply_risk(flows: ElementFlows, wgi: dict[str, float], eol_rir_pct: dict[str, float],
-                substitution: dict[str, float], regions: Iterable[str], elements: Iterable[str],
-                stages: Iterable[str] = ("mine", "separation")) -> pd.DataFrame:
+def supply_risk(
+    flows: ElementFlows,
+    wgi: dict[str, float],
+    eol_rir_pct: dict[str, float],
+    substitution: dict[str, float],
+    regions: Iterable[str],
+    elements: Iterable[str],
+    stages: Iterable[str] = ("mine", "separation"),
+) -> pd.DataFrame:
     """EU-style supply risk per consuming region x element x stage, with sourcing taken look-through."""
     shares = production_shares(flows)
     records = []
@@ -221,8 +248,15 @@ def supply_risk(flows: ElementFlows, wgi: dict[str, float], eol_rir_pct: dict[st
 
 def production_table(flows: ElementFlows) -> pd.DataFrame:
     shares = production_shares(flows)
-    prod = pd.DataFrame({"indicator": "production", "stage": shares["stage"], "element": shares["element"],
-                         "region": shares["region"], "value": shares["quantity"]})
+    prod = pd.DataFrame(
+        {
+            "indicator": "production",
+            "stage": shares["stage"],
+            "element": shares["element"],
+            "region": shares["region"],
+            "value": shares["quantity"],
+        }
+    )
     share = prod.assign(indicator="production_share", value=shares["share"] * 100.0)
     return pd.concat([prod, share], ignore_index=True)
 

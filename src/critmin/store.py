@@ -66,7 +66,9 @@ class Store:
     def _create_tables(self) -> None:
         self.con.execute(_LAYERS_DDL)
         for name, comp in components().items():
-            self.con.execute(comp.ddl(f"world_{name}", '"layer" VARCHAR, "_file" VARCHAR, "_line" BIGINT, "_ord" BIGINT'))
+            self.con.execute(
+                comp.ddl(f"world_{name}", '"layer" VARCHAR, "_file" VARCHAR, "_line" BIGINT, "_ord" BIGINT')
+            )
 
     # --- layers --------------------------------------------------------------------------------------
 
@@ -92,8 +94,10 @@ class Store:
         tables = self._layer_tables(BASE)
         for layer in self.layers().query("kind == 'override'")["name"]:
             top = self._layer_tables(layer)
-            tables = {name: overlay(tables[name], top.get(name), name) if name in tables else top[name]
-                      for name in set(tables) | set(top)}
+            tables = {
+                name: overlay(tables[name], top.get(name), name) if name in tables else top[name]
+                for name in set(tables) | set(top)
+            }
         return World(tables)
 
     def world(self) -> World:
@@ -127,8 +131,9 @@ class Store:
                 self.con.execute(f"DELETE FROM world_{comp} WHERE layer = ?", [name])
             self.con.execute("DELETE FROM layers WHERE name = ?", [name])
 
-    def _write(self, layer: str, kind: str, tables: dict[str, pd.DataFrame], origin: str, version: str,
-               *, replace_all: bool) -> None:
+    def _write(
+        self, layer: str, kind: str, tables: dict[str, pd.DataFrame], origin: str, version: str, *, replace_all: bool
+    ) -> None:
         with self._transaction():
             if replace_all:
                 for comp in components():
@@ -152,9 +157,18 @@ class Store:
                 self.con.unregister("staged")
                 rows += len(staged)
             position = self.con.execute("SELECT coalesce(max(position), -1) + 1 FROM layers").fetchone()[0]
-            self.con.execute("INSERT INTO layers VALUES (?, ?, ?, ?, ?, ?, ?)",
-                             [layer, 0 if kind == "base" else position, kind, origin, version,
-                              datetime.now(UTC).replace(tzinfo=None), rows])
+            self.con.execute(
+                "INSERT INTO layers VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    layer,
+                    0 if kind == "base" else position,
+                    kind,
+                    origin,
+                    version,
+                    datetime.now(UTC).replace(tzinfo=None),
+                    rows,
+                ],
+            )
 
     class _Txn:
         def __init__(self, con):

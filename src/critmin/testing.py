@@ -28,17 +28,29 @@ def tiny_world(regions: list[str], products: list[dict], *, validate: bool = Tru
     ``unit`` defaults to ``t``.
     """
     product_units = {p["id"]: p.get("unit", "t") for p in products}
-    elements = sorted({p["element"] for p in products if p.get("element")} |
-                      {r["element"] for r in tables.get("composition", [])} |
-                      {m for g in tables.get("element_group", []) for m in (g["group"], g["element"])})
+    elements = sorted(
+        {p["element"] for p in products if p.get("element")}
+        | {r["element"] for r in tables.get("composition", [])}
+        | {m for g in tables.get("element_group", []) for m in (g["group"], g["element"])}
+    )
     rows: dict[str, list[dict]] = {
         "source": [{"id": TEST_SOURCE, "citation": "critmin test fixture"}],
         "region": [{"id": r, "name": r, "kind": "country"} for r in regions],
-        "element": [{"id": e, "name": e, "kind": "ree" if e not in ("Ga", "graphite") else "other",
-                     "ree_class": "none"} for e in elements],
-        "product": [{"id": p["id"], "name": p.get("name", p["id"]), "stage": p["stage"],
-                     "form": p.get("form", "oxide"), "element": p.get("element"), "unit": product_units[p["id"]]}
-                    for p in products],
+        "element": [
+            {"id": e, "name": e, "kind": "ree" if e not in ("Ga", "graphite") else "other", "ree_class": "none"}
+            for e in elements
+        ],
+        "product": [
+            {
+                "id": p["id"],
+                "name": p.get("name", p["id"]),
+                "stage": p["stage"],
+                "form": p.get("form", "oxide"),
+                "element": p.get("element"),
+                "unit": product_units[p["id"]],
+            }
+            for p in products
+        ],
     }
     for name, given in tables.items():
         rows[name] = given

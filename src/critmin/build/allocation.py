@@ -11,8 +11,9 @@ import numpy as np
 import pandas as pd
 
 
-def ras(prior: np.ndarray, row_totals: np.ndarray, col_totals: np.ndarray, *, tol: float = 1e-10,
-        max_iter: int = 10_000) -> np.ndarray:
+def ras(
+    prior: np.ndarray, row_totals: np.ndarray, col_totals: np.ndarray, *, tol: float = 1e-10, max_iter: int = 10_000
+) -> np.ndarray:
     """Scale ``prior`` by rows and columns until its margins match (Stone's RAS / iterative fitting).
 
     Zeros in the prior stay zero. Raises ValueError when the margins cannot be met with that pattern.
@@ -29,8 +30,11 @@ def ras(prior: np.ndarray, row_totals: np.ndarray, col_totals: np.ndarray, *, to
     raise ValueError("RAS did not converge: the margins cannot be met with the prior's pattern of zeros")
 
 
-def allocate_trade(supply: pd.Series, intake: pd.Series, pinned: dict[tuple[str, str], float] | None = None,
-                   ) -> pd.DataFrame:
+def allocate_trade(
+    supply: pd.Series,
+    intake: pd.Series,
+    pinned: dict[tuple[str, str], float] | None = None,
+) -> pd.DataFrame:
     """Bilateral flows (origin, destination, quantity) consistent with output ``supply`` and ``intake``.
 
     Regions first serve their own intake; pinned flows are fixed; the rest is fitted by RAS.
@@ -63,6 +67,7 @@ def allocate_trade(supply: pd.Series, intake: pd.Series, pinned: dict[tuple[str,
                 if (o, d) in pinned:
                     prior[i, j] = 0.0
         fitted = ras(prior, surplus[exporters].to_numpy(), deficit[importers].to_numpy())
-        records += [(o, d, fitted[i, j]) for i, o in enumerate(exporters) for j, d in enumerate(importers)
-                    if fitted[i, j] > 0]
+        records += [
+            (o, d, fitted[i, j]) for i, o in enumerate(exporters) for j, d in enumerate(importers) if fitted[i, j] > 0
+        ]
     return pd.DataFrame(records, columns=["origin", "destination", "quantity"])

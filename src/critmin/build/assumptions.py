@@ -9,18 +9,54 @@ from __future__ import annotations
 YEAR = 2024
 
 REGIONS = {
-    "CHN": "China", "USA": "United States", "JPN": "Japan", "AUS": "Australia", "MYS": "Malaysia",
-    "MMR": "Myanmar", "LAO": "Laos", "VNM": "Viet Nam", "THA": "Thailand", "IND": "India", "RUS": "Russia",
-    "BRA": "Brazil", "MDG": "Madagascar", "NGA": "Nigeria", "KOR": "Republic of Korea",
-    "EU": "European Union (27)", "ROW": "Rest of world",
+    "CHN": "China",
+    "USA": "United States",
+    "JPN": "Japan",
+    "AUS": "Australia",
+    "MYS": "Malaysia",
+    "MMR": "Myanmar",
+    "LAO": "Laos",
+    "VNM": "Viet Nam",
+    "THA": "Thailand",
+    "IND": "India",
+    "RUS": "Russia",
+    "BRA": "Brazil",
+    "MDG": "Madagascar",
+    "NGA": "Nigeria",
+    "KOR": "Republic of Korea",
+    "EU": "European Union (27)",
+    "ROW": "Rest of world",
 }
 AGGREGATE_REGIONS = {"EU", "ROW"}
 # Countries reported separately in the facts but folded into an aggregate region.
 COUNTRY_TO_REGION = {
-    "AUT": "EU", "DEU": "EU", "FRA": "EU", "EST": "EU", "ESP": "EU", "DNK": "EU", "NLD": "EU", "ITA": "EU",
-    "SVK": "EU", "EU27": "EU", "OTH": "ROW", "OTHER": "ROW", "CAN": "ROW", "GRL": "ROW", "ZAF": "ROW",
-    "TZA": "ROW", "MOZ": "ROW", "PRK": "ROW", "NOR": "ROW", "LKA": "ROW", "TUR": "ROW", "UKR": "ROW",
-    "MEX": "ROW", "KAZ": "ROW", "PHL": "ROW", "IDN": "ROW", "GBR": "ROW",
+    "AUT": "EU",
+    "DEU": "EU",
+    "FRA": "EU",
+    "EST": "EU",
+    "ESP": "EU",
+    "DNK": "EU",
+    "NLD": "EU",
+    "ITA": "EU",
+    "SVK": "EU",
+    "EU27": "EU",
+    "OTH": "ROW",
+    "OTHER": "ROW",
+    "CAN": "ROW",
+    "GRL": "ROW",
+    "ZAF": "ROW",
+    "TZA": "ROW",
+    "MOZ": "ROW",
+    "PRK": "ROW",
+    "NOR": "ROW",
+    "LKA": "ROW",
+    "TUR": "ROW",
+    "UKR": "ROW",
+    "MEX": "ROW",
+    "KAZ": "ROW",
+    "PHL": "ROW",
+    "IDN": "ROW",
+    "GBR": "ROW",
 }
 REGION_GROUPS = {
     "ally_us_jp": (["USA", "JPN"], "Parties to the US-Japan critical minerals framework of 2025-10-28."),
@@ -34,8 +70,10 @@ REGION_GROUPS = {
 
 ELEMENT_NAMES_EXTRA = {"Ga": ("Gallium", 31), "graphite": ("Graphite (natural)", None)}
 AGGREGATES = {
-    "REE": ("Total rare earths (REO)", ["Sc", "Y", "La", "Ce", "Pr", "Nd", "Pm", "Sm", "Eu", "Gd", "Tb", "Dy",
-                                        "Ho", "Er", "Tm", "Yb", "Lu"]),
+    "REE": (
+        "Total rare earths (REO)",
+        ["Sc", "Y", "La", "Ce", "Pr", "Nd", "Pm", "Sm", "Eu", "Gd", "Tb", "Dy", "Ho", "Er", "Tm", "Yb", "Lu"],
+    ),
     "NdPr": ("Neodymium + praseodymium", ["Nd", "Pr"]),
 }
 LREE = {"La", "Ce", "Pr", "Nd", "Pm", "Sm"}
@@ -60,8 +98,10 @@ CONCENTRATES = {
     "conc_ionic_clay_hy": ("Ionic-clay concentrate, high-Y heavy (Longnan type)", "Longnan (Jiangxi) high-Y type"),
     "conc_ionic_clay_ly": ("Ionic-clay concentrate, low-Y light (Xunwu type)", "Xunwu (Jiangxi) low-Y type"),
     "conc_mount_weld": ("Monazite concentrate (Mount Weld)", "Mount Weld (Central Lanthanide Deposit)"),
-    "conc_monazite": ("Monazite and other mixed concentrate (Mount Weld composition as proxy)",
-                      "Mount Weld (Central Lanthanide Deposit)"),
+    "conc_monazite": (
+        "Monazite and other mixed concentrate (Mount Weld composition as proxy)",
+        "Mount Weld (Central Lanthanide Deposit)",
+    ),
 }
 # Mount Weld heavy rare earths are 'not found' in the facts: small typical monazite values (% of REO).
 COMPOSITION_FILL = {"Ho": 0.02, "Er": 0.05, "Tm": 0.01, "Yb": 0.03, "Lu": 0.005, "Y": 0.3}
@@ -101,8 +141,14 @@ MAGNET_DEMAND = {"USA": 7444.0 / 0.8, "EU": 20000.0, "JPN": 12000.0, "KOR": 5000
 MAGNET_PINNED = {("CHN", "USA"): 7444.0, ("CHN", "EU"): 17000.0, ("CHN", "JPN"): 5075.0}
 # NdFeB use by sector (%): electronics ~30 % by volume (secondary); EV/wind/industrial from value-share
 # estimates (low-quality secondary) turned into volumes by critmin.
-MAGNET_SECTORS = {"ev_motors": 30.0, "wind": 12.0, "industrial_motors": 18.0, "electronics": 28.0,
-                  "defence": 2.0, "other": 10.0}
+MAGNET_SECTORS = {
+    "ev_motors": 30.0,
+    "wind": 12.0,
+    "industrial_motors": 18.0,
+    "electronics": 28.0,
+    "defence": 2.0,
+    "other": 10.0,
+}
 NDFEB_GROWTH_PCT = 8.7  # forecast CAGR 2024-2040 of NdFeB demand (end_use.csv, secondary)
 
 # --- metals ------------------------------------------------------------------------------------------
@@ -114,13 +160,26 @@ METAL_SHARE = {"CHN": 91.0, "JPN": 3.0, "VNM": 3.0, "EU": 1.0, "USA": 0.5, "ROW"
 # Element split of non-magnet uses by sector and product form, % (from elements.csv main uses; critmin's
 # weights). 'metal' uses draw metal/alloy, the rest draw oxides and compounds.
 END_USE_SPLIT = {
-    "La": [("catalysts", "oxide", 45), ("glass_polishing", "oxide", 15), ("batteries", "metal", 20),
-           ("metallurgy", "metal", 10), ("other", "oxide", 10)],
-    "Ce": [("glass_polishing", "oxide", 45), ("catalysts", "oxide", 30), ("metallurgy", "metal", 15),
-           ("other", "oxide", 10)],
+    "La": [
+        ("catalysts", "oxide", 45),
+        ("glass_polishing", "oxide", 15),
+        ("batteries", "metal", 20),
+        ("metallurgy", "metal", 10),
+        ("other", "oxide", 10),
+    ],
+    "Ce": [
+        ("glass_polishing", "oxide", 45),
+        ("catalysts", "oxide", 30),
+        ("metallurgy", "metal", 15),
+        ("other", "oxide", 10),
+    ],
     "Pr": [("glass_polishing", "oxide", 40), ("metallurgy", "metal", 40), ("other", "oxide", 20)],
-    "Nd": [("glass_polishing", "oxide", 30), ("metallurgy", "metal", 30), ("catalysts", "oxide", 20),
-           ("other", "oxide", 20)],
+    "Nd": [
+        ("glass_polishing", "oxide", 30),
+        ("metallurgy", "metal", 30),
+        ("catalysts", "oxide", 20),
+        ("other", "oxide", 20),
+    ],
     "Sm": [("defence", "metal", 50), ("other", "oxide", 50)],
     "Eu": [("phosphors", "oxide", 90), ("other", "oxide", 10)],
     "Gd": [("metallurgy", "metal", 40), ("other", "oxide", 60)],
@@ -137,8 +196,15 @@ END_USE_SPLIT = {
 # Regional non-magnet REE consumption, t REO. USA: USGS apparent consumption of compounds and metals
 # 2024 (confirmed). EU: net imports 2024 as apparent-use proxy (confirmed, derived). JPN: 18,112 t in
 # 2017 (secondary) less ~5 kt for its magnet makers. IND: consumes its own output. CHN: the remainder.
-NON_MAGNET_DEMAND = {"USA": 6600.0, "EU": 7400.0, "JPN": 13000.0, "KOR": 3000.0, "IND": 2900.0,
-                     "RUS": 1000.0, "ROW": 12000.0}
+NON_MAGNET_DEMAND = {
+    "USA": 6600.0,
+    "EU": 7400.0,
+    "JPN": 13000.0,
+    "KOR": 3000.0,
+    "IND": 2900.0,
+    "RUS": 1000.0,
+    "ROW": 12000.0,
+}
 DEMAND_ELASTICITY = -0.1  # short-run; no published estimate (elasticities.csv: NOT FOUND)
 
 # --- gallium ------------------------------------------------------------------------------------------

@@ -41,20 +41,42 @@ class Baseline:
 
     def add_production(self, region, product, qty, unit, source, conf, note, route="primary"):
         if qty > 0:
-            self.production.append({"region": region, "product": product, "route": route,
-                                    "quantity": round(qty, DECIMALS), **prov(source, unit, conf, note)})
+            self.production.append(
+                {
+                    "region": region,
+                    "product": product,
+                    "route": route,
+                    "quantity": round(qty, DECIMALS),
+                    **prov(source, unit, conf, note),
+                }
+            )
 
     def add_flows(self, flows: pd.DataFrame, product, unit, source, conf, note):
         for o, d, q in flows.itertuples(index=False, name=None):
             if round(q, DECIMALS) > 0:
-                self.trade_flow.append({"origin": o, "destination": d, "product": product,
-                                        "quantity": round(q, DECIMALS), **prov(source, unit, conf, note)})
+                self.trade_flow.append(
+                    {
+                        "origin": o,
+                        "destination": d,
+                        "product": product,
+                        "quantity": round(q, DECIMALS),
+                        **prov(source, unit, conf, note),
+                    }
+                )
 
     def add_demand(self, region, sector, product, qty, unit, source, note, growth=0.0):
         if round(qty, DECIMALS) > 0:
-            self.demand.append({"region": region, "sector": sector, "product": product,
-                                "quantity": round(qty, DECIMALS), "elasticity": A.DEMAND_ELASTICITY,
-                                "growth_pct": growth, **prov(source, unit, "assumption", note)})
+            self.demand.append(
+                {
+                    "region": region,
+                    "sector": sector,
+                    "product": product,
+                    "quantity": round(qty, DECIMALS),
+                    "elasticity": A.DEMAND_ELASTICITY,
+                    "growth_pct": growth,
+                    **prov(source, unit, "assumption", note),
+                }
+            )
 
 
 def _usgs_2024(facts: Path, material: str, stage: str) -> tuple[dict[str, float], dict[str, str]]:
@@ -97,12 +119,20 @@ def compositions(facts: Path, src: Sources, base: Baseline) -> dict[str, dict[st
         total = sum(values.values())
         shares = {e: round(v * 100.0 / total, 6) for e, v in values.items()}
         for element, share in shares.items():
-            base.composition.append({
-                "product": product, "element": element, "share": share,
-                **prov(sources[element], "%", "assumption",
-                       f"{deposit}; raw {values[element]:g}% normalised (raw sum {total:.4g}%); {notes[element]}",
-                       year=A.YEAR),
-            })
+            base.composition.append(
+                {
+                    "product": product,
+                    "element": element,
+                    "share": share,
+                    **prov(
+                        sources[element],
+                        "%",
+                        "assumption",
+                        f"{deposit}; raw {values[element]:g}% normalised (raw sum {total:.4g}%); {notes[element]}",
+                        year=A.YEAR,
+                    ),
+                }
+            )
         result[product] = {e: s / 100.0 for e, s in shares.items()}
     return result
 
@@ -120,10 +150,16 @@ def build_baseline(facts: Path, src: Sources) -> Baseline:
         for product, share in A.ORE_MIX.get(region, {A.DEFAULT_ORE: 100.0}).items():
             mine_by_product[(region, product)] = qty * share / 100.0
             single = share == 100.0
-            base.add_production(region, product, qty * share / 100.0, "t REO/yr", usgs if single else modelled,
-                                "confirmed" if single else "assumption",
-                                f"USGS MCS2025 2024 mine production {qty:g} t REO" +
-                                ("" if single else f"; {share:g}% of it assumed to be this ore type"))
+            base.add_production(
+                region,
+                product,
+                qty * share / 100.0,
+                "t REO/yr",
+                usgs if single else modelled,
+                "confirmed" if single else "assumption",
+                f"USGS MCS2025 2024 mine production {qty:g} t REO"
+                + ("" if single else f"; {share:g}% of it assumed to be this ore type"),
+            )
 
     # 2. separation: concentrate routing and co-production -------------------------------------------
     oxide: dict[tuple[str, str], float] = defaultdict(float)
@@ -135,10 +171,16 @@ def build_baseline(facts: Path, src: Sources) -> Baseline:
                 oxide[(dest, element)] += moved * frac
             if dest != origin:
                 proxy = origin not in A.CONCENTRATE_ROUTING
-                base.add_flows(pd.DataFrame([(origin, dest, moved)]), product, "t REO/yr",
-                               usgs if proxy else modelled, "secondary" if proxy else "assumption",
-                               "USGS estimates this output from China's import data, so it is shipped to China"
-                               if proxy else f"concentrate routing: {share:.4g}% of {origin} output separated in {dest}")
+                base.add_flows(
+                    pd.DataFrame([(origin, dest, moved)]),
+                    product,
+                    "t REO/yr",
+                    usgs if proxy else modelled,
+                    "secondary" if proxy else "assumption",
+                    "USGS estimates this output from China's import data, so it is shipped to China"
+                    if proxy
+                    else f"concentrate routing: {share:.4g}% of {origin} output separated in {dest}",
+                )
     for region, qty in A.SCANDIUM_OXIDE.items():
         oxide[(region, "Sc")] += qty
     primary = pd.Series(oxide).unstack(fill_value=0.0)  # region x element
@@ -158,17 +200,42 @@ def build_baseline(facts: Path, src: Sources) -> Baseline:
         secondary[e] = max(0.0, total_needed - world_primary[e])
     recipe_src = src.assumption("NdFeB recipe: 31 % Nd+Pr metal (75:25); Dy and Tb calibrated to 2024 supply")
     for e, q in recipe.items():
-        base.recipe.append({"output": "NdFeB", "input": f"{e}_metal", "quantity": round(q, 6),
-                            **prov(recipe_src, "t REO/t", "assumption",
-                                   f"{q / (1 / A.OXIDE_TO_METAL[e]) * 100:.3g}% {e} metal by mass")})
+        base.recipe.append(
+            {
+                "output": "NdFeB",
+                "input": f"{e}_metal",
+                "quantity": round(q, 6),
+                **prov(
+                    recipe_src, "t REO/t", "assumption", f"{q / (1 / A.OXIDE_TO_METAL[e]) * 100:.3g}% {e} metal by mass"
+                ),
+            }
+        )
     ident = src.assumption("one-to-one recipes between stages in oxide-equivalent units")
     for e in REE_ORDER:
-        base.recipe.append({"output": f"{e}_metal", "input": f"{e}_oxide", "quantity": 1.0,
-                            **prov(ident, "t REO/t REO", "assumption", "metal counted as oxide equivalent")})
-    base.recipe.append({"output": "Ga_refined", "input": "Ga_primary", "quantity": 1.0,
-                        **prov(ident, "t Ga/t Ga", "assumption", "refining yield losses not modelled")})
-    base.recipe.append({"output": "graphite_processed", "input": "graphite_natural", "quantity": 1.0,
-                        **prov(ident, "t/t", "assumption", "processed graphite counted as feed equivalent")})
+        base.recipe.append(
+            {
+                "output": f"{e}_metal",
+                "input": f"{e}_oxide",
+                "quantity": 1.0,
+                **prov(ident, "t REO/t REO", "assumption", "metal counted as oxide equivalent"),
+            }
+        )
+    base.recipe.append(
+        {
+            "output": "Ga_refined",
+            "input": "Ga_primary",
+            "quantity": 1.0,
+            **prov(ident, "t Ga/t Ga", "assumption", "refining yield losses not modelled"),
+        }
+    )
+    base.recipe.append(
+        {
+            "output": "graphite_processed",
+            "input": "graphite_natural",
+            "quantity": 1.0,
+            **prov(ident, "t/t", "assumption", "processed graphite counted as feed equivalent"),
+        }
+    )
 
     supply = world_primary.copy()
     for e, q in secondary.items():
@@ -187,8 +254,15 @@ def build_baseline(facts: Path, src: Sources) -> Baseline:
             for sector, form, pct in A.END_USE_SPLIT[e]:
                 q = qty * rshare * pct / 100.0
                 (demand_metal if form == "metal" else demand_oxide)[(region, e)] += q
-                base.add_demand(region, sector, f"{e}_{form}", q, "t REO/yr", modelled,
-                                f"{rshare:.2%} of world non-magnet use of {e}; {pct}% of it to {sector}")
+                base.add_demand(
+                    region,
+                    sector,
+                    f"{e}_{form}",
+                    q,
+                    "t REO/yr",
+                    modelled,
+                    f"{rshare:.2%} of world non-magnet use of {e}; {pct}% of it to {sector}",
+                )
 
     # 3b. magnet trade and sector demand ---------------------------------------------------------------
     magnet_demand = dict(A.MAGNET_DEMAND)
@@ -197,11 +271,20 @@ def build_baseline(facts: Path, src: Sources) -> Baseline:
     magnet_demand = pd.Series(magnet_demand)
     for region, share in A.MAGNET_SHARE.items():
         conf = "secondary" if region == "CHN" else "assumption"
-        base.add_production(region, "NdFeB", magnet_prod[region], "t/yr", modelled, conf,
-                            f"{share:g}% of world NdFeB output {magnets_world:.0f} t (China 260,000 t per SMM; "
-                            f"China 94% per IEA)")
-    pins = src.cite("China customs (GAC) magnet exports 2024 by destination as reported by Reuters, "
-                    "Rare Earth Exchanges and consumption.csv (EU 17,000 t from China)", "secondary")
+        base.add_production(
+            region,
+            "NdFeB",
+            magnet_prod[region],
+            "t/yr",
+            modelled,
+            conf,
+            f"{share:g}% of world NdFeB output {magnets_world:.0f} t (China 260,000 t per SMM; China 94% per IEA)",
+        )
+    pins = src.cite(
+        "China customs (GAC) magnet exports 2024 by destination as reported by Reuters, "
+        "Rare Earth Exchanges and consumption.csv (EU 17,000 t from China)",
+        "secondary",
+    )
     pinned = {k: v for k, v in A.MAGNET_PINNED.items()}
     flows = allocate_trade(magnet_prod, magnet_demand, pinned)
     is_pin = flows.apply(lambda r: (r.origin, r.destination) in pinned, axis=1)
@@ -209,8 +292,16 @@ def build_baseline(facts: Path, src: Sources) -> Baseline:
     base.add_flows(flows[~is_pin], "NdFeB", "t/yr", modelled, "assumption", "RAS fit to output and use")
     for region, qty in magnet_demand.items():
         for sector, pct in A.MAGNET_SECTORS.items():
-            base.add_demand(region, sector, "NdFeB", qty * pct / 100.0, "t/yr", modelled,
-                            f"region uses {qty:.0f} t NdFeB; {pct:g}% to {sector}", growth=A.NDFEB_GROWTH_PCT)
+            base.add_demand(
+                region,
+                sector,
+                "NdFeB",
+                qty * pct / 100.0,
+                "t/yr",
+                modelled,
+                f"region uses {qty:.0f} t NdFeB; {pct:g}% to {sector}",
+                growth=A.NDFEB_GROWTH_PCT,
+            )
 
     # 4. metal stage -----------------------------------------------------------------------------------
     oxide_intake: dict[tuple[str, str], float] = defaultdict(float, demand_oxide)
@@ -224,33 +315,68 @@ def build_baseline(facts: Path, src: Sources) -> Baseline:
             continue
         made = pd.Series({r: s / 100.0 * world_metal for r, s in A.METAL_SHARE.items()})
         for region, qty in made.items():
-            base.add_production(region, f"{e}_metal", qty, "t REO/yr", modelled, "assumption",
-                                f"{A.METAL_SHARE[region]:g}% of world {e} metal (China ~90% commonly quoted, unsourced)")
+            base.add_production(
+                region,
+                f"{e}_metal",
+                qty,
+                "t REO/yr",
+                modelled,
+                "assumption",
+                f"{A.METAL_SHARE[region]:g}% of world {e} metal (China ~90% commonly quoted, unsourced)",
+            )
             oxide_intake[(region, e)] += qty
-        base.add_flows(allocate_trade(made, need), f"{e}_metal", "t REO/yr", modelled, "assumption",
-                       "RAS fit to metal output and needs")
+        base.add_flows(
+            allocate_trade(made, need),
+            f"{e}_metal",
+            "t REO/yr",
+            modelled,
+            "assumption",
+            "RAS fit to metal output and needs",
+        )
 
     # 2b. oxide production and trade -------------------------------------------------------------------
     for (region, e), qty in primary.stack().items():
-        base.add_production(region, f"{e}_oxide", qty, "t REO/yr", modelled, "assumption",
-                            "separated from concentrate intake x ore composition" if e != "Sc"
-                            else "scandium oxide by-product output (critmin estimate)")
+        base.add_production(
+            region,
+            f"{e}_oxide",
+            qty,
+            "t REO/yr",
+            modelled,
+            "assumption",
+            "separated from concentrate intake x ore composition"
+            if e != "Sc"
+            else "scandium oxide by-product output (critmin estimate)",
+        )
     for e, qty in secondary.items():
-        base.add_production("CHN", f"{e}_oxide", qty, "t REO/yr", modelled, "assumption",
-                            "secondary supply (magnet swarf recycling, undocumented feed) that closes the 2024 "
-                            "NdPr balance", route="secondary")
+        base.add_production(
+            "CHN",
+            f"{e}_oxide",
+            qty,
+            "t REO/yr",
+            modelled,
+            "assumption",
+            "secondary supply (magnet swarf recycling, undocumented feed) that closes the 2024 NdPr balance",
+            route="secondary",
+        )
     for e in supply.index:
         out = primary[e].copy()
         if e in secondary:
             out["CHN"] += secondary[e]
         intake = pd.Series({r: q for (r, el), q in oxide_intake.items() if el == e})
-        base.add_flows(allocate_trade(out, intake), f"{e}_oxide", "t REO/yr", modelled, "assumption",
-                       "RAS fit to oxide output and intake")
+        base.add_flows(
+            allocate_trade(out, intake),
+            f"{e}_oxide",
+            "t REO/yr",
+            modelled,
+            "assumption",
+            "RAS fit to oxide output and intake",
+        )
 
     _gallium(facts, src, base, modelled)
     _graphite(facts, src, base, modelled)
-    _capacity_and_stocks(facts, src, base, mine_by_product, magnet_prod, recipe, demand_oxide, demand_metal,
-                         magnet_demand)
+    _capacity_and_stocks(
+        facts, src, base, mine_by_product, magnet_prod, recipe, demand_oxide, demand_metal, magnet_demand
+    )
     return base
 
 
@@ -258,25 +384,54 @@ def _gallium(facts: Path, src: Sources, base: Baseline, modelled: str) -> None:
     primary, fact = _usgs_2024(facts, "gallium", "primary_production_low_purity")
     usgs = src.cite(fact["source"], fact["confirmed"])
     for region, qty in primary.items():
-        base.add_production(region, "Ga_primary", qty, "t Ga/yr", usgs, "confirmed",
-                            "USGS MCS2025 2024 primary low-purity gallium")
+        base.add_production(
+            region, "Ga_primary", qty, "t Ga/yr", usgs, "confirmed", "USGS MCS2025 2024 primary low-purity gallium"
+        )
     refined = pd.Series({r: s / 100.0 * A.GA_REFINED_T for r, s in A.GA_REFINED_SHARE.items()})
     for region, qty in refined.items():
-        base.add_production(region, "Ga_refined", qty, "t Ga/yr", modelled, "assumption",
-                            f"{A.GA_REFINED_SHARE[region]:g}% of world high-purity output 320 t (USGS); split assumed")
+        base.add_production(
+            region,
+            "Ga_refined",
+            qty,
+            "t Ga/yr",
+            modelled,
+            "assumption",
+            f"{A.GA_REFINED_SHARE[region]:g}% of world high-purity output 320 t (USGS); split assumed",
+        )
     unrefined = sum(primary.values()) - A.GA_REFINED_T
-    base.add_demand("CHN", "other", "Ga_primary", unrefined, "t Ga/yr", modelled,
-                    "primary gallium not refined to high purity: inventory build and low-purity uses (balancing item)")
+    base.add_demand(
+        "CHN",
+        "other",
+        "Ga_primary",
+        unrefined,
+        "t Ga/yr",
+        modelled,
+        "primary gallium not refined to high purity: inventory build and low-purity uses (balancing item)",
+    )
     intake = refined.copy()
     intake["CHN"] += unrefined
-    base.add_flows(allocate_trade(pd.Series(primary), intake), "Ga_primary", "t Ga/yr", modelled, "assumption",
-                   "RAS fit to output and refiners' intake")
+    base.add_flows(
+        allocate_trade(pd.Series(primary), intake),
+        "Ga_primary",
+        "t Ga/yr",
+        modelled,
+        "assumption",
+        "RAS fit to output and refiners' intake",
+    )
     use = pd.Series({r: s / 100.0 * A.GA_REFINED_T for r, s in A.GA_DEMAND_SHARE.items()})
     for region, qty in use.items():
-        base.add_demand(region, "electronics", "Ga_refined", qty, "t Ga/yr", modelled,
-                        f"{A.GA_DEMAND_SHARE[region]:g}% of world high-purity gallium use (assumed)")
-    base.add_flows(allocate_trade(refined, use), "Ga_refined", "t Ga/yr", modelled, "assumption",
-                   "RAS fit to output and use")
+        base.add_demand(
+            region,
+            "electronics",
+            "Ga_refined",
+            qty,
+            "t Ga/yr",
+            modelled,
+            f"{A.GA_DEMAND_SHARE[region]:g}% of world high-purity gallium use (assumed)",
+        )
+    base.add_flows(
+        allocate_trade(refined, use), "Ga_refined", "t Ga/yr", modelled, "assumption", "RAS fit to output and use"
+    )
 
 
 def _graphite(facts: Path, src: Sources, base: Baseline, modelled: str) -> None:
@@ -284,59 +439,137 @@ def _graphite(facts: Path, src: Sources, base: Baseline, modelled: str) -> None:
     usgs = src.cite(fact["source"], fact["confirmed"])
     processed: dict[str, float] = defaultdict(float)
     for region, qty in natural.items():
-        base.add_production(region, "graphite_natural", qty, "t/yr", usgs, "confirmed",
-                            "USGS MCS2025 2024 natural graphite mine production" +
-                            (" (sum of member countries)" if region in A.AGGREGATE_REGIONS else ""))
+        base.add_production(
+            region,
+            "graphite_natural",
+            qty,
+            "t/yr",
+            usgs,
+            "confirmed",
+            "USGS MCS2025 2024 natural graphite mine production"
+            + (" (sum of member countries)" if region in A.AGGREGATE_REGIONS else ""),
+        )
         for dest, share in A.GRAPHITE_ROUTING.get(region, {region: 100.0}).items():
             processed[dest] += qty * share / 100.0
             if dest != region:
-                base.add_flows(pd.DataFrame([(region, dest, qty * share / 100.0)]), "graphite_natural", "t/yr",
-                               modelled, "assumption", f"{share:g}% of {region} flake processed in {dest}")
+                base.add_flows(
+                    pd.DataFrame([(region, dest, qty * share / 100.0)]),
+                    "graphite_natural",
+                    "t/yr",
+                    modelled,
+                    "assumption",
+                    f"{share:g}% of {region} flake processed in {dest}",
+                )
     for region, qty in processed.items():
-        base.add_production(region, "graphite_processed", qty, "t/yr", modelled, "assumption",
-                            "natural graphite processed where routed (feed equivalent)")
+        base.add_production(
+            region,
+            "graphite_processed",
+            qty,
+            "t/yr",
+            modelled,
+            "assumption",
+            "natural graphite processed where routed (feed equivalent)",
+        )
     total = sum(processed.values())
     use = pd.Series({r: s / 100.0 * total for r, s in A.GRAPHITE_DEMAND_SHARE.items()})
     for region, qty in use.items():
         for sector, pct in A.GRAPHITE_SECTORS.items():
-            base.add_demand(region, sector, "graphite_processed", qty * pct / 100.0, "t/yr", modelled,
-                            f"{A.GRAPHITE_DEMAND_SHARE[region]:g}% of world use; {pct:g}% to {sector}")
-    base.add_flows(allocate_trade(pd.Series(processed), use), "graphite_processed", "t/yr", modelled,
-                   "assumption", "RAS fit to output and use")
+            base.add_demand(
+                region,
+                sector,
+                "graphite_processed",
+                qty * pct / 100.0,
+                "t/yr",
+                modelled,
+                f"{A.GRAPHITE_DEMAND_SHARE[region]:g}% of world use; {pct:g}% to {sector}",
+            )
+    base.add_flows(
+        allocate_trade(pd.Series(processed), use),
+        "graphite_processed",
+        "t/yr",
+        modelled,
+        "assumption",
+        "RAS fit to output and use",
+    )
 
 
-def _capacity_and_stocks(facts, src, base, mine_by_product, magnet_prod, recipe, demand_oxide, demand_metal,
-                         magnet_demand) -> None:
+def _capacity_and_stocks(
+    facts, src, base, mine_by_product, magnet_prod, recipe, demand_oxide, demand_metal, magnet_demand
+) -> None:
     util = src.assumption(f"capacity = 2024 output / utilisation {A.UTILISATION:g} where none is published")
     for (region, product), qty in mine_by_product.items():
         if qty > 0:
-            base.capacity.append({"region": region, "product": product,
-                                  "capacity": round(qty / A.UTILISATION, DECIMALS),
-                                  **prov(util, "t REO/yr", "assumption", "output / utilisation")})
+            base.capacity.append(
+                {
+                    "region": region,
+                    "product": product,
+                    "capacity": round(qty / A.UTILISATION, DECIMALS),
+                    **prov(util, "t REO/yr", "assumption", "output / utilisation"),
+                }
+            )
     for region, qty in magnet_prod.items():
-        base.capacity.append({"region": region, "product": "NdFeB", "capacity": round(qty / A.UTILISATION, DECIMALS),
-                              **prov(util, "t/yr", "assumption", "output / utilisation")})
+        base.capacity.append(
+            {
+                "region": region,
+                "product": "NdFeB",
+                "capacity": round(qty / A.UTILISATION, DECIMALS),
+                **prov(util, "t/yr", "assumption", "output / utilisation"),
+            }
+        )
     for fact in read_facts(facts, "production.csv"):
-        if fact["material"] == "gallium" and fact["stage"] == "primary_production_capacity" \
-                and fact["country_iso3"] != "WLD":
+        if (
+            fact["material"] == "gallium"
+            and fact["stage"] == "primary_production_capacity"
+            and fact["country_iso3"] != "WLD"
+        ):
             region = A.COUNTRY_TO_REGION.get(fact["country_iso3"], fact["country_iso3"])
-            base.capacity.append({"region": region, "product": "Ga_primary", "capacity": float(fact["quantity"]),
-                                  **prov(src.cite(fact["source"], fact["confirmed"]), "t Ga/yr",
-                                         confidence(fact["confirmed"]), fact["note"])})
+            base.capacity.append(
+                {
+                    "region": region,
+                    "product": "Ga_primary",
+                    "capacity": float(fact["quantity"]),
+                    **prov(
+                        src.cite(fact["source"], fact["confirmed"]),
+                        "t Ga/yr",
+                        confidence(fact["confirmed"]),
+                        fact["note"],
+                    ),
+                }
+            )
     for fact in read_facts(facts, "projects.csv"):
         if fact["name"].startswith("Lynas Malaysia (Gebeng"):
             sid = src.cite(fact["source"], fact["confirmed"])
             for e, share in zip(("Nd", "Pr"), A.ND_TO_PR, strict=True):
-                base.capacity.append({"region": "MYS", "product": f"{e}_oxide", "capacity": 10500.0 * share,
-                                      **prov(sid, "t REO/yr", confidence(fact["confirmed"]),
-                                             f"10,500 t/yr NdPr oxide capacity split {share:.0%} {e}")})
+                base.capacity.append(
+                    {
+                        "region": "MYS",
+                        "product": f"{e}_oxide",
+                        "capacity": 10500.0 * share,
+                        **prov(
+                            sid,
+                            "t REO/yr",
+                            confidence(fact["confirmed"]),
+                            f"10,500 t/yr NdPr oxide capacity split {share:.0%} {e}",
+                        ),
+                    }
+                )
     jogmec = src.assumption(f"JOGMEC holds {A.JOGMEC_DAYS:g} days of Japan's use (DESIGN.md; holdings confidential)")
     for product in A.JOGMEC_PRODUCTS:
         e = product.split("_")[0]
         use = demand_oxide.get(("JPN", e), 0.0) + demand_metal.get(("JPN", e), 0.0)
         use += magnet_demand.get("JPN", 0.0) * recipe.get(e, 0.0)
-        base.stock.append({"region": "JPN", "product": product, "holder": "public",
-                           "quantity": round(use * A.JOGMEC_DAYS / 365.0, DECIMALS),
-                           "days_of_cover_target": A.JOGMEC_DAYS,
-                           **prov(jogmec, "t REO", "assumption",
-                                  f"{A.JOGMEC_DAYS:g} days of Japan's modelled 2024 use of {e} ({use:.1f} t REO/yr)")})
+        base.stock.append(
+            {
+                "region": "JPN",
+                "product": product,
+                "holder": "public",
+                "quantity": round(use * A.JOGMEC_DAYS / 365.0, DECIMALS),
+                "days_of_cover_target": A.JOGMEC_DAYS,
+                **prov(
+                    jogmec,
+                    "t REO",
+                    "assumption",
+                    f"{A.JOGMEC_DAYS:g} days of Japan's modelled 2024 use of {e} ({use:.1f} t REO/yr)",
+                ),
+            }
+        )

@@ -19,8 +19,12 @@ def prov(source: str, unit: str, conf: str, note: str = "", year: int = A.YEAR) 
 def regions(src: Sources) -> tuple[list[dict], list[dict]]:
     iso = src.cite(ISO_CITATION, "yes")
     region_rows = [
-        {"id": rid, "name": name, "kind": "aggregate" if rid in A.AGGREGATE_REGIONS else "country",
-         **prov(iso, "-", "confirmed")}
+        {
+            "id": rid,
+            "name": name,
+            "kind": "aggregate" if rid in A.AGGREGATE_REGIONS else "country",
+            **prov(iso, "-", "confirmed"),
+        }
         for rid, name in A.REGIONS.items()
     ]
     group_rows = []
@@ -36,17 +40,40 @@ def elements(facts: Path, src: Sources) -> tuple[list[dict], list[dict]]:
         sym = fact["symbol"]
         cls = "LREE" if sym in A.LREE else "HREE"
         sid = src.cite(fact["source"], fact["confirmed"])
-        rows.append({"id": sym, "name": fact["element"], "atomic_number": int(fact["atomic_number"]),
-                     "kind": "ree", "ree_class": cls,
-                     **prov(sid, "-", confidence(fact["confirmed"]), "class convention LREE = La-Sm; HREE = Eu-Lu, Y, Sc")})
+        rows.append(
+            {
+                "id": sym,
+                "name": fact["element"],
+                "atomic_number": int(fact["atomic_number"]),
+                "kind": "ree",
+                "ree_class": cls,
+                **prov(sid, "-", confidence(fact["confirmed"]), "class convention LREE = La-Sm; HREE = Eu-Lu, Y, Sc"),
+            }
+        )
     iupac = src.cite("IUPAC Periodic Table of the Elements", "yes")
     for eid, (name, z) in A.ELEMENT_NAMES_EXTRA.items():
-        rows.append({"id": eid, "name": name, "atomic_number": z, "kind": "other", "ree_class": "none",
-                     **prov(iupac, "-", "confirmed")})
+        rows.append(
+            {
+                "id": eid,
+                "name": name,
+                "atomic_number": z,
+                "kind": "other",
+                "ree_class": "none",
+                **prov(iupac, "-", "confirmed"),
+            }
+        )
     agg = src.assumption("aggregate elements (REE = the 17 rare earths, NdPr = Nd + Pr)")
     for gid, (name, group) in A.AGGREGATES.items():
-        rows.append({"id": gid, "name": name, "atomic_number": None, "kind": "aggregate", "ree_class": "none",
-                     **prov(agg, "-", "confirmed", "definition")})
+        rows.append(
+            {
+                "id": gid,
+                "name": name,
+                "atomic_number": None,
+                "kind": "aggregate",
+                "ree_class": "none",
+                **prov(agg, "-", "confirmed", "definition"),
+            }
+        )
         members += [{"group": gid, "element": e, **prov(agg, "-", "confirmed", "definition")} for e in group]
     return rows, members
 
@@ -59,29 +86,67 @@ def products(src: Sources, element_names: dict[str, str]) -> list[dict]:
     rows = []
 
     def add(pid, name, stage, form, element, unit, note=""):
-        rows.append({"id": pid, "name": name, "stage": stage, "form": form, "element": element,
-                     **prov(defn, unit, "confirmed", note)})
+        rows.append(
+            {
+                "id": pid,
+                "name": name,
+                "stage": stage,
+                "form": form,
+                "element": element,
+                **prov(defn, unit, "confirmed", note),
+            }
+        )
 
     for pid, (name, _) in A.CONCENTRATES.items():
         add(pid, name, "mine", "concentrate", None, "t REO", "element split in composition.csv")
     for e in REE_ORDER:
         add(f"{e}_oxide", f"{element_names[e]} oxide", "separation", "oxide", e, "t REO")
-        add(f"{e}_metal", f"{element_names[e]} metal and alloys (oxide-equivalent)", "metal", "metal", e, "t REO",
-            "metal counted as its oxide equivalent so stages balance")
+        add(
+            f"{e}_metal",
+            f"{element_names[e]} metal and alloys (oxide-equivalent)",
+            "metal",
+            "metal",
+            e,
+            "t REO",
+            "metal counted as its oxide equivalent so stages balance",
+        )
     add("NdFeB", "Sintered and bonded NdFeB magnets", "magnet", "magnet", None, "t", "element content in recipe.csv")
-    add("Ga_primary", "Primary low-purity gallium", "separation", "metal", "Ga", "t Ga",
-        "recovered from alumina refining: gallium has no mine stage of its own")
+    add(
+        "Ga_primary",
+        "Primary low-purity gallium",
+        "separation",
+        "metal",
+        "Ga",
+        "t Ga",
+        "recovered from alumina refining: gallium has no mine stage of its own",
+    )
     add("Ga_refined", "High-purity refined gallium", "metal", "metal", "Ga", "t Ga")
     add("graphite_natural", "Natural graphite (flake and amorphous)", "mine", "mineral", "graphite", "t")
-    add("graphite_processed", "Purified and spherical natural graphite (feed-equivalent)", "separation",
-        "processed", "graphite", "t", "counted as natural-graphite feed so stages balance")
+    add(
+        "graphite_processed",
+        "Purified and spherical natural graphite (feed-equivalent)",
+        "separation",
+        "processed",
+        "graphite",
+        "t",
+        "counted as natural-graphite feed so stages balance",
+    )
     return rows
 
 
 _PRICE_ELEMENT = {
-    "cerium": "Ce", "dysprosium": "Dy", "europium": "Eu", "lanthanum": "La", "neodymium": "Nd",
-    "terbium": "Tb", "samarium": "Sm", "praseodymium": "Pr", "gallium": "Ga", "natural graphite": "graphite",
-    "prnd": "NdPr", "ndpr": "NdPr",
+    "cerium": "Ce",
+    "dysprosium": "Dy",
+    "europium": "Eu",
+    "lanthanum": "La",
+    "neodymium": "Nd",
+    "terbium": "Tb",
+    "samarium": "Sm",
+    "praseodymium": "Pr",
+    "gallium": "Ga",
+    "natural graphite": "graphite",
+    "prnd": "NdPr",
+    "ndpr": "NdPr",
 }
 
 
@@ -103,23 +168,43 @@ def prices(facts: Path, src: Sources) -> list[dict]:
             key = (material, fact["spec"], basis, fact["period"])
         seen.add(key)
         year_match = re.match(r"(\d{4})", fact["period"])
-        rows.append({
-            "element": element, "material": material, "spec": fact["spec"] or None, "basis": basis or None,
-            "period": fact["period"], "price_low": float(fact["price_low"]), "price_high": float(fact["price_high"]),
-            **prov(src.cite(fact["source"], fact["confirmed"]), unit, confidence(fact["confirmed"]), fact["note"],
-                   year=int(year_match.group(1)) if year_match else A.YEAR),
-        })
+        rows.append(
+            {
+                "element": element,
+                "material": material,
+                "spec": fact["spec"] or None,
+                "basis": basis or None,
+                "period": fact["period"],
+                "price_low": float(fact["price_low"]),
+                "price_high": float(fact["price_high"]),
+                **prov(
+                    src.cite(fact["source"], fact["confirmed"]),
+                    unit,
+                    confidence(fact["confirmed"]),
+                    fact["note"],
+                    year=int(year_match.group(1)) if year_match else A.YEAR,
+                ),
+            }
+        )
     return rows
 
 
 def _measure(event: str, instrument: str) -> str:
     text = f"{event} {instrument}".lower()
     for needle, measure in (
-        ("suspension", "export_control_suspension"), ("technolog", "technology_control"),
-        ("ban", "export_ban"), ("licens", "export_licensing"), ("tariff", "tariff"),
-        ("partnership", "financing"), ("loan", "financing"),
-        ("framework", "agreement"), ("agreement", "agreement"), ("mou", "agreement"), ("truce", "agreement"),
-        ("fact sheet", "agreement"), ("controls on", "export_licensing"),
+        ("suspension", "export_control_suspension"),
+        ("technolog", "technology_control"),
+        ("ban", "export_ban"),
+        ("licens", "export_licensing"),
+        ("tariff", "tariff"),
+        ("partnership", "financing"),
+        ("loan", "financing"),
+        ("framework", "agreement"),
+        ("agreement", "agreement"),
+        ("mou", "agreement"),
+        ("truce", "agreement"),
+        ("fact sheet", "agreement"),
+        ("controls on", "export_licensing"),
     ):
         if needle in text:
             return measure
@@ -146,28 +231,68 @@ def policy_events(facts: Path, src: Sources, element_ids: set[str]) -> list[dict
         notes = [fact["note"]]
         if fact["effective_date"] and _date(fact["effective_date"]) != fact["effective_date"].strip():
             notes.append(f"effective as given: {fact['effective_date']}")
-        rows.append({
-            "id": f"{base}-{counts[base]}", "announced": announced, "effective": _date(fact["effective_date"]),
-            "end": _date(fact["end_date"]), "actor": actor, "target": fact["target"] or "all",
-            "measure": _measure(fact["event"], fact["instrument"]), "elements": "|".join(elements) or None,
-            "instrument": fact["instrument"] or None, "value": number(fact["value"]) if fact["value"] else None,
-            "description": fact["event"],
-            **prov(src.cite(fact["source"], fact["confirmed"]), fact["unit"] or "-", confidence(fact["confirmed"]),
-                   "; ".join(n for n in notes if n), year=int(announced[:4])),
-        })
+        rows.append(
+            {
+                "id": f"{base}-{counts[base]}",
+                "announced": announced,
+                "effective": _date(fact["effective_date"]),
+                "end": _date(fact["end_date"]),
+                "actor": actor,
+                "target": fact["target"] or "all",
+                "measure": _measure(fact["event"], fact["instrument"]),
+                "elements": "|".join(elements) or None,
+                "instrument": fact["instrument"] or None,
+                "value": number(fact["value"]) if fact["value"] else None,
+                "description": fact["event"],
+                **prov(
+                    src.cite(fact["source"], fact["confirmed"]),
+                    fact["unit"] or "-",
+                    confidence(fact["confirmed"]),
+                    "; ".join(n for n in notes if n),
+                    year=int(announced[:4]),
+                ),
+            }
+        )
     return rows
 
 
-_STATUS = (("unlikely", "stalled"), ("stalled", "stalled"), ("under construction", "construction"),
-           ("commissioning", "construction"), ("announced", "announced"), ("planned", "planned"),
-           ("pre-fid", "planned"), ("development", "planned"), ("priority", "planned"), ("completed", "completed"),
-           ("agreed", "completed"), ("operating", "operating"), ("commercial", "operating"),
-           ("inaugurat", "operating"), ("expanding", "operating"))
-_STAGE = (("financing", "financing"), ("equity", "financing"), ("recycl", "recycling"), ("magnet", "magnet"),
-          ("metal", "metal"), ("separation", "separation"), ("refin", "separation"), ("cracking", "separation"),
-          ("mine", "mine"))
-_INSTRUMENTS = (("loan", "loan"), ("equity", "equity"), ("grant", "grant"), ("guarantee", "guarantee"),
-                ("offtake", "offtake"), ("price floor", "price_floor"), ("price-floor", "price_floor"))
+_STATUS = (
+    ("unlikely", "stalled"),
+    ("stalled", "stalled"),
+    ("under construction", "construction"),
+    ("commissioning", "construction"),
+    ("announced", "announced"),
+    ("planned", "planned"),
+    ("pre-fid", "planned"),
+    ("development", "planned"),
+    ("priority", "planned"),
+    ("completed", "completed"),
+    ("agreed", "completed"),
+    ("operating", "operating"),
+    ("commercial", "operating"),
+    ("inaugurat", "operating"),
+    ("expanding", "operating"),
+)
+_STAGE = (
+    ("financing", "financing"),
+    ("equity", "financing"),
+    ("recycl", "recycling"),
+    ("magnet", "magnet"),
+    ("metal", "metal"),
+    ("separation", "separation"),
+    ("refin", "separation"),
+    ("cracking", "separation"),
+    ("mine", "mine"),
+)
+_INSTRUMENTS = (
+    ("loan", "loan"),
+    ("equity", "equity"),
+    ("grant", "grant"),
+    ("guarantee", "guarantee"),
+    ("offtake", "offtake"),
+    ("price floor", "price_floor"),
+    ("price-floor", "price_floor"),
+)
 
 
 def projects(facts: Path, src: Sources) -> list[dict]:
@@ -185,18 +310,39 @@ def projects(facts: Path, src: Sources) -> list[dict]:
         instruments = sorted({i for k, i in _INSTRUMENTS if k in text})
         start = re.search(r"(19|20)\d{2}", fact["start_year"])
         capacity = number(fact["capacity"]) if "not found" not in fact["capacity"].lower() else None
-        rows.append({
-            "id": slug, "name": fact["name"], "company": fact["company"] or None, "region": region, "stage": stage,
-            "product": "NdFeB" if stage == "magnet" else None, "capacity": capacity,
-            "capex_musd": number(fact["capex_usd"]) if "not found" not in fact["capex_usd"].lower()[:9] else None,
-            "status": status, "start_year": int(start.group(0)) if start else None, "lead_time_yr": None,
-            "ramp_yr": None, "instruments": "|".join(instruments) or None,
-            **prov(src.cite(fact["source"], fact["confirmed"]), fact["unit"] or "-", confidence(fact["confirmed"]),
-                   "; ".join(x for x in [f"capacity as given: {fact['capacity']}" if fact["capacity"] else "",
-                                         f"capex as given: {fact['capex_usd']}" if fact["capex_usd"] else "",
-                                         f"status: {fact['status']}", fact["note"]] if x),
-                   year=int(start.group(0)) if start else A.YEAR),
-        })
+        rows.append(
+            {
+                "id": slug,
+                "name": fact["name"],
+                "company": fact["company"] or None,
+                "region": region,
+                "stage": stage,
+                "product": "NdFeB" if stage == "magnet" else None,
+                "capacity": capacity,
+                "capex_musd": number(fact["capex_usd"]) if "not found" not in fact["capex_usd"].lower()[:9] else None,
+                "status": status,
+                "start_year": int(start.group(0)) if start else None,
+                "lead_time_yr": None,
+                "ramp_yr": None,
+                "instruments": "|".join(instruments) or None,
+                **prov(
+                    src.cite(fact["source"], fact["confirmed"]),
+                    fact["unit"] or "-",
+                    confidence(fact["confirmed"]),
+                    "; ".join(
+                        x
+                        for x in [
+                            f"capacity as given: {fact['capacity']}" if fact["capacity"] else "",
+                            f"capex as given: {fact['capex_usd']}" if fact["capex_usd"] else "",
+                            f"status: {fact['status']}",
+                            fact["note"],
+                        ]
+                        if x
+                    ),
+                    year=int(start.group(0)) if start else A.YEAR,
+                ),
+            }
+        )
     return rows
 
 
@@ -217,9 +363,19 @@ def region_parameters(facts: Path, src: Sources) -> list[dict]:
             note = f"unweighted mean of the mean-of-six WGI of {names} (derived by critmin)"
             conf = "secondary"
         else:
-            value, note, conf = members[0][1], "mean of the six WGI estimates (-2.5..2.5)", confidence(fact["confirmed"])
-        rows.append({"region": region, "parameter": "wgi_mean", "value": round(value, 4),
-                     **prov(sid, "index (-2.5..2.5)", conf, note, year=int(fact["year"]))})
+            value, note, conf = (
+                members[0][1],
+                "mean of the six WGI estimates (-2.5..2.5)",
+                confidence(fact["confirmed"]),
+            )
+        rows.append(
+            {
+                "region": region,
+                "parameter": "wgi_mean",
+                "value": round(value, 4),
+                **prov(sid, "index (-2.5..2.5)", conf, note, year=int(fact["year"])),
+            }
+        )
     return rows
 
 
@@ -234,18 +390,55 @@ def element_parameters(facts: Path, src: Sources) -> list[dict]:
     for sym in [*REE_ORDER, "Ga", "graphite"]:
         if sym in rates:
             value, fact = rates[sym]
-            rows.append({"element": sym, "parameter": "eol_rir_pct", "value": value,
-                         **prov(src.cite(fact["source"], fact["confirmed"]), "%", confidence(fact["confirmed"]),
-                                fact["note"])})
+            rows.append(
+                {
+                    "element": sym,
+                    "parameter": "eol_rir_pct",
+                    "value": value,
+                    **prov(
+                        src.cite(fact["source"], fact["confirmed"]), "%", confidence(fact["confirmed"]), fact["note"]
+                    ),
+                }
+            )
         else:
-            rows.append({"element": sym, "parameter": "eol_rir_pct", "value": 0.0,
-                         **prov(src.assumption("end-of-life recycling input rate 0 % where no figure is given"),
-                                "%", "assumption", "no EOL-RIR in the facts; 0 assumed (UNEP: REE recycling <1 %)")})
-        rows.append({"element": sym, "parameter": "substitution_index", "value": 1.0,
-                     **prov(src.assumption("substitution index 1 (no substitution credit) for supply risk"),
-                            "-", "assumption", "EU CRM SI_SR not in the facts; 1 = no substitute")})
+            rows.append(
+                {
+                    "element": sym,
+                    "parameter": "eol_rir_pct",
+                    "value": 0.0,
+                    **prov(
+                        src.assumption("end-of-life recycling input rate 0 % where no figure is given"),
+                        "%",
+                        "assumption",
+                        "no EOL-RIR in the facts; 0 assumed (UNEP: REE recycling <1 %)",
+                    ),
+                }
+            )
+        rows.append(
+            {
+                "element": sym,
+                "parameter": "substitution_index",
+                "value": 1.0,
+                **prov(
+                    src.assumption("substitution index 1 (no substitution credit) for supply risk"),
+                    "-",
+                    "assumption",
+                    "EU CRM SI_SR not in the facts; 1 = no substitute",
+                ),
+            }
+        )
     for sym, share in A.NON_MAGNET_SHARE.items():
-        rows.append({"element": sym, "parameter": "non_magnet_share_pct", "value": share,
-                     **prov(src.assumption("share of magnet elements used outside NdFeB"), "%", "assumption",
-                            "glass, ceramics, phosphors and alloys; used to close the 2024 balance")})
+        rows.append(
+            {
+                "element": sym,
+                "parameter": "non_magnet_share_pct",
+                "value": share,
+                **prov(
+                    src.assumption("share of magnet elements used outside NdFeB"),
+                    "%",
+                    "assumption",
+                    "glass, ceramics, phosphors and alloys; used to close the 2024 balance",
+                ),
+            }
+        )
     return rows

@@ -63,7 +63,9 @@ class Sources:
         sid = "-".join([*words, digest])
         if sid not in self.rows:
             if not url:
-                found = re.search(r"\b((?:https?://)?[\w.-]+\.(?:com|org|gov|net|int|au|jp|eu|io|news)[/\w.\-?=&%]*)", citation)
+                found = re.search(
+                    r"\b((?:https?://)?[\w.-]+\.(?:com|org|gov|net|int|au|jp|eu|io|news)[/\w.\-?=&%]*)", citation
+                )
                 url = found.group(1) if found else ""
             self.rows[sid] = {"id": sid, "citation": citation, "url": url, "confirmed_raw": confirmed_raw}
         return sid

@@ -29,8 +29,9 @@ def load(db: Path = DB_OPTION) -> None:
             path = store.path
         progress.update(task, advance=1)
     rows = sum(len(t) for t in world.tables.values())
-    console.print(f"loaded the bundled world into {path}: {rows} rows in {len(world.tables)} tables, "
-                  f"data version {version}")
+    console.print(
+        f"loaded the bundled world into {path}: {rows} rows in {len(world.tables)} tables, data version {version}"
+    )
 
 
 def _row_key(comp_name: str, row: pd.Series) -> str:
@@ -48,8 +49,11 @@ def _main_value(comp_name: str, row: pd.Series):
 
 @app.command("sources")
 def sources(
-    assumptions: bool = typer.Option(False, "--assumptions", help="List every row that is a critmin assumption "
-                                     "(confidence=assumption) instead of the sources."),
+    assumptions: bool = typer.Option(
+        False,
+        "--assumptions",
+        help="List every row that is a critmin assumption (confidence=assumption) instead of the sources.",
+    ),
     component: str = typer.Option(None, "--component", "-c", help="Only rows of this component (e.g. production)."),
     world: Path = WORLD_OPTION,
     db: Path = DB_OPTION,
@@ -68,13 +72,25 @@ def sources(
         if assumptions:
             table = table[table["confidence"] == "assumption"]
         for _, row in table.iterrows():
-            cited.append({"component": name, "key": _row_key(name, row), "value": _main_value(name, row),
-                          "unit": row["unit"], "year": row["year"], "confidence": row["confidence"],
-                          "source": row["source"], "note": row["note"]})
+            cited.append(
+                {
+                    "component": name,
+                    "key": _row_key(name, row),
+                    "value": _main_value(name, row),
+                    "unit": row["unit"],
+                    "year": row["year"],
+                    "confidence": row["confidence"],
+                    "source": row["source"],
+                    "note": row["note"],
+                }
+            )
     cited = pd.DataFrame(cited, columns=["component", "key", "value", "unit", "year", "confidence", "source", "note"])
     if assumptions:
-        emit(cited, fmt, title=f"{len(cited)} assumption rows (override them with `critmin world import DIR "
-             "--override NAME`)")
+        emit(
+            cited,
+            fmt,
+            title=f"{len(cited)} assumption rows (override them with `critmin world import DIR --override NAME`)",
+        )
         return
     src = w.table("source")
     counts = cited.groupby("source").size()
@@ -82,8 +98,7 @@ def sources(
     src["rows"] = src["id"].map(counts).fillna(0).astype(int)
     src["confidence"] = src["id"].map(confidence)
     src = src[src["rows"] > 0] if component else src
-    emit(src[["id", "rows", "confidence", "confirmed_raw", "citation", "url"]], fmt,
-         title=f"{len(src)} sources")
+    emit(src[["id", "rows", "confidence", "confirmed_raw", "citation", "url"]], fmt, title=f"{len(src)} sources")
 
 
 @app.command("docs")

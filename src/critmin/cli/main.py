@@ -29,15 +29,19 @@ def _version(value: bool) -> None:
 
 
 @app.callback()
-def main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
-                                      help="Print the version and exit.")) -> None:
+def main(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
     """critmin: map, measure and (soon) stress-test critical-mineral supply chains."""
 
 
 @app.command()
 def indicators(
-    indicator: str = typer.Option(None, "--indicator", "-i",
-                                  help=f"One of: {', '.join(api.INDICATORS)} [default: all]."),
+    indicator: str = typer.Option(
+        None, "--indicator", "-i", help=f"One of: {', '.join(api.INDICATORS)} [default: all]."
+    ),
     stage: str = typer.Option(None, "--stage", "-s", help="mine, separation, metal or magnet [default: all]."),
     element: str = typer.Option(None, "--element", "-e", help="Element id, e.g. Dy, Ga, graphite, NdPr, REE."),
     region: str = typer.Option(None, "--region", "-r", help="Region id (ISO3, EU, ROW) for regional indicators."),
@@ -48,8 +52,9 @@ def indicators(
     """Concentration (HHI 0-10,000, top-3 share %), production and shares, import reliance (%), and EU-style
     supply risk, per stage x element (x region). JSON: {indicator, stage, element, region, value, unit}."""
     with user_errors():
-        table = api.indicators(resolve_world(world, db), indicator=indicator, stage=stage, element=element,
-                               region=region)
+        table = api.indicators(
+            resolve_world(world, db), indicator=indicator, stage=stage, element=element, region=region
+        )
     emit(table, fmt, title="Indicators")
 
 
@@ -57,9 +62,12 @@ def indicators(
 def exposure(
     region: str = typer.Option(..., "--region", "-r", help="Consuming region, e.g. JPN."),
     element: str = typer.Option(..., "--element", "-e", help="Element, e.g. Dy (or an aggregate: REE, NdPr)."),
-    stage: str = typer.Option("use", "--stage", "-s",
-                              help="Stage at which the region takes the element in: use (final consumption), "
-                              "magnet, metal or separation."),
+    stage: str = typer.Option(
+        "use",
+        "--stage",
+        "-s",
+        help="Stage at which the region takes the element in: use (final consumption), magnet, metal or separation.",
+    ),
     world: Path = WORLD_OPTION,
     db: Path = DB_OPTION,
     fmt: Format = FORMAT_OPTION,
@@ -83,12 +91,22 @@ def overview(world: Path = WORLD_OPTION, db: Path = DB_OPTION, fmt: Format = FOR
 
         emit(pd.concat(frames, ignore_index=True), fmt)
         return
-    emit(result["producers"], fmt, title="Top producers by stage (2024 baseline, element content)",
-         units={"share_pct": "%"})
-    emit(result["exposure"], fmt, title="Look-through exposure to China (share of final use passing through China)",
-         units={"china_share_pct": "%"})
-    console.print("[dim]Sources: critmin data sources; assumptions: critmin data sources --assumptions; "
-                  "balance and calibration: critmin world check[/dim]")
+    emit(
+        result["producers"],
+        fmt,
+        title="Top producers by stage (2024 baseline, element content)",
+        units={"share_pct": "%"},
+    )
+    emit(
+        result["exposure"],
+        fmt,
+        title="Look-through exposure to China (share of final use passing through China)",
+        units={"china_share_pct": "%"},
+    )
+    console.print(
+        "[dim]Sources: critmin data sources; assumptions: critmin data sources --assumptions; "
+        "balance and calibration: critmin world check[/dim]"
+    )
 
 
 if __name__ == "__main__":

@@ -29,11 +29,24 @@ class Format(enum.StrEnum):
     json = "json"
 
 
-FORMAT_OPTION = typer.Option(Format.table, "--format", "-f", help="Output format: table, csv or json (list of records).")
-DB_OPTION = typer.Option(None, "--db", help="DuckDB store path [default: $CRITMIN_DB or the per-user data path].",
-                         envvar="CRITMIN_DB", show_envvar=True)
-WORLD_OPTION = typer.Option(None, "--world", help="Read this world folder instead of the store's active world.",
-                            exists=True, file_okay=False, dir_okay=True)
+FORMAT_OPTION = typer.Option(
+    Format.table, "--format", "-f", help="Output format: table, csv or json (list of records)."
+)
+DB_OPTION = typer.Option(
+    None,
+    "--db",
+    help="DuckDB store path [default: $CRITMIN_DB or the per-user data path].",
+    envvar="CRITMIN_DB",
+    show_envvar=True,
+)
+WORLD_OPTION = typer.Option(
+    None,
+    "--world",
+    help="Read this world folder instead of the store's active world.",
+    exists=True,
+    file_okay=False,
+    dir_okay=True,
+)
 
 
 def _clean(value):

@@ -8,18 +8,33 @@ import pandas as pd
 import typer
 from rich.progress import Progress
 
-from critmin.cli.output import (DB_OPTION, FORMAT_OPTION, WORLD_OPTION, Format, console, emit, err_console,
-                                resolve_world, user_errors)
+from critmin.cli.output import (
+    DB_OPTION,
+    FORMAT_OPTION,
+    WORLD_OPTION,
+    Format,
+    console,
+    emit,
+    err_console,
+    resolve_world,
+    user_errors,
+)
 
-app = typer.Typer(help="World folders (CSV tables in the schema): import, export, layers, checks.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="World folders (CSV tables in the schema): import, export, layers, checks.", no_args_is_help=True
+)
 
 
 @app.command("import")
 def import_(
     folder: Path = typer.Argument(..., exists=True, file_okay=False, help="World folder of CSV tables."),
-    override: str = typer.Option(None, "--override", "-o", help="Import as an override layer with this name "
-                                 "(rows replace matching keys of the active world) instead of as the active world."),
+    override: str = typer.Option(
+        None,
+        "--override",
+        "-o",
+        help="Import as an override layer with this name "
+        "(rows replace matching keys of the active world) instead of as the active world.",
+    ),
     db: Path = DB_OPTION,
 ) -> None:
     """Import a world folder in one transaction. Any bad row aborts the import and leaves the store unchanged;
@@ -48,8 +63,9 @@ def export(
     with user_errors():
         existing = [c.file for c in components().values() if (folder / c.file).exists()]
         if existing and not force:
-            raise FileExistsError(f"{folder} already holds world files ({', '.join(existing[:3])}...); "
-                                  "use --force to overwrite")
+            raise FileExistsError(
+                f"{folder} already holds world files ({', '.join(existing[:3])}...); use --force to overwrite"
+            )
         paths = resolve_world(world, db).to_folder(folder)
     console.print(f"wrote {len(paths)} tables to {folder}")
 
@@ -96,15 +112,22 @@ def check(
     misses = calibration[calibration["status"] == "MISS"]
     if fmt is Format.table:
         ratio = (balance["residual"].abs() / balance["tolerance"]).max()
-        console.print(f"[bold]Mass balance[/bold]: {len(balance) - len(failing)} of {len(balance)} checks within "
-                      f"tolerance (largest |residual| / tolerance = {ratio:.3g})")
+        console.print(
+            f"[bold]Mass balance[/bold]: {len(balance) - len(failing)} of {len(balance)} checks within "
+            f"tolerance (largest |residual| / tolerance = {ratio:.3g})"
+        )
         if len(shown):
             emit(shown, fmt, title="Balance nodes" if show_all else "Failing balance nodes")
-        emit(calibration[["id", "observed", "modelled", "error", "unit", "tolerance", "status", "confidence"]], fmt, title="Calibration against observed 2024 figures "
-             "(status ok/MISS where a tolerance applies; context otherwise)")
+        emit(
+            calibration[["id", "observed", "modelled", "error", "unit", "tolerance", "status", "confidence"]],
+            fmt,
+            title="Calibration against observed 2024 figures "
+            "(status ok/MISS where a tolerance applies; context otherwise)",
+        )
     else:
-        emit(pd.concat([shown.assign(table="balance"), calibration.assign(table="calibration")], ignore_index=True),
-             fmt)
+        emit(
+            pd.concat([shown.assign(table="balance"), calibration.assign(table="calibration")], ignore_index=True), fmt
+        )
     if len(failing) or len(misses):
         err_console.print(f"[bold red]{len(failing)} balance failure(s), {len(misses)} calibration miss(es)[/bold red]")
         raise typer.Exit(1)

@@ -39,13 +39,17 @@ def node_balances(world: World) -> pd.DataFrame:
     exp, n_exp = _sum(trade, keys, {"origin": "region"})
     dem, n_dem = _sum(demand, keys)
     intake_rows = production.merge(recipes, left_on="product", right_on="output", suffixes=("", "_recipe"))
-    intake_rows = intake_rows.assign(product=intake_rows["input"],
-                                     quantity=intake_rows["quantity"] * intake_rows["quantity_recipe"])
+    intake_rows = intake_rows.assign(
+        product=intake_rows["input"], quantity=intake_rows["quantity"] * intake_rows["quantity_recipe"]
+    )
     intake, n_int = _sum(intake_rows[["region", "product", "quantity"]], keys)
-    terms = pd.concat({"production": prod, "imports": imp, "exports": exp, "intake": intake, "final_demand": dem},
-                      axis=1).fillna(0.0)
+    terms = pd.concat(
+        {"production": prod, "imports": imp, "exports": exp, "intake": intake, "final_demand": dem}, axis=1
+    ).fillna(0.0)
     counts = pd.concat([n_prod, n_imp, n_exp, n_int, n_dem], axis=1).fillna(0).sum(axis=1)
-    terms["residual"] = terms["production"] + terms["imports"] - terms["exports"] - terms["intake"] - terms["final_demand"]
+    terms["residual"] = (
+        terms["production"] + terms["imports"] - terms["exports"] - terms["intake"] - terms["final_demand"]
+    )
     concentrate = terms.index.get_level_values("product").isin(list(concentrates))
     # concentrate pools are consumed by separation: their 'intake' is what remains, checked in co-production
     terms.loc[concentrate, "intake"] = terms.loc[concentrate, "residual"].clip(lower=0.0)
@@ -76,7 +80,9 @@ def coproduction_balances(world: World, nodes: pd.DataFrame | None = None) -> pd
     frame = pd.concat({"expected": expected["sum"], "production": made["sum"]}, axis=1).fillna(0.0)
     counts = expected["count"].reindex(frame.index).fillna(0) + made["count"].reindex(frame.index).fillna(0)
     frame["residual"] = frame["production"] - frame["expected"]
-    frame["tolerance"] = RELATIVE_TOLERANCE * frame[["expected", "production"]].max(axis=1) + ROUNDING_HALF_UNIT * counts
+    frame["tolerance"] = (
+        RELATIVE_TOLERANCE * frame[["expected", "production"]].max(axis=1) + ROUNDING_HALF_UNIT * counts
+    )
     frame["ok"] = frame["residual"].abs() <= frame["tolerance"]
     out = frame.reset_index().rename(columns={"element": "product"})
     out["product"] = out["product"] + "_oxide"
@@ -90,8 +96,21 @@ def balance_report(world: World) -> pd.DataFrame:
     tolerance, ok."""
     nodes = node_balances(world)
     coprod = coproduction_balances(world, nodes)
-    cols = ["check", "region", "product", "unit", "production", "imports", "exports", "intake", "final_demand",
-            "expected", "residual", "tolerance", "ok"]
+    cols = [
+        "check",
+        "region",
+        "product",
+        "unit",
+        "production",
+        "imports",
+        "exports",
+        "intake",
+        "final_demand",
+        "expected",
+        "residual",
+        "tolerance",
+        "ok",
+    ]
     report = pd.concat([nodes, coprod], ignore_index=True).reindex(columns=cols)
     report["ok"] = report["ok"].astype(bool)
     return report.replace({np.nan: None})

@@ -42,7 +42,9 @@ def modelled_value(world: World, flows: ElementFlows, target: pd.Series) -> floa
     trade = flows.trade[flows.trade["stage"].isin(stages) & flows.trade["element"].isin(elements)]
     if kind == "production_share":
         total = prod["quantity"].sum()
-        return float(prod.loc[prod["region"] == target["region"], "quantity"].sum() / total * 100) if total else math.nan
+        return (
+            float(prod.loc[prod["region"] == target["region"], "quantity"].sum() / total * 100) if total else math.nan
+        )
     if kind == "production":
         return float(prod.loc[prod["region"] == target["region"], "quantity"].sum())
     if kind in ("product_share", "product_production"):
@@ -64,8 +66,11 @@ def modelled_value(world: World, flows: ElementFlows, target: pd.Series) -> floa
     if kind == "import_share":
         imports = trade[trade["destination"] == target["region"]]
         total = imports["quantity"].sum()
-        return float(imports.loc[imports["origin"] == target["partner"], "quantity"].sum() / total * 100) \
-            if total else math.nan
+        return (
+            float(imports.loc[imports["origin"] == target["partner"], "quantity"].sum() / total * 100)
+            if total
+            else math.nan
+        )
     if kind == "import_reliance":
         region = target["region"]
         made = prod.loc[prod["region"] == region, "quantity"].sum()
@@ -86,7 +91,19 @@ def calibration_report(world: World) -> pd.DataFrame:
     has_tol = targets["tolerance"].notna()
     targets["status"] = "context"
     targets.loc[has_tol, "status"] = (targets.loc[has_tol, "error"].abs() <= targets.loc[has_tol, "tolerance"]).map(
-        {True: "ok", False: "MISS"})
-    cols = ["id", "description", "observed", "modelled", "error", "relative_error_pct", "unit", "tolerance", "status",
-            "confidence", "source"]
+        {True: "ok", False: "MISS"}
+    )
+    cols = [
+        "id",
+        "description",
+        "observed",
+        "modelled",
+        "error",
+        "relative_error_pct",
+        "unit",
+        "tolerance",
+        "status",
+        "confidence",
+        "source",
+    ]
     return targets[cols]

@@ -74,8 +74,12 @@ class ElementFlows:
 
     @cached_property
     def regions(self) -> list[str]:
-        return sorted(set(self.production["region"]) | set(self.trade["origin"]) | set(self.trade["destination"])
-                      | set(self.use["region"]))
+        return sorted(
+            set(self.production["region"])
+            | set(self.trade["origin"])
+            | set(self.trade["destination"])
+            | set(self.use["region"])
+        )
 
     def production_array(self) -> xr.DataArray:
         """Production as a DataArray with dims (region, stage, element), aggregates included."""

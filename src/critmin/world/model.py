@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from importlib import resources
 from pathlib import Path
 
@@ -40,17 +41,19 @@ class World:
     def from_folder(cls, folder: str | Path) -> World:
         """Read and validate a complete world folder. Raises WorldValidationError listing every problem."""
         tables, problems = parse_layer(folder)
-        problems += [Problem(str(Path(folder) / components()[c].file), None, None, "required file is missing")
-                     for c in CORE_COMPONENTS if c not in tables]
+        problems += [
+            Problem(str(Path(folder) / components()[c].file), None, None, "required file is missing")
+            for c in CORE_COMPONENTS
+            if c not in tables
+        ]
         if not problems:
             return cls(tables)
         if all(c in tables for c in CORE_COMPONENTS):
             # report cross-table problems too, so one run lists everything that needs fixing
             complete = {**tables, **{c: empty_table(comp) for c, comp in components().items() if c not in tables}}
-            try:
+            # rows that failed to parse can upset cross-table checks; the row problems then suffice
+            with contextlib.suppress(Exception):
                 problems += [p for p in check_world(complete) if p not in problems]
-            except Exception:  # rows that failed to parse can upset cross-table checks; row problems suffice
-                pass
         raise WorldValidationError(problems)
 
     @classmethod
@@ -127,5 +130,3 @@ def overlay(base: pd.DataFrame, top: pd.DataFrame | None, name: str) -> pd.DataF
     rows += [top.iloc[i] for i, k in enumerate(top_keys) if k not in seen]
     merged = pd.DataFrame(rows, columns=base.columns).reset_index(drop=True)
     return merged.astype(base.dtypes.to_dict())
-
-

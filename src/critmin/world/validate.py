@@ -31,7 +31,9 @@ def check_keys(comp: Component, frame: pd.DataFrame) -> list[Problem]:
         key = ", ".join(f"{k}={frame[k].iat[pos]}" for k in comp.key)
         first = frame[(frame[comp.key] == frame.loc[i, comp.key]).all(axis=1)].iloc[0]
         file, line = _where(frame, pos)
-        problems.append(Problem(file, line, comp.key[0], f"duplicate key ({key}); first given at line {first['_line']}"))
+        problems.append(
+            Problem(file, line, comp.key[0], f"duplicate key ({key}); first given at line {first['_line']}")
+        )
     return problems
 
 
@@ -47,7 +49,11 @@ def check_references(comp: Component, frame: pd.DataFrame, tables: dict[str, pd.
         for pos in bad.to_numpy().nonzero()[0]:
             file, line = _where(frame, pos)
             kind = target_comp.replace("_", " ")
-            problems.append(Problem(file, line, attr.name, f"unknown {kind} {values.iat[pos]!r} (not in {target_comp}.{target_col})"))
+            problems.append(
+                Problem(
+                    file, line, attr.name, f"unknown {kind} {values.iat[pos]!r} (not in {target_comp}.{target_col})"
+                )
+            )
     return problems
 
 
@@ -76,7 +82,9 @@ def check_units(comp: Component, frame: pd.DataFrame, product_units: dict[str, s
             continue  # unknown products are reported by the reference check
         if got != want:
             file, line = _where(frame, pos)
-            problems.append(Problem(file, line, "unit", f"unit mismatch: {got!r} given, {comp.name} rows here must be in {want!r}"))
+            problems.append(
+                Problem(file, line, "unit", f"unit mismatch: {got!r} given, {comp.name} rows here must be in {want!r}")
+            )
     return problems
 
 
@@ -87,8 +95,13 @@ def check_compositions(frame: pd.DataFrame) -> list[Problem]:
         if abs(total - 100.0) > COMPOSITION_TOLERANCE_PCT:
             file, line = _where(group, 0)
             problems.append(
-                Problem(file, line, "share", f"composition of {product!r} sums to {total:.4g}%, not 100% "
-                        f"(tolerance {COMPOSITION_TOLERANCE_PCT} pp; rows at lines {', '.join(map(str, group['_line']))})")
+                Problem(
+                    file,
+                    line,
+                    "share",
+                    f"composition of {product!r} sums to {total:.4g}%, not 100% "
+                    f"(tolerance {COMPOSITION_TOLERANCE_PCT} pp; rows at lines {', '.join(map(str, group['_line']))})",
+                )
             )
     return problems
 
