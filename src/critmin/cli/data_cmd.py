@@ -8,19 +8,29 @@ import pandas as pd
 import typer
 from rich.progress import Progress
 
-from critmin.cli.output import DB_OPTION, FORMAT_OPTION, WORLD_OPTION, Format, console, emit, resolve_world, user_errors
+from critmin.cli.output import (
+    DB_OPTION,
+    FORMAT_OPTION,
+    WORLD_OPTION,
+    Format,
+    emit,
+    err_console,
+    report,
+    resolve_world,
+    user_errors,
+)
 from critmin.schema import components, render_markdown
 
 app = typer.Typer(help="The store and the data behind it: load, sources, assumptions, docs.", no_args_is_help=True)
 
 
 @app.command("load")
-def load(db: Path = DB_OPTION) -> None:
+def load(db: Path = DB_OPTION, fmt: Format = FORMAT_OPTION) -> None:
     """Build the store from the bundled, sourced 2024 world (replaces the active world and its overrides)."""
     from critmin.store import Store
     from critmin.world.model import World
 
-    with user_errors(), Progress(transient=True) as progress:
+    with user_errors(), Progress(console=err_console, transient=True) as progress:
         task = progress.add_task("reading and validating the bundled world", total=2)
         world = World.bundled()
         progress.update(task, advance=1, description="writing to DuckDB")
@@ -29,8 +39,10 @@ def load(db: Path = DB_OPTION) -> None:
             path = store.path
         progress.update(task, advance=1)
     rows = sum(len(t) for t in world.tables.values())
-    console.print(
-        f"loaded the bundled world into {path}: {rows} rows in {len(world.tables)} tables, data version {version}"
+    report(
+        fmt,
+        f"loaded the bundled world into {path}: {rows} rows in {len(world.tables)} tables, data version {version}",
+        {"action": "load", "store": str(path), "rows": rows, "tables": len(world.tables), "data_version": version},
     )
 
 

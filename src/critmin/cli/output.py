@@ -94,6 +94,14 @@ def emit(frame: pd.DataFrame, fmt: Format, *, title: str | None = None, units: d
             console.print("[dim]no rows match[/dim]")
 
 
+def report(fmt: Format, message: str, record: dict) -> None:
+    """The outcome of an action: a sentence for people (table format), one record for programs."""
+    if fmt is Format.table:
+        console.print(message, highlight=False)
+    else:
+        emit(pd.DataFrame([record]), fmt)
+
+
 @contextmanager
 def user_errors() -> Iterator[None]:
     """Turn expected failures into clear messages and exit codes (1 data problems, 2 bad arguments)."""

@@ -16,6 +16,7 @@ from critmin.cli.output import (
     console,
     emit,
     err_console,
+    report,
     resolve_world,
     user_errors,
 )
@@ -36,18 +37,29 @@ def import_(
         "(rows replace matching keys of the active world) instead of as the active world.",
     ),
     db: Path = DB_OPTION,
+    fmt: Format = FORMAT_OPTION,
 ) -> None:
     """Import a world folder in one transaction. Any bad row aborts the import and leaves the store unchanged;
     every problem is listed as file:line: column: reason."""
     from critmin.store import Store
 
-    with user_errors(), Progress(transient=True) as progress:
+    with user_errors(), Progress(console=err_console, transient=True) as progress:
         progress.add_task(f"validating and importing {folder}", total=None)
         with Store(db) as store:
             version = store.import_folder(folder, override=override)
             path = store.path
     what = f"override layer {override!r}" if override else "the active world"
-    console.print(f"imported {folder} as {what} into {path} (data version {version})")
+    report(
+        fmt,
+        f"imported {folder} as {what} into {path} (data version {version})",
+        {
+            "action": "import",
+            "folder": str(folder),
+            "layer": override or "base",
+            "store": str(path),
+            "data_version": version,
+        },
+    )
 
 
 @app.command("export")
@@ -56,6 +68,7 @@ def export(
     force: bool = typer.Option(False, "--force", help="Overwrite world CSV files already in the folder."),
     world: Path = WORLD_OPTION,
     db: Path = DB_OPTION,
+    fmt: Format = FORMAT_OPTION,
 ) -> None:
     """Write the active world (base plus overrides) as a world folder. Import-then-export round-trips exactly."""
     from critmin.schema import components
@@ -67,7 +80,9 @@ def export(
                 f"{folder} already holds world files ({', '.join(existing[:3])}...); use --force to overwrite"
             )
         paths = resolve_world(world, db).to_folder(folder)
-    console.print(f"wrote {len(paths)} tables to {folder}")
+    report(
+        fmt, f"wrote {len(paths)} tables to {folder}", {"action": "export", "folder": str(folder), "tables": len(paths)}
+    )
 
 
 @app.command("layers")
@@ -80,7 +95,9 @@ def layers(db: Path = DB_OPTION, fmt: Format = FORMAT_OPTION) -> None:
 
 
 @app.command("drop-layer")
-def drop_layer(name: str = typer.Argument(..., help="Override layer to remove."), db: Path = DB_OPTION) -> None:
+def drop_layer(
+    name: str = typer.Argument(..., help="Override layer to remove."), db: Path = DB_OPTION, fmt: Format = FORMAT_OPTION
+) -> None:
     """Remove an override layer."""
     from critmin.store import BASE, Store
 
@@ -88,7 +105,7 @@ def drop_layer(name: str = typer.Argument(..., help="Override layer to remove.")
         if name == BASE or name not in set(store.layers()["name"]):
             raise ValueError(f"no override layer named {name!r}")
         store.drop_layer(name)
-    console.print(f"dropped layer {name!r}")
+    report(fmt, f"dropped layer {name!r}", {"action": "drop-layer", "layer": name})
 
 
 @app.command("check")
