@@ -137,3 +137,8 @@ def test_bad_import_leaves_the_store_unchanged(folder, db):
             store.import_folder(folder, override="bad")
         assert store.layers()["data_version"].tolist() == before
         assert store.active_world().table("capacity")["capacity"].min() >= 0
+
+
+def test_bad_date(folder):
+    line = edit(folder, "policy_event.csv", 2, effective="2025-02-30")
+    assert "not a date" in only(problems_of(folder), "policy_event.csv", line, "effective").reason

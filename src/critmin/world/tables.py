@@ -8,8 +8,10 @@ checks can point at it.
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 import math
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -18,6 +20,7 @@ from critmin.schema import Attribute, Component
 from critmin.world.problems import Problem
 
 HIDDEN = ("_file", "_line")
+_DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
 
 
 def empty_table(comp: Component) -> pd.DataFrame:
@@ -65,6 +68,10 @@ def _parse_value(attr: Attribute, raw: str) -> tuple[object, str | None]:
             value = int(text)
         except ValueError:
             return None, f"{text!r} is not an integer"
+    elif attr.type == "date":
+        if not _valid_date(text):
+            return None, f"{text!r} is not a date (YYYY-MM-DD, or YYYY-MM / YYYY where the day is unknown)"
+        value = text
     else:
         value = text
     if attr.allowed and value not in attr.allowed:
@@ -75,6 +82,18 @@ def _parse_value(attr: Attribute, raw: str) -> tuple[object, str | None]:
     if attr.max is not None and isinstance(value, int | float) and value > attr.max:
         return None, f"{value:g} is above the maximum {attr.max:g}{_unit(attr)}"
     return value, None
+
+
+def _valid_date(text: str) -> bool:
+    match = _DATE.fullmatch(text)
+    if not match:
+        return False
+    year, month, day = (int(g) if g else 1 for g in match.groups())
+    try:
+        datetime.date(year, month, day)
+    except ValueError:
+        return False
+    return True
 
 
 def _unit(attr: Attribute) -> str:
