@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import typer
 
 from critmin import __version__, api
@@ -87,21 +88,25 @@ def overview(world: Path = WORLD_OPTION, db: Path = DB_OPTION, fmt: Format = FOR
         result = api.overview(resolve_world(world, db))
     if fmt is not Format.table:
         frames = [result["producers"].assign(table="top_producers"), result["exposure"].assign(table="exposure")]
-        import pandas as pd
-
         emit(pd.concat(frames, ignore_index=True), fmt)
         return
-    emit(
-        result["producers"],
-        fmt,
-        title="Top producers by stage (2024 baseline, element content)",
-        units={"share_pct": "%"},
+    producers = result["producers"]
+    compact = (
+        producers.assign(top=producers["region"] + " " + producers["share_pct"].map("{:.1f}%".format))
+        .groupby(["element", "stage"], sort=False)
+        .agg(top_producers=("top", ", ".join))
+        .reset_index()
     )
+    emit(compact, fmt, title="Top 3 producers by stage (2024 baseline; shares of element content)")
+    exposure = result["exposure"].pivot_table(
+        index=["region", "element"], columns="origin_stage", values="china_share_pct", sort=False
+    )
+    exposure = exposure[["mine", "separation", "metal", "magnet"]].reset_index()
     emit(
-        result["exposure"],
+        exposure,
         fmt,
-        title="Look-through exposure to China (share of final use passing through China)",
-        units={"china_share_pct": "%"},
+        title="Look-through exposure to China: % of final use that passed through China at each stage",
+        units={stage: "%" for stage in ("mine", "separation", "metal", "magnet")},
     )
     console.print(
         "[dim]Sources: critmin data sources; assumptions: critmin data sources --assumptions; "
