@@ -7,6 +7,7 @@ from critmin.store import Store
 from critmin.world.validate import COMPOSITION_TOLERANCE_PCT
 
 DATA = [c for c in components().values() if c.provenance]
+RARE_EARTHS = ["Sc", "Y", "La", "Ce", "Pr", "Nd", "Pm", "Sm", "Eu", "Gd", "Tb", "Dy", "Ho", "Er", "Tm", "Yb", "Lu"]
 
 
 @pytest.fixture(scope="module")
@@ -70,28 +71,7 @@ def test_every_assumption_says_why(con):
 
 def test_coverage_of_elements_regions_and_stages(con):
     elements = {r[0] for r in con.execute("SELECT id FROM world_element").fetchall()}
-    assert {
-        "Sc",
-        "Y",
-        "La",
-        "Ce",
-        "Pr",
-        "Nd",
-        "Pm",
-        "Sm",
-        "Eu",
-        "Gd",
-        "Tb",
-        "Dy",
-        "Ho",
-        "Er",
-        "Tm",
-        "Yb",
-        "Lu",
-        "Ga",
-        "graphite",
-        "REE",
-    } <= elements
+    assert {*RARE_EARTHS, "Ga", "graphite", "REE"} <= elements
     regions = {r[0] for r in con.execute("SELECT id FROM world_region").fetchall()}
     assert {
         "CHN",
@@ -135,24 +115,5 @@ def test_every_rare_earth_is_mined_or_produced_except_promethium(con):
             "JOIN world_product p ON x.product = p.id WHERE p.element IS NOT NULL"
         ).fetchall()
     }
-    assert {
-        "Sc",
-        "Y",
-        "La",
-        "Ce",
-        "Pr",
-        "Nd",
-        "Sm",
-        "Eu",
-        "Gd",
-        "Tb",
-        "Dy",
-        "Ho",
-        "Er",
-        "Tm",
-        "Yb",
-        "Lu",
-        "Ga",
-        "graphite",
-    } <= produced
+    assert {*RARE_EARTHS, "Ga", "graphite"} - {"Pm"} <= produced
     assert "Pm" not in produced  # not mined commercially (elements.csv)
