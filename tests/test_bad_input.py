@@ -142,3 +142,24 @@ def test_bad_import_leaves_the_store_unchanged(folder, db):
 def test_bad_date(folder):
     line = edit(folder, "policy_event.csv", 2, effective="2025-02-30")
     assert "not a date" in only(problems_of(folder), "policy_event.csv", line, "effective").reason
+
+
+def test_recipe_cycle(folder):
+    path = folder / "recipe.csv"
+    row = path.read_text(encoding="utf-8").splitlines()[1].split(",")
+    row[0], row[1] = row[1], row[0]  # the reverse of the first recipe closes a loop
+    path.write_text(path.read_text(encoding="utf-8") + ",".join(row) + "\n", encoding="utf-8")
+    assert any("recipe cycle" in p.reason for p in problems_of(folder))
+
+
+def test_trade_flow_to_itself(folder):
+    first = (folder / "trade_flow.csv").read_text(encoding="utf-8").splitlines()[1].split(",")
+    line = edit(folder, "trade_flow.csv", 0, destination=first[0])
+    assert "two different regions" in only(problems_of(folder), "trade_flow.csv", line, "destination").reason
+
+
+def test_repeated_header_column(folder):
+    path = folder / "stock.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text("\n".join([lines[0] + ",quantity", *(line + ",1" for line in lines[1:])]) + "\n")
+    assert "more than once" in only(problems_of(folder), "stock.csv", 1, "quantity").reason

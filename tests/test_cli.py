@@ -118,3 +118,21 @@ def test_unknown_choice_is_a_clear_error(db):
 def test_every_format_for_layers(db, fmt):
     run("data", "load")
     assert "base" in run("world", "layers", "--format", fmt).output
+
+
+def test_check_without_calibration_on_a_textbook_world(db, tmp_path):
+    from test_indicators import chain_world
+
+    chain_world().to_folder(tmp_path / "chain")
+    run("world", "check", "--world", str(tmp_path / "chain"), "--no-calibration")
+    assert runner.invoke(app, ["world", "check", "--world", str(tmp_path / "chain")]).exit_code == 1
+
+
+def test_exposure_rejects_the_mine_stage(db):
+    result = runner.invoke(app, ["exposure", "--region", "JPN", "--element", "Dy", "--stage", "mine"])
+    assert result.exit_code == 2 and "unknown stage" in result.output
+
+
+def test_a_directory_as_database_is_a_clear_error(tmp_path):
+    result = runner.invoke(app, ["world", "layers", "--db", str(tmp_path)])
+    assert result.exit_code == 2 and "error:" in result.output

@@ -151,3 +151,90 @@ def test_flows_as_labelled_arrays(bundled):
     production = element_flows(bundled).production_array()
     assert production.dims == ("region", "stage", "element")
     assert float(production.sel(stage="mine", element="REE").sum()) == pytest.approx(393950, rel=1e-6)
+
+
+OXIDE_CHAIN = [
+    {"id": "conc", "stage": "mine", "form": "concentrate", "unit": "t REO"},
+    {"id": "X_oxide", "stage": "separation", "element": "X", "unit": "t REO"},
+]
+PURE_X = [{"product": "conc", "element": "X", "share": 100.0}]
+
+
+def origins(world, region):
+    table = critmin.exposure(world, region=region, element="X")
+    return {(r.origin_stage, r.origin_region): r.share for r in table.itertuples()}
+
+
+def test_secondary_supply_is_not_traced_to_mines():
+    """A separates 50 t of M's concentrate and recycles 50 t; D buys all 100 t."""
+    world = tiny_world(
+        ["A", "M", "D"],
+        OXIDE_CHAIN,
+        composition=PURE_X,
+        production=[
+            {"region": "M", "product": "conc", "quantity": 50.0},
+            {"region": "A", "product": "X_oxide", "quantity": 50.0},
+            {"region": "A", "product": "X_oxide", "route": "secondary", "quantity": 50.0},
+        ],
+        trade_flow=[
+            {"origin": "M", "destination": "A", "product": "conc", "quantity": 50.0},
+            {"origin": "A", "destination": "D", "product": "X_oxide", "quantity": 100.0},
+        ],
+        demand=[{"region": "D", "sector": "other", "product": "X_oxide", "quantity": 100.0}],
+    )
+    assert_balanced(world)
+    assert origins(world, "D") == pytest.approx({("separation", "A"): 1.0, ("mine", "M"): 0.5, ("secondary", "A"): 0.5})
+
+
+def test_re_exports_carry_their_origin():
+    """A separates 100 t and ships it to trader T, which passes it all on to D."""
+    world = tiny_world(
+        ["A", "T", "D"],
+        OXIDE_CHAIN,
+        composition=PURE_X,
+        production=[
+            {"region": "A", "product": "conc", "quantity": 100.0},
+            {"region": "A", "product": "X_oxide", "quantity": 100.0},
+        ],
+        trade_flow=[
+            {"origin": "A", "destination": "T", "product": "X_oxide", "quantity": 100.0},
+            {"origin": "T", "destination": "D", "product": "X_oxide", "quantity": 100.0},
+        ],
+        demand=[{"region": "D", "sector": "other", "product": "X_oxide", "quantity": 100.0}],
+    )
+    assert_balanced(world)
+    assert origins(world, "D") == pytest.approx({("separation", "A"): 1.0, ("mine", "A"): 1.0})
+
+
+def test_pools_are_used_pro_rata():
+    """T makes 50 t and imports 50 t from A, uses 50 t and exports 50 t: both halves are half A, half T."""
+    world = tiny_world(
+        ["A", "T", "D"],
+        OXIDE_CHAIN,
+        composition=PURE_X,
+        production=[
+            {"region": "A", "product": "conc", "quantity": 50.0},
+            {"region": "T", "product": "conc", "quantity": 50.0},
+            {"region": "A", "product": "X_oxide", "quantity": 50.0},
+            {"region": "T", "product": "X_oxide", "quantity": 50.0},
+        ],
+        trade_flow=[
+            {"origin": "A", "destination": "T", "product": "X_oxide", "quantity": 50.0},
+            {"origin": "T", "destination": "D", "product": "X_oxide", "quantity": 50.0},
+        ],
+        demand=[
+            {"region": "D", "sector": "other", "product": "X_oxide", "quantity": 50.0},
+            {"region": "T", "sector": "other", "product": "X_oxide", "quantity": 50.0},
+        ],
+    )
+    assert_balanced(world)
+    half = {("separation", "A"): 0.5, ("separation", "T"): 0.5, ("mine", "A"): 0.5, ("mine", "T"): 0.5}
+    assert origins(world, "D") == pytest.approx(half)
+    assert origins(world, "T") == pytest.approx(half)
+
+
+def test_use_origins_sum_to_one_with_secondary(bundled):
+    table = critmin.exposure(bundled, region="JPN", element="Nd")
+    upstream = table[table["origin_stage"].isin(["mine", "secondary"])]["share"].sum()
+    assert upstream == pytest.approx(1.0)
+    assert table.query("origin_stage == 'secondary'")["share"].sum() > 0

@@ -1,8 +1,10 @@
 """World folders round-trip exactly: through files, and through the DuckDB store."""
 
-from critmin.store import Store, data_version
+import pytest
+
+from critmin.store import Store, StoreSchemaError, data_version
 from critmin.testing import assert_world_equal, tiny_world
-from critmin.world import World
+from critmin.world import World, WorldValidationError
 from critmin.world.model import bundled_folder
 
 
@@ -77,7 +79,73 @@ def test_override_layer_replaces_by_key_and_appends(tmp_path, db, bundled):
 
 
 def test_loading_a_world_replaces_overrides(tmp_path, db, bundled):
+    layer = tmp_path / "override"
+    layer.mkdir()
+    (layer / "stock.csv").write_text((bundled_folder() / "stock.csv").read_text(encoding="utf-8"), encoding="utf-8")
     with Store(db) as store:
         store.load(bundled, origin="bundled")
+        store.import_folder(layer, override="same-stocks")
+        assert list(store.layers()["name"]) == ["base", "same-stocks"]
         store.load(World.bundled(), origin="again")
         assert list(store.layers()["name"]) == ["base"]
+
+
+def _capacity_layer(folder, rows):
+    folder.mkdir()
+    header = "region,product,capacity,source,year,unit,confidence,note\n"
+    (folder / "capacity.csv").write_text(header + "".join(f"{r}\n" for r in rows), encoding="utf-8")
+    return folder
+
+
+def test_override_names_are_ids(tmp_path, db):
+    layer = _capacity_layer(tmp_path / "l", [])
+    with Store(db) as store:
+        store.world()
+        for bad in ("", "base", "../up", "a b"):
+            with pytest.raises(ValueError):
+                store.import_folder(layer, override=bad)
+
+
+def test_duplicate_keys_inside_an_override_are_reported(tmp_path, db, bundled):
+    row = bundled.table("capacity").iloc[0]
+    line = f"{row['region']},{row['product']},1,{row['source']},2025,{row['unit']},assumption,"
+    layer = _capacity_layer(tmp_path / "l", [line, line.replace(",1,", ",2,")])
+    with Store(db) as store:
+        store.world()
+        with pytest.raises(WorldValidationError, match="duplicate key"):
+            store.import_folder(layer, override="dups")
+        assert list(store.layers()["name"]) == ["base"]
+
+
+def test_dropping_a_layer_that_others_need_is_refused(tmp_path, db, bundled):
+    source = bundled.table("source")["id"].iloc[0]
+    products = tmp_path / "products"
+    products.mkdir()
+    (products / "product.csv").write_text(
+        "id,name,stage,form,element,source,year,unit,confidence,note\n"
+        f"SmCo,SmCo magnets,magnet,magnet,,{source},2024,t,assumption,\n",
+        encoding="utf-8",
+    )
+    capacity = _capacity_layer(tmp_path / "cap", [f"JPN,SmCo,100,{source},2024,t/yr,assumption,"])
+    with Store(db) as store:
+        store.world()
+        store.import_folder(products, override="smco-product")
+        store.import_folder(capacity, override="smco-capacity")
+        with pytest.raises(WorldValidationError, match="unknown product 'SmCo'"):
+            store.drop_layer("smco-product")
+        assert list(store.layers()["name"]) == ["base", "smco-product", "smco-capacity"]
+        store.drop_layer("smco-capacity")
+        store.drop_layer("smco-product")
+        assert_world_equal(store.active_world(), bundled)
+
+
+def test_a_store_from_another_schema_asks_for_a_rebuild(db, bundled):
+    with Store(db) as store:
+        store.load(bundled, origin="bundled")
+        store.con.execute("UPDATE meta SET value = 'older' WHERE key = 'schema_version'")
+    with pytest.raises(StoreSchemaError, match="critmin data load"):
+        Store(db)
+    with Store(db, rebuild=True) as store:
+        assert store.is_empty()
+        store.load(bundled, origin="bundled")
+        assert_world_equal(store.active_world(), bundled)

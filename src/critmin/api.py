@@ -99,7 +99,7 @@ def exposure(world: World, *, region: str, element: str, stage: str = "use") -> 
     """Look-through origin: region, element, stage, origin_stage, origin_region, share (fraction)."""
     _check_choice("region", region, set(world.table("region")["id"]))
     _check_choice("element", element, set(world.table("element")["id"]))
-    _check_choice("stage", stage, ("use", *PRODUCING_STAGES))
+    _check_choice("stage", stage, ("use", "magnet", "metal", "separation"))
     return ind.look_through_origin(element_flows(world), region, element, stage)
 
 
@@ -138,14 +138,9 @@ def overview(
             origins = ind.look_through_origin(flows, region, element)
             china = origins[origins["origin_region"] == "CHN"].set_index("origin_stage")["share"]
             for stage in ("magnet", "metal", "separation", "mine"):
-                rows.append(
-                    {
-                        "region": region,
-                        "element": element,
-                        "origin_stage": stage,
-                        "china_share_pct": float(china.get(stage, 0.0)) * 100.0,
-                    }
-                )
+                # no use of the element at all: the share is undefined, not zero
+                share = float(china.get(stage, 0.0)) * 100.0 if len(origins) else None
+                rows.append({"region": region, "element": element, "origin_stage": stage, "china_share_pct": share})
     return {
         "producers": producers[["element", "stage", "rank", "region", "quantity", "unit", "share_pct"]].reset_index(
             drop=True

@@ -18,7 +18,7 @@ import pandas as pd
 
 from critmin.world.flows import PRODUCING_STAGES, ElementFlows
 
-UPSTREAM_ORDER = ("use", "magnet", "metal", "separation", "mine")
+UPSTREAM_ORDER = ("use", "magnet", "metal", "separation", "mine", "secondary")
 INDICATOR_UNITS = {
     "hhi": "index 0-10000",
     "top3_share": "%",
@@ -144,16 +144,47 @@ def _grouped(flows: ElementFlows, name: str) -> dict:
 
 
 def _supply_mix(flows: ElementFlows, stage: str, element: str) -> pd.DataFrame:
+    """Pro-rata origin of each region's pool, re-exports included. With x = production + imports and T the
+    trade matrix (origin x destination), the shares S (destination x producing region) solve
+
+        diag(x) S - T' S = diag(production)
+
+    i.e. a region's pool is its own output plus what it imports, each import carrying its exporter's mix.
+    Solved as a linear system; no inverse is formed."""
     regions = flows.regions
+    index = {r: i for i, r in enumerate(regions)}
+    n = len(regions)
     empty = pd.DataFrame(columns=["region", "origin", "destination", "quantity"])
     prod = _grouped(flows, "production").get((stage, element), empty).groupby("region")["quantity"].sum()
-    trade = _grouped(flows, "trade").get((stage, element), empty)
-    matrix = trade.groupby(["destination", "origin"])["quantity"].sum().unstack() if len(trade) else pd.DataFrame()
-    matrix = matrix.reindex(index=regions, columns=regions).fillna(0.0)
-    kept = (prod.reindex(regions, fill_value=0.0) - matrix.sum(axis=0)).clip(lower=0.0)
-    matrix = matrix + np.diag(kept.to_numpy())
-    pool = matrix.sum(axis=1)
-    return matrix[pool > 0].div(pool[pool > 0], axis=0)
+    produced = prod.reindex(regions, fill_value=0.0).to_numpy(dtype=float)
+    trade = np.zeros((n, n))
+    for (origin, destination), q in (
+        _grouped(flows, "trade")
+        .get((stage, element), empty)
+        .groupby(["origin", "destination"])["quantity"]
+        .sum()
+        .items()
+    ):
+        trade[index[origin], index[destination]] += q
+    throughput = produced + trade.sum(axis=0)
+    has_pool = throughput > 1e-12 * max(throughput.max(initial=0.0), 1.0)
+    system = np.diag(np.where(has_pool, throughput, 1.0)) - np.where(has_pool[:, None], trade.T, 0.0)
+    try:
+        shares = np.linalg.solve(system, np.diag(np.where(has_pool, produced, 0.0)))
+    except np.linalg.LinAlgError:
+        raise ValueError(f"{element} at {stage}: trade goes round in a cycle with no output or use") from None
+    frame = pd.DataFrame(shares, index=regions, columns=regions)
+    return frame[has_pool]
+
+
+def _primary_fraction(flows: ElementFlows, stage: str, element: str) -> pd.Series:
+    """Share of each region's output at a stage that is primary (the rest is secondary: recycled scrap and
+    balancing supply, which has no upstream)."""
+    empty = pd.DataFrame(columns=["region", "route", "quantity"])
+    prod = _grouped(flows, "production").get((stage, element), empty)
+    total = prod.groupby("region")["quantity"].sum()
+    primary = prod[prod["route"] == "primary"].groupby("region")["quantity"].sum()
+    return (primary.reindex(total.index, fill_value=0.0) / total.where(total > 0)).fillna(1.0)
 
 
 def _origins_single(flows: ElementFlows, region: str, element: str, stage: str) -> tuple[dict, float]:
@@ -161,12 +192,9 @@ def _origins_single(flows: ElementFlows, region: str, element: str, stage: str) 
     regions = flows.regions
     index = {r: i for i, r in enumerate(regions)}
     reach: dict[str, np.ndarray] = {}
-    mixes: dict[str, pd.DataFrame] = {}
 
     def mix(u: str) -> np.ndarray:
-        if u not in mixes:
-            mixes[u] = supply_mix(flows, u, element).reindex(index=regions, columns=regions).fillna(0.0)
-        return mixes[u].to_numpy()
+        return supply_mix(flows, u, element).reindex(index=regions, columns=regions).fillna(0.0).to_numpy()
 
     if stage == "use":
         use = flows.use[(flows.use["region"] == region) & (flows.use["element"] == element)]
@@ -177,15 +205,22 @@ def _origins_single(flows: ElementFlows, region: str, element: str, stage: str) 
                 reach[u] = reach.get(u, 0.0) + (q / quantity) * mix(u)[index[region]]
     else:
         prod = _grouped(flows, "production").get((stage, element))
-        quantity = float(prod.loc[prod["region"] == region, "quantity"].sum()) if prod is not None else 0.0
+        own = prod[(prod["region"] == region) & (prod["route"] == "primary")] if prod is not None else prod
+        quantity = float(own["quantity"].sum()) if own is not None else 0.0
         reach[stage] = np.eye(len(regions))[index[region]] if quantity > 0 else np.zeros(len(regions))
-    origins = {}
+    origins: dict[tuple[str, str], float] = {}
     for s in UPSTREAM_ORDER[1:]:
         if s not in reach:
             continue
         vector = reach[s]
         if s != stage:
             origins.update({(s, r): float(vector[i]) for i, r in enumerate(regions) if vector[i] > 1e-12})
+            primary = _primary_fraction(flows, s, element).reindex(regions, fill_value=1.0).to_numpy()
+            for i, r in enumerate(regions):
+                if vector[i] * (1 - primary[i]) > 1e-12:
+                    key = ("secondary", r)
+                    origins[key] = origins.get(key, 0.0) + float(vector[i] * (1 - primary[i]))
+            vector = vector * primary
         upstream = flows.input_stage.get((s, element))
         if upstream:
             reach[upstream] = reach.get(upstream, 0.0) + vector @ mix(upstream)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,7 +20,9 @@ import platformdirs
 from critmin import __version__
 from critmin.schema import components
 from critmin.world.model import World, bundled_folder, overlay, read_layer
+from critmin.world.problems import WorldValidationError
 from critmin.world.tables import HIDDEN, to_csv_text, typed
+from critmin.world.validate import check_keys
 
 BASE = "base"
 _LAYERS_DDL = """CREATE TABLE IF NOT EXISTS layers (
@@ -47,11 +50,27 @@ class StoreEmptyError(RuntimeError):
     pass
 
 
+class StoreSchemaError(RuntimeError):
+    """The store was written under a different component schema than this critmin's."""
+
+
+def schema_version() -> str:
+    digest = hashlib.sha256()
+    for name, comp in components().items():
+        digest.update(f"{name}:{comp.ddl('t')}".encode())
+    return digest.hexdigest()[:16]
+
+
+_LAYER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+
+
 class Store:
-    def __init__(self, path: str | Path | None = None):
+    def __init__(self, path: str | Path | None = None, *, rebuild: bool = False):
+        """Open (creating if needed) the store. ``rebuild`` drops tables written under another schema."""
         self.path = Path(path) if path else default_path()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.con = duckdb.connect(str(self.path))
+        self._check_schema(rebuild)
         self._create_tables()
 
     def close(self) -> None:
@@ -62,6 +81,22 @@ class Store:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+    def _check_schema(self, rebuild: bool) -> None:
+        self.con.execute("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+        row = self.con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        if row and row[0] == schema_version():
+            return
+        tables = {r[0] for r in self.con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        if row and not rebuild:
+            raise StoreSchemaError(
+                f"the store at {self.path} was written under another data schema (version {row[0]}, this critmin "
+                f"uses {schema_version()}): rebuild it with `critmin data load`"
+            )
+        for table in tables - {"meta"}:
+            if table == "layers" or table.startswith("world_"):
+                self.con.execute(f"DROP TABLE {table}")
+        self.con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [schema_version()])
 
     def _create_tables(self) -> None:
         self.con.execute(_LAYERS_DDL)
@@ -87,12 +122,14 @@ class Store:
                 out[name] = typed(comp, frame)
         return out
 
-    def active_world(self) -> World:
-        """The base world with every override layer applied in order."""
+    def active_world(self, *, without: str | None = None) -> World:
+        """The base world with every override layer applied in order (leaving out layer ``without``)."""
         if self.is_empty():
             raise StoreEmptyError(f"the store at {self.path} holds no world yet: run `critmin data load`")
         tables = self._layer_tables(BASE)
         for layer in self.layers().query("kind == 'override'")["name"]:
+            if layer == without:
+                continue
             top = self._layer_tables(layer)
             tables = {
                 name: overlay(tables[name], top.get(name), name) if name in tables else top[name]
@@ -120,12 +157,22 @@ class Store:
             return self.load(world, origin=str(folder.resolve()))
         if override == BASE:
             raise ValueError(f"{BASE!r} is reserved for the active world; choose another override name")
+        if not _LAYER_NAME.fullmatch(override):
+            raise ValueError(f"override name {override!r}: use 1-64 letters, digits, '_', '.' or '-'")
         layer = read_layer(folder)
+        duplicates = [p for name, frame in layer.items() for p in check_keys(components()[name], frame)]
+        if duplicates:
+            raise WorldValidationError(duplicates)
         merged = self.world().with_layer(layer)  # validates the combined world, raising before any write
-        self._write(override, "override", layer, str(folder.resolve()), data_version(merged), replace_all=False)
-        return data_version(merged)
+        version = data_version(merged)
+        self._write(override, "override", layer, str(folder.resolve()), version, replace_all=False)
+        return version
 
     def drop_layer(self, name: str) -> None:
+        """Remove an override layer, if the world left behind is still valid."""
+        if name == BASE or name not in set(self.layers()["name"]):
+            raise ValueError(f"no override layer named {name!r}")
+        self.active_world(without=name)  # raises WorldValidationError if later layers depend on this one
         with self._transaction():
             for comp in components():
                 self.con.execute(f"DELETE FROM world_{comp} WHERE layer = ?", [name])
@@ -188,4 +235,13 @@ def bundled_version() -> str:
     return data_version(World.from_folder(bundled_folder()))
 
 
-__all__ = ["Store", "StoreEmptyError", "__version__", "bundled_version", "data_version", "default_path"]
+__all__ = [
+    "Store",
+    "StoreEmptyError",
+    "StoreSchemaError",
+    "__version__",
+    "bundled_version",
+    "data_version",
+    "default_path",
+    "schema_version",
+]

@@ -15,9 +15,9 @@ from critmin.schema import components
 from critmin.world.balance import balance_report
 from critmin.world.model import World
 from critmin.world.tables import to_csv_text, typed
+from critmin.world.validate import expected_unit
 
 TEST_SOURCE = "test"
-_PRODUCT_UNIT_RULE = {"production": "/yr", "trade_flow": "/yr", "demand": "/yr", "capacity": "/yr", "stock": ""}
 
 
 def tiny_world(regions: list[str], products: list[dict], *, validate: bool = True, **tables: list[dict]) -> World:
@@ -73,15 +73,8 @@ def tiny_world(regions: list[str], products: list[dict], *, validate: bool = Tru
 
 
 def _default_unit(name: str, row: dict, product_units: dict[str, str]) -> str:
-    if name in _PRODUCT_UNIT_RULE:
-        return product_units.get(row.get("product"), "t") + _PRODUCT_UNIT_RULE[name]
-    if name == "recipe":
-        return f"{product_units.get(row.get('input'), 't')}/{product_units.get(row.get('output'), 't')}"
-    if name == "composition":
-        return "%"
-    if name in ("supply_curve", "trade_cost"):
-        return "USD/kg"
-    return "-"
+    unit = expected_unit(components()[name], row, product_units)
+    return unit if unit and "?" not in unit else "-"
 
 
 def assert_world_equal(left: World, right: World) -> None:

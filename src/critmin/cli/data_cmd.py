@@ -34,7 +34,7 @@ def load(db: Path = DB_OPTION, fmt: Format = FORMAT_OPTION) -> None:
         task = progress.add_task("reading and validating the bundled world", total=2)
         world = World.bundled()
         progress.update(task, advance=1, description="writing to DuckDB")
-        with Store(db) as store:
+        with Store(db, rebuild=True) as store:
             version = store.load(world, origin="bundled")
             path = store.path
         progress.update(task, advance=1)

@@ -42,12 +42,20 @@ def import_(
     """Import a world folder in one transaction. Any bad row aborts the import and leaves the store unchanged;
     every problem is listed as file:line: column: reason."""
     from critmin.store import Store
+    from critmin.world.balance import balance_report
 
     with user_errors(), Progress(console=err_console, transient=True) as progress:
         progress.add_task(f"validating and importing {folder}", total=None)
         with Store(db) as store:
             version = store.import_folder(folder, override=override)
             path = store.path
+            store_world = store.active_world()
+        unbalanced = int((~balance_report(store_world).loc[:, "ok"]).sum())
+    if unbalanced:
+        err_console.print(
+            f"[yellow]warning:[/yellow] {unbalanced} node(s) of the imported world do not balance; "
+            "see `critmin world check`"
+        )
     what = f"override layer {override!r}" if override else "the active world"
     report(
         fmt,
@@ -90,7 +98,7 @@ def layers(db: Path = DB_OPTION, fmt: Format = FORMAT_OPTION) -> None:
     """List the store's layers: the active (base) world and override layers, in the order applied."""
     from critmin.store import Store
 
-    with Store(db) as store:
+    with user_errors(), Store(db) as store:
         emit(store.layers(), fmt, title=f"Layers in {store.path}")
 
 
@@ -99,11 +107,9 @@ def drop_layer(
     name: str = typer.Argument(..., help="Override layer to remove."), db: Path = DB_OPTION, fmt: Format = FORMAT_OPTION
 ) -> None:
     """Remove an override layer."""
-    from critmin.store import BASE, Store
+    from critmin.store import Store
 
     with user_errors(), Store(db) as store:
-        if name == BASE or name not in set(store.layers()["name"]):
-            raise ValueError(f"no override layer named {name!r}")
         store.drop_layer(name)
     report(fmt, f"dropped layer {name!r}", {"action": "drop-layer", "layer": name})
 
@@ -111,6 +117,12 @@ def drop_layer(
 @app.command("check")
 def check(
     show_all: bool = typer.Option(False, "--all", help="List every balance node, not only failing ones."),
+    calibration_check: bool = typer.Option(
+        True,
+        "--calibration/--no-calibration",
+        help="Compare with the observed 2024 figures (turn off for worlds that are not about 2024, such as "
+        "textbook cases).",
+    ),
     world: Path = WORLD_OPTION,
     db: Path = DB_OPTION,
     fmt: Format = FORMAT_OPTION,
@@ -123,7 +135,7 @@ def check(
     with user_errors():
         w = resolve_world(world, db)
         balance = balance_report(w)
-        calibration = calibration_report(w)
+        calibration = calibration_report(w) if calibration_check else pd.DataFrame(columns=["status"])
     failing = balance[~balance["ok"]]
     shown = balance if show_all else failing
     misses = calibration[calibration["status"] == "MISS"]
@@ -135,12 +147,13 @@ def check(
         )
         if len(shown):
             emit(shown, fmt, title="Balance nodes" if show_all else "Failing balance nodes")
-        emit(
-            calibration[["id", "observed", "modelled", "error", "unit", "tolerance", "status", "confidence"]],
-            fmt,
-            title="Calibration against observed 2024 figures "
-            "(status ok/MISS where a tolerance applies; context otherwise)",
-        )
+        if calibration_check:
+            emit(
+                calibration[["id", "observed", "modelled", "error", "unit", "tolerance", "status", "confidence"]],
+                fmt,
+                title="Calibration against observed 2024 figures "
+                "(status ok/MISS where a tolerance applies; context otherwise)",
+            )
     else:
         emit(
             pd.concat([shown.assign(table="balance"), calibration.assign(table="calibration")], ignore_index=True), fmt

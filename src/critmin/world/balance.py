@@ -38,7 +38,9 @@ def node_balances(world: World) -> pd.DataFrame:
     imp, n_imp = _sum(trade, keys, {"destination": "region"})
     exp, n_exp = _sum(trade, keys, {"origin": "region"})
     dem, n_dem = _sum(demand, keys)
-    intake_rows = production.merge(recipes, left_on="product", right_on="output", suffixes=("", "_recipe"))
+    # secondary (recycled) output draws no primary inputs through the recipes
+    primary = production[production["route"] == "primary"]
+    intake_rows = primary.merge(recipes, left_on="product", right_on="output", suffixes=("", "_recipe"))
     intake_rows = intake_rows.assign(
         product=intake_rows["input"], quantity=intake_rows["quantity"] * intake_rows["quantity_recipe"]
     )

@@ -51,7 +51,10 @@ def modelled_value(world: World, flows: ElementFlows, target: pd.Series) -> floa
         rows = world.table("production")
         rows = rows[rows["product"] == target["product"]]
         own = rows.loc[rows["region"] == target["region"], "quantity"].sum()
-        return float(own / rows["quantity"].sum() * 100) if kind == "product_share" else float(own)
+        if kind == "product_production":
+            return float(own)
+        total = rows["quantity"].sum()
+        return float(own / total * 100) if total else math.nan
     if kind == "product_trade":
         rows = world.table("trade_flow")
         rows = rows[rows["product"] == target["product"]]

@@ -65,7 +65,7 @@ class ElementFlows:
     """Element content of production, trade and final use. Quantities in the element's product unit per year
     (t REO for rare earths, t Ga, t graphite)."""
 
-    production: pd.DataFrame  # region, stage, element, quantity
+    production: pd.DataFrame  # region, route, stage, element, quantity
     trade: pd.DataFrame  # origin, destination, stage, element, quantity
     use: pd.DataFrame  # region, sector, stage (of the product consumed), element, quantity
     input_stage: dict[tuple[str, str], str]  # (stage, element) -> stage its inputs come from
@@ -110,20 +110,27 @@ def element_flows(world: World) -> ElementFlows:
     content = element_content(world)
     products = world.table("product").set_index("id")
     stage_of = products["stage"]
-    production = world.table("production")[["region", "product", "quantity"]]
+    production = world.table("production")[["region", "route", "product", "quantity"]]
     trade = world.table("trade_flow")[["origin", "destination", "product", "quantity"]]
     demand = world.table("demand")[["region", "sector", "product", "quantity"]]
+    links = [
+        (stage_of[r["output"]], e, stage_of[r["input"]])
+        for _, r in world.table("recipe").iterrows()
+        for e, q in content.loc[r["input"]].items()
+        if q
+    ]
+    # separated oxides come from the concentrate stage
+    links += [("separation", r["element"], stage_of[r["product"]]) for _, r in world.table("composition").iterrows()]
     input_stage: dict[tuple[str, str], str] = {}
-    for _, r in world.table("recipe").iterrows():
-        for e, q in content.loc[r["input"]].items():
-            if q:
-                input_stage[(stage_of[r["output"]], e)] = stage_of[r["input"]]
-    for _, r in world.table("composition").iterrows():
-        # separated oxides come from the concentrate stage
-        input_stage[("separation", r["element"])] = stage_of[r["product"]]
+    for stage, element, upstream in links:
+        if input_stage.setdefault((stage, element), upstream) != upstream:
+            raise ValueError(
+                f"{element} at the {stage} stage draws on both the {upstream} and the "
+                f"{input_stage[(stage, element)]} stage; look-through supports one upstream stage per stage"
+            )
     groups = world.table("element_group").groupby("group")["element"].apply(list).to_dict()
     return ElementFlows(
-        production=_to_elements(production, content, stage_of, ["region"]),
+        production=_to_elements(production, content, stage_of, ["region", "route"]),
         trade=_to_elements(trade, content, stage_of, ["origin", "destination"]),
         use=_to_elements(demand, content, stage_of, ["region", "sector"]),
         input_stage=input_stage,

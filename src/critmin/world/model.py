@@ -108,7 +108,11 @@ def parse_layer(folder: str | Path) -> tuple[dict[str, pd.DataFrame], list[Probl
         try:
             text = path.read_text(encoding="utf-8-sig")
         except UnicodeDecodeError as exc:
-            problems.append(Problem(str(path), None, None, f"not UTF-8 text: {exc}"))
+            line = path.read_bytes()[: exc.start].count(b"\n") + 1
+            problems.append(
+                Problem(str(path), line, None, f"not UTF-8 text (byte {exc.start}): save the file as UTF-8")
+            )
+            tables[comp.name] = empty_table(comp)  # present, though unreadable: not also 'missing'
             continue
         frame, found = parse_csv(comp, text, str(path))
         tables[comp.name] = frame

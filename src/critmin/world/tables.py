@@ -110,6 +110,8 @@ def parse_csv(comp: Component, text: str, file: str) -> tuple[pd.DataFrame, list
         return empty_table(comp), [Problem(file, 1, None, "file is empty: expected a header row")]
     header = [h.strip() for h in header]
     known = set(comp.columns)
+    for col in {c for c in header if header.count(c) > 1}:
+        problems.append(Problem(file, 1, col, "column appears more than once in the header"))
     for col in header:
         if col not in known:
             problems.append(Problem(file, 1, col, f"unknown column for {comp.name}; expected {comp.columns}"))

@@ -135,8 +135,38 @@ def check_world(tables: dict[str, pd.DataFrame]) -> list[Problem]:
     for pos in (prices["price_high"] < prices["price_low"]).to_numpy().nonzero()[0]:
         file, line = _where(prices, pos)
         problems.append(Problem(file, line, "price_high", "price_high is below price_low"))
-    recipes = tables["recipe"]
-    for pos in (recipes["input"] == recipes["output"]).to_numpy().nonzero()[0]:
-        file, line = _where(recipes, pos)
-        problems.append(Problem(file, line, "input", "a recipe cannot use its own output as input"))
+    problems += check_recipe_cycles(tables["recipe"])
+    flows = tables["trade_flow"]
+    for pos in (flows["origin"] == flows["destination"]).to_numpy().nonzero()[0]:
+        file, line = _where(flows, pos)
+        problems.append(Problem(file, line, "destination", "a trade flow needs two different regions"))
+    return problems
+
+
+def check_recipe_cycles(recipes: pd.DataFrame) -> list[Problem]:
+    """A product may not be, directly or through other recipes, an input to itself (depth-first search)."""
+    uses: dict[str, list[int]] = {}
+    for pos, output in enumerate(recipes["output"]):
+        uses.setdefault(output, []).append(pos)
+    problems: list[Problem] = []
+    state: dict[str, str] = {}  # "open" while on the search stack, "done" once fully explored
+
+    def visit(product: str, stack: list[int]) -> None:
+        state[product] = "open"
+        for pos in uses.get(product, []):
+            upstream = recipes["input"].iat[pos]
+            if state.get(upstream) == "open":
+                start = next((i for i, p in enumerate(stack) if recipes["output"].iat[p] == upstream), len(stack))
+                cycle = [*stack[start:], pos]
+                lines = ", ".join(str(int(recipes["_line"].iat[p])) for p in cycle)
+                path = " -> ".join([*(str(recipes["output"].iat[p]) for p in cycle), upstream])
+                file, line = _where(recipes, pos)
+                problems.append(Problem(file, line, "input", f"recipe cycle {path} (lines {lines})"))
+            elif upstream not in state:
+                visit(upstream, [*stack, pos])
+        state[product] = "done"
+
+    for product in list(uses):
+        if product not in state:
+            visit(product, [])
     return problems
