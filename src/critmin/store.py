@@ -19,7 +19,7 @@ import platformdirs
 
 from critmin import __version__
 from critmin.schema import components
-from critmin.world.model import World, bundled_folder, overlay, read_layer
+from critmin.world.model import World, overlay, read_layer
 from critmin.world.problems import WorldValidationError
 from critmin.world.tables import HIDDEN, to_csv_text, typed
 from critmin.world.validate import check_keys
@@ -27,7 +27,7 @@ from critmin.world.validate import check_keys
 BASE = "base"
 _LAYERS_DDL = """CREATE TABLE IF NOT EXISTS layers (
     name VARCHAR PRIMARY KEY, position INTEGER, kind VARCHAR, origin VARCHAR, data_version VARCHAR,
-    loaded_at TIMESTAMP, row_count BIGINT)"""
+    critmin_version VARCHAR, loaded_at TIMESTAMP, row_count BIGINT)"""
 
 
 def default_path() -> Path:
@@ -55,7 +55,7 @@ class StoreSchemaError(RuntimeError):
 
 
 def schema_version() -> str:
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(_LAYERS_DDL.encode())
     for name, comp in components().items():
         digest.update(f"{name}:{comp.ddl('t')}".encode())
     return digest.hexdigest()[:16]
@@ -205,13 +205,14 @@ class Store:
                 rows += len(staged)
             position = self.con.execute("SELECT coalesce(max(position), -1) + 1 FROM layers").fetchone()[0]
             self.con.execute(
-                "INSERT INTO layers VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO layers VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     layer,
                     0 if kind == "base" else position,
                     kind,
                     origin,
                     version,
+                    __version__,
                     datetime.now(UTC).replace(tzinfo=None),
                     rows,
                 ],
@@ -231,16 +232,10 @@ class Store:
         return Store._Txn(self.con)
 
 
-def bundled_version() -> str:
-    return data_version(World.from_folder(bundled_folder()))
-
-
 __all__ = [
     "Store",
     "StoreEmptyError",
     "StoreSchemaError",
-    "__version__",
-    "bundled_version",
     "data_version",
     "default_path",
     "schema_version",

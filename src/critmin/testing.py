@@ -7,8 +7,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 
 from critmin.schema import components
@@ -91,8 +89,3 @@ def assert_balanced(world: World) -> None:
     failing = report[~report["ok"]]
     if len(failing):
         raise AssertionError(f"{len(failing)} unbalanced node(s):\n{failing.to_string()}")
-
-
-def write_world(world: World, folder: str | Path) -> Path:
-    world.to_folder(folder)
-    return Path(folder)
