@@ -9,6 +9,12 @@ from critmin import metrics as ind
 from critmin.testing import assert_balanced, tiny_world
 from critmin.world.flows import element_flows
 
+OXIDE_CHAIN = [
+    {"id": "conc", "stage": "mine", "form": "concentrate", "unit": "t REO"},
+    {"id": "X_oxide", "stage": "separation", "element": "X", "unit": "t REO"},
+]
+PURE_X = [{"product": "conc", "element": "X", "share": 100.0}]
+
 
 def chain_world():
     """A and B mine X; A's concentrate is separated in C, B separates its own; D imports oxide.
@@ -19,11 +25,8 @@ def chain_world():
     """
     return tiny_world(
         ["A", "B", "C", "D"],
-        [
-            {"id": "conc", "stage": "mine", "form": "concentrate", "unit": "t REO"},
-            {"id": "X_oxide", "stage": "separation", "element": "X", "unit": "t REO"},
-        ],
-        composition=[{"product": "conc", "element": "X", "share": 100.0}],
+        OXIDE_CHAIN,
+        composition=PURE_X,
         production=[
             {"region": "A", "product": "conc", "quantity": 100.0},
             {"region": "B", "product": "conc", "quantity": 50.0},
@@ -151,13 +154,9 @@ def test_flows_as_labelled_arrays(bundled):
     production = element_flows(bundled).production_array()
     assert production.dims == ("region", "stage", "element")
     assert float(production.sel(stage="mine", element="REE").sum()) == pytest.approx(393950, rel=1e-6)
-
-
-OXIDE_CHAIN = [
-    {"id": "conc", "stage": "mine", "form": "concentrate", "unit": "t REO"},
-    {"id": "X_oxide", "stage": "separation", "element": "X", "unit": "t REO"},
-]
-PURE_X = [{"product": "conc", "element": "X", "share": 100.0}]
+    trade = element_flows(bundled).trade_array()
+    assert trade.dims == ("origin", "destination", "stage", "element")
+    assert float(trade.sel(origin="CHN", stage="magnet", element="Dy").sum()) > 0
 
 
 def origins(world, region):

@@ -76,8 +76,21 @@ def eu_supply_risk(
 # --- tables ---------------------------------------------------------------------------------------------
 
 
+def net_import_reliance(production, imports, exports):
+    """Net imports over apparent consumption (production + imports - exports), 0 for net exporters; as a
+    fraction. Works on scalars and arrays alike."""
+    apparent = production + imports - exports
+    return np.clip(np.maximum(imports - exports, 0.0) / apparent, None, 1.0)
+
+
 def production_shares(flows: ElementFlows) -> pd.DataFrame:
     """region, stage, element, quantity, share (fraction of the stage x element world total)."""
+    if "production_shares" not in flows.cache:
+        flows.cache["production_shares"] = _production_shares(flows)
+    return flows.cache["production_shares"]
+
+
+def _production_shares(flows: ElementFlows) -> pd.DataFrame:
     prod = flows.with_aggregates(flows.production)
     prod = prod.groupby(["stage", "element", "region"], as_index=False)["quantity"].sum()
     totals = prod.groupby(["stage", "element"])["quantity"].transform("sum")
@@ -114,8 +127,7 @@ def import_reliance(flows: ElementFlows) -> pd.DataFrame:
     bal = stage_balances(flows)
     scale = bal.groupby(["stage", "element"])["apparent_consumption"].transform("max")
     bal = bal[bal["apparent_consumption"] > 1e-9 * scale.clip(lower=1.0)]
-    net = (bal["imports"] - bal["exports"]).clip(lower=0.0)
-    value = (net / bal["apparent_consumption"]).clip(upper=1.0) * 100.0
+    value = net_import_reliance(bal["production"], bal["imports"], bal["exports"]) * 100.0
     return pd.DataFrame(
         {
             "indicator": "import_reliance",

@@ -149,12 +149,13 @@ class Store:
         self._write(BASE, "base", world.tables, origin, version, replace_all=True)
         return version
 
-    def import_folder(self, folder: str | Path, *, override: str | None = None) -> str:
-        """Import a world folder as the active world, or as override layer ``override``. Validated first."""
+    def import_folder(self, folder: str | Path, *, override: str | None = None) -> tuple[World, str]:
+        """Import a world folder as the active world, or as override layer ``override``. Validated first.
+        Returns the resulting active world and its data version."""
         folder = Path(folder)
         if override is None:
             world = World.from_folder(folder)
-            return self.load(world, origin=str(folder.resolve()))
+            return world, self.load(world, origin=str(folder.resolve()))
         if override == BASE:
             raise ValueError(f"{BASE!r} is reserved for the active world; choose another override name")
         if not _LAYER_NAME.fullmatch(override):
@@ -166,7 +167,7 @@ class Store:
         merged = self.world().with_layer(layer)  # validates the combined world, raising before any write
         version = data_version(merged)
         self._write(override, "override", layer, str(folder.resolve()), version, replace_all=False)
-        return version
+        return merged, version
 
     def drop_layer(self, name: str) -> None:
         """Remove an override layer, if the world left behind is still valid."""

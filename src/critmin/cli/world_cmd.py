@@ -47,10 +47,9 @@ def import_(
     with user_errors(), Progress(console=err_console, transient=True) as progress:
         progress.add_task(f"validating and importing {folder}", total=None)
         with Store(db) as store:
-            version = store.import_folder(folder, override=override)
+            imported, version = store.import_folder(folder, override=override)
             path = store.path
-            store_world = store.active_world()
-        unbalanced = int((~balance_report(store_world).loc[:, "ok"]).sum())
+        unbalanced = int((~balance_report(imported)["ok"]).sum())
     if unbalanced:
         err_console.print(
             f"[yellow]warning:[/yellow] {unbalanced} node(s) of the imported world do not balance; "

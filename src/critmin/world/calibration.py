@@ -7,6 +7,7 @@ from importlib import resources
 
 import pandas as pd
 
+from critmin.metrics import net_import_reliance
 from critmin.world.flows import ElementFlows, element_flows
 from critmin.world.model import World
 
@@ -79,8 +80,9 @@ def modelled_value(world: World, flows: ElementFlows, target: pd.Series) -> floa
         made = prod.loc[prod["region"] == region, "quantity"].sum()
         imports = trade.loc[trade["destination"] == region, "quantity"].sum()
         exports = trade.loc[trade["origin"] == region, "quantity"].sum()
-        apparent = made + imports - exports
-        return float(max(imports - exports, 0.0) / apparent * 100) if apparent > 0 else math.nan
+        if made + imports - exports <= 0:
+            return math.nan
+        return float(net_import_reliance(made, imports, exports) * 100)
     raise ValueError(f"unknown calibration target kind {kind!r}")
 
 

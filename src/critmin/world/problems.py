@@ -16,9 +16,6 @@ class Problem:
         where = self.file if self.line is None else f"{self.file}:{self.line}"
         return f"{where}: {self.column}: {self.reason}" if self.column else f"{where}: {self.reason}"
 
-    def as_record(self) -> dict:
-        return {"file": self.file, "line": self.line, "column": self.column, "reason": self.reason}
-
 
 class WorldValidationError(ValueError):
     """Raised when a world folder (or an override layer) fails validation. Nothing has been written."""

@@ -12,7 +12,6 @@ import datetime
 import io
 import math
 import re
-from pathlib import Path
 
 import pandas as pd
 
@@ -176,9 +175,3 @@ def to_csv_text(comp: Component, frame: pd.DataFrame) -> str:
     for row in frame[comp.columns].itertuples(index=False, name=None):
         writer.writerow([format_value(a, v) for a, v in zip(attrs, row, strict=True)])
     return out.getvalue()
-
-
-def write_csv(comp: Component, frame: pd.DataFrame, folder: Path) -> Path:
-    path = folder / comp.file
-    path.write_text(to_csv_text(comp, frame), encoding="utf-8")
-    return path
