@@ -9,6 +9,7 @@ import pandas as pd
 from critmin.build import catalogue
 from critmin.build.baseline import build_baseline
 from critmin.build.facts import Sources
+from critmin.build.reference_prices import reference_prices
 from critmin.schema import components
 from critmin.world.model import World
 from critmin.world.tables import empty_table, typed
@@ -45,6 +46,7 @@ def build_world(facts: Path) -> World:
         "element_parameter": catalogue.element_parameters(facts, src),
         "region_parameter": catalogue.region_parameters(facts, src),
     }
+    rows["reference_price"] = reference_prices(rows["product"], base.composition, rows["price"], src)
     rows["source"] = sorted(src.rows.values(), key=lambda r: r["id"])
     tables = {name: _frame(name, rows.get(name, []), f"<build:{name}>") for name in components()}
     return World(tables)

@@ -222,3 +222,18 @@ JOGMEC_DAYS = 60.0  # days-of-cover target named in DESIGN.md; not in the facts 
 JOGMEC_PRODUCTS = ("Dy_oxide", "Tb_oxide", "Nd_oxide", "Pr_oxide")
 
 UTILISATION = 0.85  # capacity = output / utilisation where no capacity figure is published
+
+# --- reference prices (USD/kg, 2024) -----------------------------------------------------------------
+# Observed 2024 quotes used where the facts have them (see reference_prices.py); the rest are assumptions.
+# Order-of-magnitude 2024 oxide prices for elements without a quote in the facts files.
+OXIDE_PRICE_ASSUMED = {
+    "Sc": 1000.0, "Y": 6.0, "Pm": 1.0, "Sm": 2.0, "Gd": 20.0, "Ho": 60.0,
+    "Er": 40.0, "Tm": 100.0, "Yb": 15.0, "Lu": 700.0,
+}  # fmt: skip
+# Metal (oxide-equivalent) over oxide price: NdPr metal 63 vs NdPr oxide 51-53 USD/kg FOB China, July 2024.
+METAL_PREMIUM = 1.2
+NDFEB_PRICE = 55.0  # sintered NdFeB, USD/kg: roughly twice its rare-earth content at 2024 prices
+# Share of the contained-oxide value that separation (cracking, solvent extraction) costs; the
+# concentrate is priced at the remainder.
+SEPARATION_COST_SHARE = 0.40
+GRAPHITE_PROCESSED_PRICE = 3.0  # purified spherical graphite, USD/kg of natural-graphite feed

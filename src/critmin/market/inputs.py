@@ -1,0 +1,239 @@
+"""Market inputs: the clearing model's data, derived from a World as tidy tables (pure functions).
+
+Activities are what regions do: ``extract`` (mine or primary recovery), ``separate`` (a concentrate into its
+oxides, in fixed shares), ``convert`` (a recipe output from its inputs) and ``recycle`` (secondary supply).
+Each has a linear marginal-cost curve through a reference point; quantities are per year here and scaled to
+the step length by the model builder.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from critmin.market.settings import MarketSettings
+from critmin.world.model import World
+
+
+class MarketDataError(ValueError):
+    """The world cannot be cleared as given (missing prices, inconsistent curves)."""
+
+
+@dataclass(frozen=True)
+class MarketInputs:
+    regions: list[str]
+    products: list[str]
+    sectors: list[str]
+    concentrates: list[str]
+    ref_price: pd.Series  # product -> USD/kg
+    activities: pd.DataFrame  # region, process, product, ref_cost, ref_quantity, elasticity, capacity (per yr)
+    yields: pd.DataFrame  # concentrate, product, share (t oxide per t concentrate)
+    recipe: pd.DataFrame  # output, input, quantity
+    demand: pd.DataFrame  # region, sector, product, quantity (per yr), elasticity, voll (USD/kg)
+    arcs: pd.DataFrame  # origin, destination, product, freight (USD/kg), tariff_pct
+    stocks: pd.DataFrame  # region, product, holder, quantity, target_days, release_price, restock_price
+    product_unit: pd.Series  # product -> quantity unit
+
+
+def market_inputs(world: World, settings: MarketSettings | None = None) -> MarketInputs:
+    settings = settings or MarketSettings()
+    products = world.table("product")
+    ref_price = _reference_prices(world, products)
+    yields = _yields(world, products)
+    recipe = world.table("recipe")[["output", "input", "quantity"]]
+    activities = _activities(world, products, yields, recipe, ref_price, settings)
+    demand = _demand(world, ref_price, settings)
+    stocks = _stocks(world, demand, ref_price, settings)
+    arcs = _arcs(world, activities, yields, recipe, demand, stocks, ref_price, settings)
+    regions = world.table("region")["id"].tolist()
+    return MarketInputs(
+        regions=regions,
+        products=products["id"].tolist(),
+        sectors=sorted(demand["sector"].unique()) or ["other"],
+        concentrates=sorted(yields["concentrate"].unique()),
+        ref_price=ref_price,
+        activities=activities,
+        yields=yields,
+        recipe=recipe,
+        demand=demand,
+        arcs=arcs,
+        stocks=stocks,
+        product_unit=products.set_index("id")["unit"],
+    )
+
+
+def _reference_prices(world: World, products: pd.DataFrame) -> pd.Series:
+    prices = world.table("reference_price").set_index("product")["price"]
+    missing = sorted(set(products["id"]) - set(prices.index))
+    if missing:
+        raise MarketDataError(
+            f"reference_price.csv has no price for: {', '.join(missing)} (every product needs one to calibrate)"
+        )
+    return prices.reindex(products["id"]).rename_axis("product")
+
+
+def _yields(world: World, products: pd.DataFrame) -> pd.DataFrame:
+    """t of each separated product per t of concentrate, from the composition (element -> its oxide)."""
+    comp = world.table("composition")
+    if comp.empty:
+        return pd.DataFrame(columns=["concentrate", "product", "share"])
+    separated = products[(products["stage"] == "separation") & products["element"].notna()]
+    oxide_of = separated.drop_duplicates("element").set_index("element")["id"]
+    rows = comp.assign(oxide=comp["element"].map(oxide_of))
+    unmapped = rows[rows["oxide"].isna()]
+    if len(unmapped):
+        lost = ", ".join(sorted(set(unmapped["element"])))
+        raise MarketDataError(f"composition.csv: no separation-stage product for element(s) {lost}")
+    out = rows.rename(columns={"product": "concentrate", "oxide": "product"})
+    out["share"] = out["share"] / 100.0
+    return out[["concentrate", "product", "share"]].reset_index(drop=True)
+
+
+def _activities(world, products, yields, recipe, ref_price, settings) -> pd.DataFrame:
+    production = world.table("production")
+    trade = world.table("trade_flow")
+    coproducts = set(yields["product"])
+    made_by_recipe = set(recipe["output"])
+    rows = []
+    for r in production.itertuples(index=False):
+        if r.route == "secondary":
+            rows.append((r.region, "recycle", r.product, ref_price[r.product], r.quantity))
+        elif r.product in made_by_recipe:
+            margin = ref_price[r.product] - _input_cost(recipe, r.product, ref_price)
+            rows.append((r.region, "convert", r.product, margin, r.quantity))
+        elif r.product not in coproducts:
+            rows.append((r.region, "extract", r.product, ref_price[r.product], r.quantity))
+    # separation: the concentrate each region takes in (output + imports - exports)
+    for conc in yields["concentrate"].unique():
+        made = production[production["product"] == conc].groupby("region")["quantity"].sum()
+        flows = trade[trade["product"] == conc]
+        intake = (
+            made.add(flows.groupby("destination")["quantity"].sum(), fill_value=0)
+            .sub(flows.groupby("origin")["quantity"].sum(), fill_value=0)
+            .clip(lower=0)
+        )
+        share = yields[yields["concentrate"] == conc].set_index("product")["share"]
+        margin = float((share * ref_price.reindex(share.index)).sum()) - ref_price[conc]
+        rows += [(region, "separate", conc, margin, q) for region, q in intake.items() if q > 0]
+    frame = pd.DataFrame(rows, columns=["region", "process", "product", "ref_cost", "ref_quantity"])
+    frame = frame.groupby(["region", "process", "product"], as_index=False).agg(
+        ref_cost=("ref_cost", "first"), ref_quantity=("ref_quantity", "sum")
+    )
+    frame["elasticity"] = frame["process"].map(settings.supply_elasticity)
+    frame = _apply_curve_rows(frame, world.table("supply_curve"))
+    frame = _apply_capacity(frame, world.table("capacity"), yields, settings)
+    negative = frame[frame["ref_cost"] < 0]
+    if len(negative):
+        r = negative.iloc[0]
+        raise MarketDataError(
+            f"{r.process} {r['product']} in {r.region}: reference prices give a negative margin "
+            f"({r.ref_cost:.4g} USD/kg); raise the output's reference price or add a supply_curve row"
+        )
+    return frame.sort_values(["process", "region", "product"]).reset_index(drop=True)
+
+
+def _input_cost(recipe: pd.DataFrame, output: str, ref_price: pd.Series) -> float:
+    rows = recipe[recipe["output"] == output]
+    return float((rows["quantity"].to_numpy() * ref_price.reindex(rows["input"]).to_numpy()).sum())
+
+
+def _apply_curve_rows(frame: pd.DataFrame, curves: pd.DataFrame) -> pd.DataFrame:
+    """Explicit supply_curve rows replace (or add) the calibrated defaults."""
+    if curves.empty:
+        return frame
+    bad = curves[curves["elasticity"] <= 0]
+    if len(bad):
+        r = bad.iloc[0]
+        raise MarketDataError(
+            f"supply_curve.csv: {r.region}/{r.process}/{r['product']}: elasticity must be positive, got {r.elasticity}"
+        )
+    key = ["region", "process", "product"]
+    explicit = curves[[*key, "ref_cost", "ref_quantity", "elasticity"]]
+    kept = frame.merge(explicit[key], on=key, how="left", indicator=True)
+    kept = kept[kept["_merge"] == "left_only"].drop(columns="_merge")
+    return pd.concat([kept, explicit], ignore_index=True)
+
+
+def _apply_capacity(frame, capacity, yields, settings) -> pd.DataFrame:
+    frame = frame.copy()
+    frame["capacity"] = frame["ref_quantity"] * settings.capacity_headroom
+    frame.loc[frame["ref_quantity"] <= 0, "capacity"] = np.inf
+    if capacity.empty:
+        return frame
+    cap = capacity.set_index(["region", "product"])["capacity"]
+    for i, row in frame.iterrows():
+        if row.process == "separate":
+            # separation capacity is published per separated product: the concentrate it allows
+            share = yields[yields["concentrate"] == row["product"]].set_index("product")["share"]
+            limits = [cap[(row.region, p)] / s for p, s in share.items() if s > 0 and (row.region, p) in cap.index]
+            if limits:
+                frame.at[i, "capacity"] = min(limits)
+        elif (row.region, row["product"]) in cap.index and row.process != "recycle":
+            frame.at[i, "capacity"] = cap[(row.region, row["product"])]
+    return frame
+
+
+def _demand(world: World, ref_price: pd.Series, settings: MarketSettings) -> pd.DataFrame:
+    demand = world.table("demand")[["region", "sector", "product", "quantity", "elasticity"]].copy()
+    multiple = demand["sector"].map(settings.voll_multiple_by_sector).fillna(settings.voll_multiple)
+    demand["voll"] = multiple * demand["product"].map(ref_price)
+    demand["elasticity"] = demand["elasticity"].abs()
+    return demand.reset_index(drop=True)
+
+
+def _stocks(world, demand, ref_price, settings) -> pd.DataFrame:
+    stock = world.table("stock")
+    if stock.empty:
+        return pd.DataFrame(
+            columns=["region", "product", "holder", "quantity", "target_days", "release_price", "restock_price"]
+        )
+    out = stock[["region", "product", "holder", "quantity", "days_of_cover_target"]].rename(
+        columns={"days_of_cover_target": "target_days"}
+    )
+    multiple = np.where(out["holder"] == "public", settings.public_release_multiple, settings.private_release_multiple)
+    out["release_price"] = multiple * out["product"].map(ref_price).to_numpy()
+    out["restock_price"] = settings.restock_multiple * out["product"].map(ref_price)
+    return out.reset_index(drop=True)
+
+
+def _arcs(world, activities, yields, recipe, demand, stocks, ref_price, settings) -> pd.DataFrame:
+    """Candidate trade arcs: from every region that makes or holds a product to every other region that uses,
+    processes or holds it."""
+    made = activities[activities["process"] != "separate"][["region", "product"]]
+    sep = activities[activities["process"] == "separate"][["region", "product"]].merge(
+        yields.rename(columns={"product": "oxide"}), left_on="product", right_on="concentrate"
+    )
+    sources = pd.concat(
+        [made, sep[["region", "oxide"]].rename(columns={"oxide": "product"}), stocks[["region", "product"]]]
+    )
+    conv = (
+        activities[activities["process"] == "convert"][["region", "product"]]
+        .merge(recipe, left_on="product", right_on="output")[["region", "input"]]
+        .rename(columns={"input": "product"})
+    )
+    sinks = pd.concat(
+        [
+            demand[["region", "product"]],
+            conv,
+            activities[activities["process"] == "separate"][["region", "product"]],
+            stocks[["region", "product"]],
+        ]
+    )
+    arcs = (
+        sources.drop_duplicates()
+        .rename(columns={"region": "origin"})
+        .merge(sinks.drop_duplicates().rename(columns={"region": "destination"}), on="product")
+    )
+    arcs = arcs[arcs["origin"] != arcs["destination"]]
+    costs = world.table("trade_cost")
+    arcs = arcs.merge(
+        costs[["origin", "destination", "product", "freight", "tariff_pct"]],
+        on=["origin", "destination", "product"],
+        how="left",
+    )
+    default = settings.default_freight_pct / 100 * arcs["product"].map(ref_price)
+    arcs["freight"] = arcs["freight"].fillna(default)
+    arcs["tariff_pct"] = arcs["tariff_pct"].fillna(0.0)
+    return arcs.sort_values(["product", "origin", "destination"]).reset_index(drop=True)

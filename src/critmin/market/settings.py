@@ -1,0 +1,66 @@
+"""Market settings: the behavioural parameters of the clearing model, with units and the reasons for their
+defaults. One pydantic model, shared by the Python API, the CLI and scenario files (``market:`` block)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from critmin.market.curves import CurveForm
+
+Process = Literal["extract", "separate", "convert", "recycle"]
+PROCESSES: tuple[Process, ...] = ("extract", "separate", "convert", "recycle")
+
+
+class MarketSettings(BaseModel):
+    """Parameters used where the world has no row of its own. All are assumptions; see docs/market.md."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    curves: CurveForm = Field(
+        "linear",
+        description="linear: exact linear supply and demand curves (a QP). stepwise: staircase curves on a "
+        "fixed grid of multiples of the reference cost (an LP; faster, prices resolve to the grid).",
+    )
+    supply_elasticity: dict[Process, float] = Field(
+        default_factory=lambda: {"extract": 0.3, "separate": 0.5, "convert": 0.5, "recycle": 0.3},
+        description="Elasticity of an activity's level with respect to its marginal cost at the reference point "
+        "(dimensionless), per process, for activities without a supply_curve row. Short-run values: mines "
+        "respond least.",
+    )
+    capacity_headroom: float = Field(
+        1 / 0.85,
+        gt=0,
+        description="Capacity over reference output where the world gives no capacity (-): the 85% "
+        "utilisation the bundled world assumes.",
+    )
+    voll_multiple: float = Field(
+        10.0,
+        gt=1,
+        description="Value of lost load, as a multiple of the reference price (-): the price at which demand "
+        "is rationed rather than curtailed further.",
+    )
+    voll_multiple_by_sector: dict[str, float] = Field(
+        default_factory=lambda: {"defence": 30.0},
+        description="Sector overrides of voll_multiple (-).",
+    )
+    default_freight_pct: float = Field(
+        1.0,
+        ge=0,
+        description="Freight on arcs without a trade_cost row, as % of the product's reference price.",
+    )
+    public_release_multiple: float = Field(
+        1.5, gt=0, description="Public stockpiles release when the local price exceeds this multiple of reference."
+    )
+    private_release_multiple: float = Field(
+        1.1, gt=0, description="Private inventories release above this multiple of the reference price."
+    )
+    restock_multiple: float = Field(
+        0.95, gt=0, description="Holders with a days-of-cover target restock below this multiple of reference."
+    )
+    allow_reexport: bool = Field(
+        False,
+        description="Whether a region may export more than it makes and releases from stock. Off by default: "
+        "transshipment would otherwise dodge bilateral export controls at the cost of a second freight.",
+    )

@@ -1,0 +1,29 @@
+"""Solve a built market model with HiGHS through linopy and write the results back."""
+
+from __future__ import annotations
+
+import warnings
+
+from critmin.market.build import MarketModel, curtail_segments
+from critmin.market.results import StepResult, write_back
+
+
+class MarketSolveError(RuntimeError):
+    """HiGHS did not reach an optimum; the message says why and what to check."""
+
+
+HIGHS_OPTIONS = {"output_flag": False}
+
+
+def solve_market(market: MarketModel, **options) -> StepResult:
+    """Solve with HiGHS and return flows, prices (balance duals), shortfall and stock changes."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        status, condition = market.model.solve("highs", **{**HIGHS_OPTIONS, **options})
+    if status != "ok":
+        raise MarketSolveError(
+            f"HiGHS returned {status}/{condition}. Unserved demand is priced, so a consistent world always "
+            "clears: check for negative capacities, NaN costs or recipe inputs that no region can make."
+        )
+    offset = curtail_segments(market.data, market.settings).offset
+    return write_back(market.model, market.data, offset, condition, market.model.objective.value)

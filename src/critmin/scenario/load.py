@@ -1,0 +1,139 @@
+"""Read scenario YAML, validate it against the schema and the world, and report problems as
+``file:line: field: reason``."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from critmin.scenario.schema import Goods, Places, Project, Scenario
+from critmin.world.model import World
+from critmin.world.problems import Problem, WorldValidationError
+
+
+class ScenarioError(WorldValidationError):
+    """A scenario file with problems; ``problems`` carry file, line and field."""
+
+
+def load_scenario(path: str | Path, world: World | None = None) -> Scenario:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError([Problem(str(path), None, None, f"cannot read: {exc}")]) from exc
+    return parse_scenario(text, str(path), world)
+
+
+def parse_scenario(text: str, file: str = "<scenario>", world: World | None = None) -> Scenario:
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        raise ScenarioError([Problem(file, line, None, f"not valid YAML: {getattr(exc, 'problem', exc)}")]) from exc
+    if not isinstance(data, dict):
+        raise ScenarioError([Problem(file, 1, None, "a scenario is a YAML mapping (name, start, end, shocks, ...)")])
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        problems = [Problem(file, _line(root, err["loc"]), _field(err["loc"]), _message(err)) for err in exc.errors()]
+        raise ScenarioError(problems) from exc
+    if world is not None:
+        problems = [
+            Problem(file, _line(root, loc), _field(loc), reason) for loc, reason in check_against_world(scenario, world)
+        ]
+        if problems:
+            raise ScenarioError(problems)
+    return scenario
+
+
+def scenario_hash(scenario: Scenario) -> str:
+    """Content hash of the validated scenario (defaults filled in), stable across formatting changes."""
+    payload = json.dumps(scenario.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def _message(err: dict) -> str:
+    msg = err["msg"]
+    if err["type"] == "union_tag_invalid":
+        return msg
+    if err["type"] == "value_error":
+        msg = msg.removeprefix("Value error, ")
+    return msg
+
+
+def _field(loc: tuple) -> str:
+    parts = []
+    for item in loc:
+        if isinstance(item, int):
+            parts.append(f"[{item}]")
+        elif item in _SHOCK_TAGS:
+            continue  # the discriminated union puts the shock type in the path
+        else:
+            parts.append(("." if parts else "") + str(item))
+    return "".join(parts)
+
+
+_SHOCK_TAGS = {
+    "export_control", "tariff", "outage", "demand_shift", "project", "stockpile_policy",
+    "recycling_policy", "price_floor", "offtake", "ally_preference",
+}  # fmt: skip
+
+
+def _line(node, loc: tuple) -> int | None:
+    """Line of the deepest YAML node the error path reaches (1-based)."""
+    line = node.start_mark.line + 1 if node is not None else None
+    for item in loc:
+        if item in _SHOCK_TAGS:
+            continue
+        if isinstance(node, yaml.MappingNode):
+            match = next(((k, v) for k, v in node.value if k.value == item), None)
+            if match is None:
+                break
+            node = match[1]
+            line = match[0].start_mark.line + 1
+        elif isinstance(node, yaml.SequenceNode) and isinstance(item, int) and item < len(node.value):
+            node = node.value[item]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line
+
+
+def check_against_world(scenario: Scenario, world: World) -> list[tuple[tuple, str]]:
+    """Ids a scenario names that the world does not know: (location, reason) pairs."""
+    regions = set(world.table("region")["id"])
+    groups = set(world.table("region_group")["group"])
+    elements = set(world.table("element")["id"])
+    products = set(world.table("product")["id"])
+    found: list[tuple[tuple, str]] = []
+
+    def check(loc: tuple, values, known: set[str], what: str) -> None:
+        for i, value in enumerate(values):
+            if value not in known:
+                hint = ", ".join(sorted(known)[:25])
+                found.append(((*loc, i), f"unknown {what} {value!r}; known: {hint}"))
+
+    for i, shock in enumerate(scenario.shocks):
+        base = ("shocks", i)
+        for name, value in shock:
+            if isinstance(value, Places):
+                check((*base, name, "regions"), value.regions, regions, "region")
+                check((*base, name, "groups"), value.groups, groups, "region group")
+        if isinstance(shock, Goods):
+            check((*base, "elements"), shock.elements, elements, "element")
+            check((*base, "products"), shock.products, products, "product")
+        if isinstance(shock, Project):
+            if shock.region not in regions:
+                found.append(((*base, "region"), f"unknown region {shock.region!r}"))
+            if shock.product not in products:
+                found.append(((*base, "product"), f"unknown product {shock.product!r}"))
+            catalogue = set(world.table("project")["id"])
+            if shock.project and shock.project not in catalogue:
+                found.append(((*base, "project"), f"unknown catalogue project {shock.project!r} (see project.csv)"))
+    return found
