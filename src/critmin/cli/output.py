@@ -115,7 +115,7 @@ def user_errors() -> Iterator[None]:
         if len(exc.problems) > 100:
             err_console.print(f"  ... and {len(exc.problems) - 100} more")
         raise typer.Exit(1) from None
-    except (ValueError, FileExistsError, FileNotFoundError, RuntimeError, duckdb.Error, OSError) as exc:
+    except (ValueError, KeyError, FileExistsError, FileNotFoundError, RuntimeError, duckdb.Error, OSError) as exc:
         err_console.print(f"[bold red]error:[/bold red] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
 

@@ -9,7 +9,7 @@ prices. Curves enter as segments (see :mod:`critmin.market.curves`).
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import linopy
 import numpy as np
@@ -38,7 +38,8 @@ def _finite(a: xr.DataArray, fill: float = 0.0) -> xr.DataArray:
 
 def activity_segments(d: StepData, settings: MarketSettings) -> Segments:
     lower = xr.zeros_like(d.activity_cap).where(d.activity_cap.notnull())
-    return segments(lower, d.activity_cap, d.activity_lin, d.activity_quad, d.activity_ref, settings.curves)
+    seg = segments(lower, d.activity_cap, d.activity_lin, d.activity_quad, d.activity_ref, settings.curves)
+    return replace(seg, lin=seg.lin - d.activity_subsidy)
 
 
 def curtail_segments(d: StepData, settings: MarketSettings) -> Segments:
@@ -93,7 +94,8 @@ def add_balance(m: linopy.Model, d: StepData, seg: Segments, settings: MarketSet
     lhs = supply + imports - exports - intake - m.variables["restock"].sum("holder") + final
     rhs = (d.demand - seg.offset).sum("sector", min_count=1).fillna(0)
     mask = node_mask(d)
-    m.add_constraints(lhs == rhs, name="balance", mask=mask)
+    # ">=": surplus co-products can be discarded (free disposal), so prices are never negative
+    m.add_constraints(lhs >= rhs, name="balance", mask=mask)
     if not settings.allow_reexport:
         exporting = d.arc_cap.notnull().any("destination").rename(origin="region")
         m.add_constraints(exports <= supply, name="export_limit", mask=mask & exporting)

@@ -26,6 +26,7 @@ class StepData:
     activity_lin: xr.DataArray
     activity_quad: xr.DataArray  # USD/kg per t of activity per step
     activity_ref: xr.DataArray  # marginal cost at the reference point, USD/kg
+    activity_subsidy: xr.DataArray  # per-unit support (price floors), USD/kg, shifts the cost curve down
     yields: xr.DataArray  # concentrate, product
     recipe: xr.DataArray  # output, product
     arc_cap: xr.DataArray  # origin, destination, product (inf where open, NaN where no arc)
@@ -104,6 +105,7 @@ def base_step_data(inputs: MarketInputs, step_years: float = 1.0) -> StepData:
         activity_lin=lin,
         activity_quad=quad,
         activity_ref=ref,
+        activity_subsidy=xr.zeros_like(cap),
         yields=yields,
         recipe=recipe,
         arc_cap=arc_cap,

@@ -37,15 +37,26 @@ class MarketInputs:
     product_unit: pd.Series  # product -> quantity unit
 
 
-def market_inputs(world: World, settings: MarketSettings | None = None) -> MarketInputs:
+def market_inputs(
+    world: World,
+    settings: MarketSettings | None = None,
+    extra_activities: pd.DataFrame | None = None,
+    extra_stocks: pd.DataFrame | None = None,
+) -> MarketInputs:
+    """``extra_activities`` (region, process, product, ref_cost) and ``extra_stocks`` (region, product, holder)
+    reserve places in the model for capacity and stocks that scenarios add later; they start empty."""
     settings = settings or MarketSettings()
     products = world.table("product")
     ref_price = _reference_prices(world, products)
     yields = _yields(world, products)
     recipe = world.table("recipe")[["output", "input", "quantity"]]
     activities = _activities(world, products, yields, recipe, ref_price, settings)
+    if extra_activities is not None and len(extra_activities):
+        activities = _with_extra_activities(activities, extra_activities, settings)
     demand = _demand(world, ref_price, settings)
     stocks = _stocks(world, demand, ref_price, settings)
+    if extra_stocks is not None and len(extra_stocks):
+        stocks = _with_extra_stocks(stocks, extra_stocks, ref_price, settings)
     arcs = _arcs(world, activities, yields, recipe, demand, stocks, ref_price, settings)
     regions = world.table("region")["id"].tolist()
     return MarketInputs(
@@ -237,3 +248,27 @@ def _arcs(world, activities, yields, recipe, demand, stocks, ref_price, settings
     arcs["freight"] = arcs["freight"].fillna(default)
     arcs["tariff_pct"] = arcs["tariff_pct"].fillna(0.0)
     return arcs.sort_values(["product", "origin", "destination"]).reset_index(drop=True)
+
+
+def _with_extra_activities(activities: pd.DataFrame, extra: pd.DataFrame, settings: MarketSettings) -> pd.DataFrame:
+    key = ["region", "process", "product"]
+    new = extra.drop_duplicates(key).merge(activities[key], on=key, how="left", indicator=True)
+    new = new[new["_merge"] == "left_only"].drop(columns="_merge")
+    new = new.assign(ref_quantity=0.0, capacity=0.0, elasticity=new["process"].map(settings.supply_elasticity))
+    return pd.concat([activities, new[activities.columns]], ignore_index=True)
+
+
+def _with_extra_stocks(stocks, extra, ref_price, settings) -> pd.DataFrame:
+    key = ["region", "product", "holder"]
+    new = extra.drop_duplicates(key).merge(stocks[key], on=key, how="left", indicator=True)
+    new = new[new["_merge"] == "left_only"].drop(columns="_merge")
+    multiple = new["holder"].map(
+        {"public": settings.public_release_multiple, "private": settings.private_release_multiple}
+    )
+    new = new.assign(
+        quantity=0.0,
+        target_days=np.nan,
+        release_price=multiple * new["product"].map(ref_price),
+        restock_price=settings.restock_multiple * new["product"].map(ref_price),
+    )
+    return pd.concat([stocks, new[stocks.columns]], ignore_index=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 
 from critmin.market.build import MarketModel, curtail_segments
+from critmin.market.quiet import quiet_stdout
 from critmin.market.results import StepResult, write_back
 
 
@@ -19,7 +20,8 @@ def solve_market(market: MarketModel, **options) -> StepResult:
     """Solve with HiGHS and return flows, prices (balance duals), shortfall and stock changes."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        status, condition = market.model.solve("highs", **{**HIGHS_OPTIONS, **options})
+        with quiet_stdout():
+            status, condition = market.model.solve("highs", **{**HIGHS_OPTIONS, **options})
     if status != "ok":
         raise MarketSolveError(
             f"HiGHS returned {status}/{condition}. Unserved demand is priced, so a consistent world always "

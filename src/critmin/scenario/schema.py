@@ -171,6 +171,13 @@ class Dynamics(Strict):
     shortfall_threshold_pct: float = Field(
         1.0, gt=0, le=100, description="Shortfall above this share of demand counts as short (TTS/TTR), %."
     )
+    capacity_growth_pct_per_yr: float = Field(
+        6.0,
+        ge=-50,
+        le=100,
+        description="Trend growth of every activity's capacity and reference output, %/yr (assumption: keeps the "
+        "baseline near balance with magnet-led demand growth of about 8.7%/yr for NdFeB).",
+    )
     product_lifetime_yr: float = Field(
         15.0, gt=0, description="Mean in-use lifetime of goods containing the elements, years."
     )

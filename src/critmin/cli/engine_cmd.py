@@ -1,0 +1,239 @@
+"""critmin clear / validate / scenario / run / runs: the market engine on the command line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+import typer
+
+from critmin.cli.output import (
+    DB_OPTION,
+    FORMAT_OPTION,
+    WORLD_OPTION,
+    Format,
+    console,
+    emit,
+    report,
+    resolve_world,
+    user_errors,
+)
+
+scenario_app = typer.Typer(
+    help="Scenario files: the JSON Schema for editors, and the bundled scenarios.", no_args_is_help=True
+)
+runs_app = typer.Typer(help="Stored runs: list, show, compare and export.", no_args_is_help=True)
+
+SCENARIO_ARG = typer.Argument(..., exists=True, dir_okay=False, help="Scenario YAML file.")
+
+
+def clear(
+    world: Path = typer.Option(..., "--world", exists=True, file_okay=False, help="World folder to clear."),
+    scenario: Path = typer.Option(
+        None, "--scenario", exists=True, dir_okay=False, help="Apply this scenario's shocks."
+    ),
+    date: str = typer.Option(
+        None, "--date", help="Date whose active shocks apply (YYYY-MM-DD) [default: scenario start]."
+    ),
+    curves: str = typer.Option("linear", "--curves", help="linear (exact, a QP) or stepwise (an LP)."),
+    step_years: float = typer.Option(
+        1.0, "--step-years", min=1e-6, help="Length of the step in years; quantities are per step."
+    ),
+    fmt: Format = FORMAT_OPTION,
+) -> None:
+    """Clear a world folder for one period: a spatial price equilibrium solved with HiGHS.
+
+    JSON: {status, objective_kusd, prices: [{region, product, price}], flows: [{origin, destination, product,
+    quantity}], production: [...], shortfall: [...], units}. Prices in USD/kg; quantities in each product's unit
+    per step."""
+    from critmin import engine
+    from critmin.market import MarketSettings
+    from critmin.scenario import load_scenario
+    from critmin.world.model import World
+
+    with user_errors():
+        if curves not in ("linear", "stepwise"):
+            raise typer.BadParameter("--curves must be linear or stepwise")
+        w = World.from_folder(world)
+        sc = load_scenario(scenario, w) if scenario else None
+        when = dt.date.fromisoformat(date) if date else None
+        result = engine.clear(w, MarketSettings(curves=curves), scenario=sc, date=when, step_years=step_years)
+    prices, flows = result.prices(), result.flows()
+    if fmt is Format.json:
+        payload = {
+            "status": result.status,
+            "objective_kusd": result.objective,
+            "prices": prices.to_dict("records"),
+            "flows": flows.to_dict("records"),
+            "production": result.production().to_dict("records"),
+            "shortfall": result.shortfalls().to_dict("records"),
+            "units": {"price": "USD/kg", "quantity": f"product unit per {step_years:g} yr"},
+        }
+        sys.stdout.write(json.dumps(payload, indent=2, allow_nan=False, default=float) + "\n")
+    elif fmt is Format.csv:
+        sys.stdout.write(prices.assign(kind="price").to_csv(index=False))
+        sys.stdout.write(flows.assign(kind="flow").to_csv(index=False))
+    else:
+        emit(prices, fmt, title=f"Prices (USD/kg), status {result.status}")
+        emit(flows, fmt, title="Flows (product unit per step)")
+
+
+def validate(
+    path: Path = SCENARIO_ARG, world: Path = WORLD_OPTION, db: Path = DB_OPTION, fmt: Format = FORMAT_OPTION
+) -> None:
+    """Check a scenario file against the schema and the world. Problems print as file:line: field: reason."""
+    from critmin.scenario import load_scenario, scenario_hash
+
+    with user_errors():
+        sc = load_scenario(path, resolve_world(world, db))
+    report(
+        fmt,
+        f"{path}: valid scenario {sc.name!r}, {len(sc.shocks)} shock(s), {sc.start} to {sc.end}",
+        {
+            "file": str(path),
+            "valid": True,
+            "name": sc.name,
+            "shocks": len(sc.shocks),
+            "scenario_hash": scenario_hash(sc),
+        },
+    )
+
+
+@scenario_app.command("schema")
+def scenario_schema() -> None:
+    """Print the scenario JSON Schema (for editor validation and completion)."""
+    from critmin.scenario import Scenario
+
+    sys.stdout.write(json.dumps(Scenario.model_json_schema(), indent=2) + "\n")
+
+
+@scenario_app.command("list")
+def scenario_list(fmt: Format = FORMAT_OPTION) -> None:
+    """The bundled scenarios."""
+    from critmin import engine
+    from critmin.scenario import load_scenario
+
+    rows = []
+    for name, path in engine.bundled_scenarios().items():
+        sc = load_scenario(path)
+        rows.append(
+            {
+                "name": name,
+                "shocks": len(sc.shocks),
+                "start": str(sc.start),
+                "end": str(sc.end),
+                "description": sc.description,
+            }
+        )
+    emit(pd.DataFrame(rows, columns=["name", "shocks", "start", "end", "description"]), fmt, title="Bundled scenarios")
+
+
+def run(
+    path: Path = SCENARIO_ARG,
+    world: Path = WORLD_OPTION,
+    db: Path = DB_OPTION,
+    region: list[str] = typer.Option(None, "--region", "-r", help="Show only these regions (repeatable)."),
+    element: list[str] = typer.Option(None, "--element", "-e", help="Show only these elements (repeatable)."),
+    fmt: Format = FORMAT_OPTION,
+) -> None:
+    """Simulate a scenario month by month against its baseline, store the run, and print its summary.
+
+    JSON records: {region, element, max_shortfall_pct, cumulative_shortfall_t, peak_price_ratio, tts_days,
+    ttr_days, short_from, recovered_on, price_product, run_id}. Shortfall is beyond the baseline's, in % of
+    baseline demand and t of the element; the price ratio is scenario over baseline for the element's oxide
+    (or primary product); TTS/TTR are days from the first shock to the first short month / to recovery."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from critmin import engine
+    from critmin.runs import save_run
+    from critmin.scenario import load_scenario
+    from critmin.store import Store
+
+    with user_errors():
+        w = resolve_world(world, db)
+        sc = load_scenario(path, w)
+        err = __import__("rich.console", fromlist=["Console"]).Console(stderr=True)
+        with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} months"),
+                      TimeRemainingColumn(), console=err, transient=True) as bar:  # fmt: skip
+            task = bar.add_task(f"running {sc.name}", total=None)
+            result, summary, wall = engine.run_scenario(w, sc, lambda i, n: bar.update(task, completed=i, total=n))
+        with Store(db) as store:
+            run_id = save_run(
+                store, w, result, path.read_text(encoding="utf-8"), summary, wall, engine.element_units(w)
+            )
+    shown = summary
+    if region:
+        shown = shown[shown["region"].isin(region)]
+    if element:
+        shown = shown[shown["element"].isin(element)]
+    shown = shown.assign(run_id=run_id)
+    if fmt is Format.table:
+        console.print(
+            f"run [bold]{run_id}[/bold]: {len(result.dates)} months in {wall:.1f} s, stored in the DuckDB store"
+        )
+        interesting = (
+            shown
+            if (region or element)
+            else shown[(shown["max_shortfall_pct"] > 0) | (shown["peak_price_ratio"] > 1.05)]
+        )
+        emit(interesting.drop(columns=["run_id"]).head(60), fmt, title="Summary (regions x elements affected)")
+    else:
+        emit(shown, fmt)
+
+
+@runs_app.command("list")
+def runs_list(db: Path = DB_OPTION, fmt: Format = FORMAT_OPTION) -> None:
+    """Stored runs with their provenance (scenario hash, data version, code version, solver status)."""
+    from critmin.runs import list_runs
+    from critmin.store import Store
+
+    with user_errors(), Store(db) as store:
+        emit(list_runs(store), fmt, title="Runs")
+
+
+@runs_app.command("show")
+def runs_show(
+    run_id: str = typer.Argument("latest", help="Run id, unique prefix, scenario name or 'latest'."),
+    db: Path = DB_OPTION,
+    fmt: Format = FORMAT_OPTION,
+) -> None:
+    """A stored run's summary per region x element."""
+    from critmin.runs import run_summary
+    from critmin.store import Store
+
+    with user_errors(), Store(db) as store:
+        emit(run_summary(store, run_id), fmt, title=f"Run {run_id}")
+
+
+@runs_app.command("compare")
+def runs_compare(
+    a: str = typer.Argument(..., help="First run."),
+    b: str = typer.Argument(..., help="Second run."),
+    db: Path = DB_OPTION,
+    fmt: Format = FORMAT_OPTION,
+) -> None:
+    """Two runs' summaries side by side, with the change from A to B."""
+    from critmin.runs import compare_runs
+    from critmin.store import Store
+
+    with user_errors(), Store(db) as store:
+        emit(compare_runs(store, a, b), fmt, title=f"{a} vs {b}")
+
+
+@runs_app.command("export")
+def runs_export(
+    run_id: str = typer.Argument(..., help="Run id, prefix, scenario name or 'latest'."),
+    out: Path = typer.Option(..., "--out", "-o", file_okay=False, help="Folder for the CSV files."),
+    db: Path = DB_OPTION,
+    fmt: Format = FORMAT_OPTION,
+) -> None:
+    """Write every table of a run (provenance, prices, shortfall, stocks, flows, summary) as CSV."""
+    from critmin.runs import export_run
+    from critmin.store import Store
+
+    with user_errors(), Store(db) as store:
+        paths = export_run(store, run_id, out)
+    report(fmt, f"wrote {len(paths)} files to {out}", {"folder": str(out), "files": len(paths)})

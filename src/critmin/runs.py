@@ -1,0 +1,208 @@
+"""Runs in the DuckDB store: provenance, per-step results and summaries, written in one transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from pathlib import Path
+
+import pandas as pd
+
+from critmin import __version__
+from critmin.scenario.load import scenario_hash
+from critmin.simulate.loop import PATHS, RunResult
+from critmin.simulate.summary import SUMMARY_COLUMNS, element_shortfall
+from critmin.store import Store, data_version
+from critmin.world.model import World
+
+RUN_DDL = [
+    """CREATE TABLE IF NOT EXISTS runs (
+        run_id VARCHAR PRIMARY KEY, scenario VARCHAR, scenario_hash VARCHAR, scenario_yaml VARCHAR,
+        data_version VARCHAR, critmin_version VARCHAR, solver VARCHAR, solver_status VARCHAR,
+        steps BIGINT, start_date DATE, end_date DATE, started_at TIMESTAMP, wall_s DOUBLE)""",
+    """CREATE TABLE IF NOT EXISTS run_prices (
+        run_id VARCHAR, path VARCHAR, date DATE, region VARCHAR, product VARCHAR, price_usd_per_kg DOUBLE)""",
+    """CREATE TABLE IF NOT EXISTS run_shortfall (
+        run_id VARCHAR, path VARCHAR, date DATE, region VARCHAR, element VARCHAR, shortfall DOUBLE,
+        demand DOUBLE, unit VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS run_sector_shortfall (
+        run_id VARCHAR, path VARCHAR, date DATE, region VARCHAR, sector VARCHAR, product VARCHAR,
+        shortfall DOUBLE, consumption DOUBLE)""",
+    """CREATE TABLE IF NOT EXISTS run_stocks (
+        run_id VARCHAR, path VARCHAR, date DATE, region VARCHAR, product VARCHAR, holder VARCHAR, level DOUBLE)""",
+    """CREATE TABLE IF NOT EXISTS run_flows (
+        run_id VARCHAR, path VARCHAR, date DATE, origin VARCHAR, destination VARCHAR, product VARCHAR,
+        quantity DOUBLE)""",
+    """CREATE TABLE IF NOT EXISTS run_summary (
+        run_id VARCHAR, region VARCHAR, element VARCHAR, max_shortfall_pct DOUBLE, cumulative_shortfall_t DOUBLE,
+        peak_price_ratio DOUBLE, tts_days BIGINT, ttr_days BIGINT, short_from DATE, recovered_on DATE,
+        price_product VARCHAR)""",
+]
+RESULT_TABLES = ("run_prices", "run_shortfall", "run_sector_shortfall", "run_stocks", "run_flows", "run_summary")
+
+
+class RunNotFoundError(KeyError):
+    def __str__(self) -> str:
+        return f"no run {self.args[0]!r} in the store: see `critmin runs list`"
+
+
+def ensure_tables(store: Store) -> None:
+    for ddl in RUN_DDL:
+        store.con.execute(ddl)
+
+
+def _tidy(array, name: str, run_id: str, path: str) -> pd.DataFrame:
+    frame = array.to_dataframe(name).reset_index().dropna(subset=[name])
+    frame["date"] = pd.to_datetime(frame["date"]).dt.date
+    frame.insert(0, "path", path)
+    frame.insert(0, "run_id", run_id)
+    return frame
+
+
+def result_tables(run: RunResult, run_id: str, summary: pd.DataFrame, units: pd.Series) -> dict[str, pd.DataFrame]:
+    out: dict[str, list[pd.DataFrame]] = {t: [] for t in RESULT_TABLES}
+    for path in PATHS:
+        out["run_prices"].append(
+            _tidy(run.series(path, "price"), "price_usd_per_kg", run_id, path)[
+                ["run_id", "path", "date", "region", "product", "price_usd_per_kg"]
+            ]
+        )
+        short, demand = element_shortfall(run, path)
+        frame = _tidy(short, "shortfall", run_id, path).merge(
+            _tidy(demand, "demand", run_id, path), on=["run_id", "path", "date", "region", "element"]
+        )
+        frame = frame[frame["demand"] > 0]
+        frame["unit"] = frame["element"].map(units).fillna("t")
+        out["run_shortfall"].append(
+            frame[["run_id", "path", "date", "region", "element", "shortfall", "demand", "unit"]]
+        )
+        sector = _tidy(run.series(path, "shortfall"), "shortfall", run_id, path).merge(
+            _tidy(run.series(path, "consumption"), "consumption", run_id, path),
+            on=["run_id", "path", "date", "region", "sector", "product"],
+        )
+        out["run_sector_shortfall"].append(
+            sector[["run_id", "path", "date", "region", "sector", "product", "shortfall", "consumption"]]
+        )
+        import xarray as xr
+
+        stocks = xr.concat(run.stocks[path], dim=pd.Index(pd.to_datetime(run.dates), name="date"))
+        out["run_stocks"].append(
+            _tidy(stocks, "level", run_id, path)[["run_id", "path", "date", "region", "product", "holder", "level"]]
+        )
+        flows = _tidy(run.series(path, "trade"), "quantity", run_id, path)
+        flows = flows[flows["quantity"].abs() > 1e-9]
+        out["run_flows"].append(flows[["run_id", "path", "date", "origin", "destination", "product", "quantity"]])
+    summary = summary.copy()
+    summary.insert(0, "run_id", run_id)
+    out["run_summary"] = [summary]
+    return {name: pd.concat(frames, ignore_index=True) for name, frames in out.items()}
+
+
+def save_run(
+    store: Store,
+    world: World,
+    run: RunResult,
+    scenario_yaml: str,
+    summary: pd.DataFrame,
+    wall_s: float,
+    units: pd.Series,
+) -> str:
+    """Write the run and its results in one transaction; returns the run id."""
+    ensure_tables(store)
+    run_id = f"{run.scenario.name}-{dt.datetime.now():%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}"
+    tables = result_tables(run, run_id, summary, units)
+    con = store.con
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(
+            "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                run_id, run.scenario.name, scenario_hash(run.scenario), scenario_yaml, data_version(world),
+                __version__, "HiGHS (highspy) via linopy", ",".join(sorted(set(run.statuses))), len(run.dates),
+                run.dates[0], run.dates[-1], dt.datetime.now(), wall_s,
+            ],
+        )  # fmt: skip
+        for name, frame in tables.items():
+            con.register("frame_view", frame)
+            con.execute(f"INSERT INTO {name} SELECT * FROM frame_view")
+            con.unregister("frame_view")
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return run_id
+
+
+def list_runs(store: Store) -> pd.DataFrame:
+    ensure_tables(store)
+    return store.con.execute(
+        "SELECT run_id, scenario, start_date, end_date, steps, solver_status, data_version, scenario_hash, "
+        "critmin_version, started_at, round(wall_s, 2) AS wall_s FROM runs ORDER BY started_at"
+    ).df()
+
+
+def resolve_run(store: Store, run_id: str) -> str:
+    """A run id, or ``latest``, or a unique prefix / scenario name (its latest run)."""
+    ensure_tables(store)
+    if run_id == "latest":
+        row = store.con.execute("SELECT run_id FROM runs ORDER BY started_at DESC LIMIT 1").fetchone()
+    else:
+        row = store.con.execute(
+            "SELECT run_id FROM runs WHERE run_id = ? OR scenario = ? OR starts_with(run_id, ?) "
+            "ORDER BY (run_id = ?) DESC, started_at DESC LIMIT 1",
+            [run_id, run_id, run_id, run_id],
+        ).fetchone()
+    if row is None:
+        raise RunNotFoundError(run_id)
+    return row[0]
+
+
+def run_summary(store: Store, run_id: str) -> pd.DataFrame:
+    rid = resolve_run(store, run_id)
+    frame = store.con.execute("SELECT * FROM run_summary WHERE run_id = ? ORDER BY region, element", [rid]).df()
+    return _normalise_summary(frame)
+
+
+def _normalise_summary(frame: pd.DataFrame) -> pd.DataFrame:
+    for col in ("short_from", "recovered_on"):
+        frame[col] = frame[col].map(lambda v: None if pd.isna(v) else pd.Timestamp(v).date().isoformat())
+    for col in ("tts_days", "ttr_days"):
+        frame[col] = frame[col].astype("Int64")
+    return frame[["run_id", *SUMMARY_COLUMNS]]
+
+
+def run_info(store: Store, run_id: str) -> dict:
+    rid = resolve_run(store, run_id)
+    frame = store.con.execute("SELECT * FROM runs WHERE run_id = ?", [rid]).df()
+    return frame.iloc[0].to_dict()
+
+
+def compare_runs(store: Store, a: str, b: str) -> pd.DataFrame:
+    left, right = run_summary(store, a), run_summary(store, b)
+    key = ["region", "element"]
+    merged = left.merge(right, on=key, suffixes=("_a", "_b"), how="outer")
+    out = merged[key].copy()
+    out["run_a"], out["run_b"] = (
+        left["run_id"].iloc[0] if len(left) else a,
+        right["run_id"].iloc[0] if len(right) else b,
+    )
+    for col in ("max_shortfall_pct", "cumulative_shortfall_t", "peak_price_ratio", "tts_days", "ttr_days"):
+        out[f"{col}_a"] = merged[f"{col}_a"]
+        out[f"{col}_b"] = merged[f"{col}_b"]
+        out[f"{col}_change"] = merged[f"{col}_b"] - merged[f"{col}_a"]
+    return out
+
+
+def export_run(store: Store, run_id: str, folder: Path) -> list[Path]:
+    """Every table of a run as CSV, written to a temporary name first."""
+    rid = resolve_run(store, run_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name in ("runs", *RESULT_TABLES):
+        frame = store.con.execute(f"SELECT * FROM {name} WHERE run_id = ?", [rid]).df()
+        path = folder / f"{name.removeprefix('run_')}.csv"
+        tmp = path.with_suffix(".csv.tmp")
+        frame.to_csv(tmp, index=False)
+        tmp.replace(path)
+        written.append(path)
+    return written

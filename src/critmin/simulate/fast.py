@@ -1,0 +1,107 @@
+"""Re-solve a built market model step after step without rebuilding it.
+
+The linopy model is exported to HiGHS once; each step then only changes column bounds, costs and row bounds
+in place, and HiGHS warm-starts from the previous basis.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+from linopy import solvers
+
+from critmin.market.build import MarketModel, activity_segments, curtail_segments
+from critmin.market.data import StepData
+from critmin.market.quiet import quiet_stdout
+from critmin.market.results import StepResult, _assemble
+from critmin.market.solve import MarketSolveError
+
+
+class _Slots:
+    """Columns (or rows) of one linopy variable (or constraint) in the HiGHS model."""
+
+    def __init__(self, labels: xr.DataArray, index_of: np.ndarray):
+        self.labels = labels
+        self.dims = labels.dims
+        self.present = labels.values >= 0
+        self.index = index_of[labels.values[self.present]]
+
+    def pick(self, values: xr.DataArray) -> np.ndarray:
+        return values.transpose(*self.dims).values[self.present]
+
+    def fill(self, flat: np.ndarray) -> xr.DataArray:
+        out = np.full(self.labels.shape, np.nan)
+        out[self.present] = flat[self.index]
+        return xr.DataArray(out, coords=self.labels.coords, dims=self.dims)
+
+
+class StepSolver:
+    def __init__(self, market: MarketModel):
+        self.market = market
+        m = market.model
+        with quiet_stdout():  # HiGHS prints its banner on stdout, which would corrupt JSON output
+            built = solvers.Highs.from_model(m, io_api="direct", options={"output_flag": False})
+        self.h = built.solver_model
+        self.h.setOptionValue("output_flag", False)
+        col_of = _inverse(m.variables.label_index.vlabels, m._xCounter)
+        row_of = _inverse(m.constraints.label_index.clabels, m._cCounter)
+        self.cols = {name: _Slots(m.variables[name].labels, col_of) for name in m.variables}
+        self.rows = {name: _Slots(m.constraints[name].labels, row_of) for name in m.constraints}
+
+    def _bounds_and_costs(self, name: str, lower, upper, cost) -> None:
+        slot = self.cols[name]
+        n = len(slot.index)
+        if n == 0:
+            return
+        lo = np.broadcast_to(lower, n) if np.isscalar(lower) else slot.pick(lower)
+        hi = slot.pick(upper)
+        self.h.changeColsBounds(n, slot.index.astype(np.int32), np.nan_to_num(lo, nan=0.0), np.nan_to_num(hi, nan=0.0))
+        c = slot.pick(cost)
+        self.h.changeColsCost(n, slot.index.astype(np.int32), np.nan_to_num(c, nan=0.0, posinf=0.0))
+
+    def _row_bounds(self, name: str, lower, upper) -> None:
+        slot = self.rows.get(name)
+        if slot is None or len(slot.index) == 0:
+            return
+        n = len(slot.index)
+        lo = np.full(n, -np.inf) if lower is None else np.nan_to_num(slot.pick(lower), nan=0.0)
+        hi = np.full(n, np.inf) if upper is None else np.nan_to_num(slot.pick(upper), nan=0.0)
+        self.h.changeRowsBounds(n, slot.index.astype(np.int32), lo, hi)
+
+    def solve(self, d: StepData) -> StepResult:
+        settings = self.market.settings
+        act, cur = activity_segments(d, settings), curtail_segments(d, settings)
+        self._bounds_and_costs("activity", act.lower, act.upper, act.lin)
+        self._bounds_and_costs("trade", 0.0, d.arc_cap, d.arc_cost)
+        self._bounds_and_costs("curtail", cur.lower, cur.upper, cur.lin)
+        self._bounds_and_costs("unserved", 0.0, d.demand, d.voll)
+        self._bounds_and_costs("release", 0.0, d.stock_level, d.release_price)
+        self._bounds_and_costs("restock", 0.0, d.restock_cap, -d.restock_price)
+        rhs = (d.demand - cur.offset).sum("sector", min_count=1).fillna(0)
+        self._row_bounds("balance", rhs, None)
+        self._row_bounds("consumption_nonnegative", None, (d.demand - cur.offset).fillna(0))
+        self.h.run()
+        status = self.h.getModelStatus()
+        if str(status) != "HighsModelStatus.kOptimal":
+            raise MarketSolveError(f"HiGHS returned {status} in the time loop")
+        sol = self.h.getSolution()
+        x, dual = np.asarray(sol.col_value), np.asarray(sol.row_dual)
+        v = {name: slot.fill(x) for name, slot in self.cols.items()}
+        return _assemble(
+            "optimal",
+            self.h.getInfo().objective_function_value,
+            price=self.rows["balance"].fill(dual),
+            activity=v["activity"].sum("segment", min_count=1),
+            trade=v["trade"],
+            curtail=v["curtail"].sum("segment", min_count=1) + cur.offset,
+            unserved=v["unserved"],
+            release=v["release"],
+            restock=v["restock"],
+            demand=d.demand,
+        )
+
+
+def _inverse(labels: np.ndarray, size: int) -> np.ndarray:
+    out = np.full(max(size, int(labels.max()) + 1 if len(labels) else 0), -1, dtype=np.int64)
+    out[labels] = np.arange(len(labels))
+    return out

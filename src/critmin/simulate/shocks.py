@@ -1,0 +1,139 @@
+"""Apply a scenario's shocks to one step's data (pure functions of the step date and the path's state)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import xarray as xr
+
+from critmin.market.data import StepData
+from critmin.scenario import schema as S
+from critmin.simulate.calendar import days_between, overlap, step_end
+from critmin.simulate.selectors import Resolver
+
+
+@dataclass(frozen=True)
+class CompiledShock:
+    shock: S.Shock
+    mask: xr.DataArray | None  # boolean array on the grid the shock acts on
+
+
+def _isin(coord: str, values: list[str], all_values: list[str]) -> xr.DataArray:
+    return xr.DataArray(np.isin(all_values, values), coords={coord: all_values}, dims=coord)
+
+
+def compile_shocks(shocks: list[S.Shock], resolver: Resolver, data: StepData) -> list[CompiledShock]:
+    regions, products = resolver.regions, resolver.products
+    compiled = []
+    for shock in shocks:
+        mask = None
+        if isinstance(shock, S.ExportControl):
+            goods = resolver.goods(shock)
+            mask = (
+                _isin("origin", resolver.places(shock.exporter), regions)
+                & _isin("destination", resolver.places(shock.destinations), regions)
+                & _isin("product", goods, products)
+                & data.arc_cap.notnull()
+            )
+        elif isinstance(shock, S.Tariff):
+            mask = (
+                _isin("origin", resolver.places(shock.origins), regions)
+                & _isin("destination", resolver.places(shock.importer), regions)
+                & _isin("product", resolver.goods(shock), products)
+            )
+        elif isinstance(shock, S.AllyPreference):
+            mask = (
+                ~_isin("origin", resolver.places(shock.allies), regions)
+                & _isin("destination", resolver.places(shock.importer), regions)
+                & _isin("product", resolver.goods(shock), products)
+            )
+        elif isinstance(shock, S.Outage):
+            processes = shock.processes or list(data.activity_cap.process.values)
+            mask = (
+                _isin("process", processes, list(data.activity_cap.process.values))
+                & _isin("region", resolver.places(shock.where), regions)
+                & _isin("product", resolver.goods(shock), products)
+            )
+        elif isinstance(shock, S.DemandShift):
+            sectors = shock.sectors or list(data.demand.sector.values)
+            mask = (
+                _isin("region", resolver.places(shock.where), regions)
+                & _isin("sector", sectors, list(data.demand.sector.values))
+                & _isin("product", resolver.goods(shock), products)
+            )
+        elif isinstance(shock, S.StockpilePolicy | S.RecyclingPolicy | S.PriceFloor):
+            mask = _isin("region", resolver.places(shock.where), regions) & _isin(
+                "product", resolver.goods(shock), products
+            )
+        compiled.append(CompiledShock(shock, mask))
+    return compiled
+
+
+def ramp_share(step_start: dt.date, project: S.Project) -> float:
+    """Share of nameplate available in a step: nothing during the lead time, then a linear ramp."""
+    months = days_between(project.start, step_end(step_start)) / 30.4375 - project.lead_time_months
+    if months <= 0 or (project.end is not None and step_start > project.end):
+        return 0.0
+    if project.ramp_months <= 0:
+        return 1.0
+    return float(min(1.0, months / project.ramp_months))
+
+
+def apply_market_shocks(
+    d: StepData,
+    compiled: list[CompiledShock],
+    step_start: dt.date,
+    ref_price: xr.DataArray,
+    baseline_trade: xr.DataArray | None,
+) -> StepData:
+    """Export controls, tariffs, preferences, outages, demand shifts and projects active in this step."""
+    arc_cap, arc_cost = d.arc_cap, d.arc_cost
+    cap, demand, subsidy = d.activity_cap, d.demand, d.activity_subsidy
+    step_days = (step_end(step_start) - step_start).days + 1
+    for c in compiled:
+        s = c.shock
+        share = overlap(step_start, s.start, s.end)
+        if isinstance(s, S.Project):
+            ramp = ramp_share(step_start, s)
+            if ramp > 0:
+                key = {"process": s.process, "region": s.region, "product": s.product}
+                cap = cap.copy()
+                cap.loc[key] = float(cap.loc[key].fillna(0)) + s.capacity * d.step_years * ramp
+            continue
+        if share <= 0:
+            continue
+        if isinstance(s, S.ExportControl):
+            if s.mode == "ban":
+                allowed = 1 - share
+            elif s.mode == "quota":
+                allowed = 1 - share * (1 - s.magnitude)
+            else:  # delay: nothing moves until the licence wait has passed
+                waited = days_between(s.start, step_start) + step_days
+                allowed = float(np.clip((waited - s.magnitude) / step_days, 0, 1))
+                allowed = 1 - share * (1 - allowed)
+            base = baseline_trade if baseline_trade is not None else xr.zeros_like(arc_cap)
+            limit = np.minimum(arc_cap, base.fillna(0) * allowed)
+            arc_cap = xr.where(c.mask, limit, arc_cap).where(d.arc_cap.notnull())
+        elif isinstance(s, S.Tariff):
+            arc_cost = arc_cost + xr.where(c.mask, s.rate_pct / 100 * ref_price * share, 0.0)
+        elif isinstance(s, S.AllyPreference):
+            arc_cost = arc_cost + xr.where(c.mask, s.premium_pct / 100 * ref_price * share, 0.0)
+        elif isinstance(s, S.Outage):
+            cap = cap * xr.where(c.mask, 1 - s.magnitude * share, 1.0)
+        elif isinstance(s, S.DemandShift):
+            demand = demand * xr.where(c.mask, 1 + s.magnitude_pct / 100 * share, 1.0)
+        elif isinstance(s, S.PriceFloor):
+            per_unit = xr.where(c.mask, np.maximum(s.price - ref_price, 0) * share, 0.0)
+            subsidy = subsidy + _subsidy_by_activity(per_unit, d)
+    return d.with_(arc_cap=arc_cap, arc_cost=arc_cost, activity_cap=cap, demand=demand, activity_subsidy=subsidy)
+
+
+def _subsidy_by_activity(subsidy: xr.DataArray, d: StepData) -> xr.DataArray:
+    """A guaranteed price acts as a per-unit subsidy on what the covered producers make; separation earns it
+    on each co-product covered."""
+    per_conc = (d.yields * subsidy).sum("product")
+    parts = [subsidy.expand_dims(process=[p]) for p in ("extract", "convert", "recycle")]
+    parts.append(per_conc.rename(concentrate="product").expand_dims(process=["separate"]))
+    return xr.concat(parts, dim="process").reindex_like(d.activity_cap).fillna(0.0)

@@ -1,0 +1,89 @@
+"""Run summaries per region x element: shortfall, price ratio, time to survive and time to recover."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from critmin.simulate.loop import RunResult
+
+SUMMARY_COLUMNS = [
+    "region", "element", "max_shortfall_pct", "cumulative_shortfall_t", "peak_price_ratio", "tts_days",
+    "ttr_days", "short_from", "recovered_on", "price_product",
+]  # fmt: skip
+
+
+def element_shortfall(run: RunResult, path: str = "scenario") -> tuple[xr.DataArray, xr.DataArray]:
+    """Shortfall and reference demand by region x element x date, in element units (t REO, t Ga, t)."""
+    content = xr.DataArray(
+        run.content.to_numpy(),
+        coords={"product": run.content.index, "element": run.content.columns},
+        dims=["product", "element"],
+    )
+    shortfall = run.series(path, "shortfall").sum("sector", min_count=1).fillna(0)
+    demand = (run.series(path, "consumption") + run.series(path, "shortfall")).sum("sector", min_count=1).fillna(0)
+    return (shortfall * content).sum("product"), (demand * content).sum("product")
+
+
+def price_products(run: RunResult) -> dict[str, str]:
+    """The product whose price stands for each element: its separation-stage product (oxide, primary Ga,
+    processed graphite)."""
+    out = {}
+    single = run.content[(run.content > 0).sum(axis=1) == 1]
+    for element in run.content.columns:
+        candidates = [p for p in single.index if single.at[p, element] == 1]
+        sep = [p for p in candidates if p.endswith("_oxide") or p in ("Ga_primary", "graphite_processed")]
+        if sep or candidates:
+            out[element] = (sep or candidates)[0]
+    return out
+
+
+def summarise(run: RunResult, regions: list[str] | None = None, elements: list[str] | None = None) -> pd.DataFrame:
+    threshold = run.scenario.dynamics.shortfall_threshold_pct
+    short, _ = element_shortfall(run)
+    base_short, base_demand = element_shortfall(run, "baseline")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # shortfall beyond what the baseline itself leaves unmet
+        pct = ((short - base_short).clip(min=0) / base_demand * 100).where(base_demand > 0)
+    price = run.series("scenario", "price")
+    base_price = run.series("baseline", "price")
+    shock_starts = [
+        s.start for s in run.scenario.shocks if s.type not in ("project", "stockpile_policy", "recycling_policy")
+    ]
+    t0 = min(shock_starts) if shock_starts else run.dates[0]
+    rows = []
+    chosen_regions = regions or list(pct.region.values)
+    chosen_elements = elements or [e for e in pct.element.values if e in price_products(run)]
+    for region in chosen_regions:
+        for element in chosen_elements:
+            series = pct.sel(region=region, element=element)
+            if not bool((base_demand.sel(region=region, element=element) > 0).any()):
+                continue
+            product = price_products(run).get(element)
+            ratio = (price.sel(region=region, product=product) / base_price.sel(region=region, product=product)).values
+            ratio = ratio[np.isfinite(ratio)]
+            values = series.fillna(0).values
+            short_steps = [i for i, v in enumerate(values) if v > threshold and run.dates[i] >= t0.replace(day=1)]
+            first = short_steps[0] if short_steps else None
+            last = short_steps[-1] if short_steps else None
+            recovered = None
+            if last is not None and last + 1 < len(run.dates):
+                recovered = run.dates[last + 1]
+            cumulative = float(((short - base_short).clip(min=0)).sel(region=region, element=element).sum())
+            rows.append(
+                {
+                    "region": region,
+                    "element": element,
+                    "max_shortfall_pct": round(float(np.nanmax(values)) if len(values) else 0.0, 3),
+                    "cumulative_shortfall_t": round(cumulative, 3),
+                    "peak_price_ratio": round(float(ratio.max()), 4) if len(ratio) else None,
+                    "tts_days": max(0, (run.dates[first] - t0).days) if first is not None else None,
+                    "ttr_days": (recovered - t0).days if recovered is not None else None,
+                    "short_from": run.dates[first].isoformat() if first is not None else None,
+                    "recovered_on": recovered.isoformat() if recovered is not None else None,
+                    "price_product": product,
+                }
+            )
+    frame = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+    return frame
