@@ -97,8 +97,11 @@ def add_balance(m: linopy.Model, d: StepData, seg: Segments, settings: MarketSet
     # ">=": surplus co-products can be discarded (free disposal), so prices are never negative
     m.add_constraints(lhs >= rhs, name="balance", mask=mask)
     if not settings.allow_reexport:
+        # only where a node can both import and export; elsewhere the balance already implies it, and a
+        # duplicate constraint would make the price dual degenerate
         exporting = d.arc_cap.notnull().any("destination").rename(origin="region")
-        m.add_constraints(exports <= supply, name="export_limit", mask=mask & exporting)
+        importing = d.arc_cap.notnull().any("origin").rename(destination="region")
+        m.add_constraints(exports <= supply, name="export_limit", mask=mask & exporting & importing)
 
 
 def node_mask(d: StepData) -> xr.DataArray:

@@ -13,7 +13,14 @@ class MarketSolveError(RuntimeError):
     """HiGHS did not reach an optimum; the message says why and what to check."""
 
 
-HIGHS_OPTIONS = {"output_flag": False}
+HIGHS_OPTIONS = {
+    "output_flag": False,
+    # golden cases are asserted to 1e-6; the default 1e-7 tolerances leave errors near 1e-5 in prices
+    "primal_feasibility_tolerance": 1e-10,
+    "dual_feasibility_tolerance": 1e-10,
+    # HiGHS regularises QPs by 1e-7 x^2 by default, which shifts prices by 1e-7 x quantity
+    "qp_regularization_value": 0.0,
+}
 
 
 def solve_market(market: MarketModel, **options) -> StepResult:

@@ -1,0 +1,217 @@
+"""Golden spatial equilibria: tiny worlds whose equilibrium is derived by hand, cleared by `critmin clear`.
+
+Conventions used in every derivation: a supply_curve row (ref_cost c, ref_quantity q0, elasticity e) gives the
+marginal cost c + c/(e q0) (q - q0); a demand row (quantity q0, elasticity -e) with reference price p0 gives
+the inverse demand p0 + p0/(e q0) (q0 - x). Capacities are set far above the equilibrium so they never bind.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from critmin.cli.main import app
+from critmin.testing import tiny_world
+
+TOL = 1e-6
+BIG = 1e6
+
+
+def _clear(tmp_path, world, *args) -> dict:
+    folder = tmp_path / "world"
+    world.to_folder(folder)
+    result = CliRunner().invoke(app, ["clear", "--world", str(folder), *args, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def _price(out: dict, region: str, product: str) -> float:
+    return next(p["price"] for p in out["prices"] if p["region"] == region and p["product"] == product)
+
+
+def _flow(out: dict, origin: str, destination: str, product: str) -> float:
+    return sum(
+        f["quantity"]
+        for f in out["flows"]
+        if (f["origin"], f["destination"], f["product"]) == (origin, destination, product)
+    )
+
+
+def _two_regions(**arc) -> object:
+    return tiny_world(
+        ["A", "B"],
+        [{"id": "x", "stage": "mine", "form": "mineral", "element": "Ga"}],
+        reference_price=[{"product": "x", "price": 10.0}],
+        supply_curve=[
+            {
+                "region": "A",
+                "process": "extract",
+                "product": "x",
+                "ref_cost": 10.0,
+                "ref_quantity": 100.0,
+                "elasticity": 1.0,
+            }
+        ],
+        capacity=[{"region": "A", "product": "x", "capacity": BIG}],
+        demand=[
+            {"region": "A", "sector": "other", "product": "x", "quantity": 100.0, "elasticity": -1.0},
+            {"region": "B", "sector": "other", "product": "x", "quantity": 100.0, "elasticity": -0.5},
+        ],
+        trade_cost=[{"origin": "A", "destination": "B", "product": "x", "freight": 3.0, **arc}],
+    )
+
+
+def test_two_regions_with_transport_cost(tmp_path):
+    """Supply in A: MC = 0.1 q (q = 10 p). Demand A: x = 200 - 10 p; demand B: x = 150 - 5 p. Freight 3.
+
+    With trade, p_B = p_A + 3 and 10 p_A = (200 - 10 p_A) + (150 - 5 (p_A + 3)), so 25 p_A = 335:
+    p_A = 13.4, p_B = 16.4, flow A->B = 150 - 82 = 68, output 134, consumption in A 66."""
+    out = _clear(tmp_path, _two_regions())
+    assert _price(out, "A", "x") == pytest.approx(13.4, abs=TOL)
+    assert _price(out, "B", "x") == pytest.approx(16.4, abs=TOL)
+    assert _flow(out, "A", "B", "x") == pytest.approx(68.0, abs=TOL)
+    produced = sum(p["quantity"] for p in out["production"] if p["region"] == "A")
+    assert produced == pytest.approx(134.0, abs=TOL)
+
+
+def test_tariff_wedge(tmp_path):
+    """As above with a 20% tariff on A->B, levied on the reference price 10: a wedge of 3 + 2 = 5.
+
+    25 p_A = 350 - 25, so p_A = 13, p_B = 18, flow = 150 - 90 = 60, output 130, consumption in A 70."""
+    out = _clear(tmp_path, _two_regions(tariff_pct=20.0))
+    assert _price(out, "A", "x") == pytest.approx(13.0, abs=TOL)
+    assert _price(out, "B", "x") == pytest.approx(18.0, abs=TOL)
+    assert _flow(out, "A", "B", "x") == pytest.approx(60.0, abs=TOL)
+
+
+def _ban_world():
+    return tiny_world(
+        ["A", "B", "C"],
+        [{"id": "x", "stage": "separation", "element": "Dy"}],
+        reference_price=[{"product": "x", "price": 10.0}],
+        supply_curve=[
+            {
+                "region": "A",
+                "process": "extract",
+                "product": "x",
+                "ref_cost": 10.0,
+                "ref_quantity": 100.0,
+                "elasticity": 1.0,
+            },
+            {
+                "region": "B",
+                "process": "extract",
+                "product": "x",
+                "ref_cost": 20.0,
+                "ref_quantity": 100.0,
+                "elasticity": 1.0,
+            },
+        ],
+        capacity=[{"region": r, "product": "x", "capacity": BIG} for r in ("A", "B")],
+        demand=[
+            {"region": "A", "sector": "other", "product": "x", "quantity": 100.0, "elasticity": -1.0},
+            {"region": "C", "sector": "other", "product": "x", "quantity": 100.0, "elasticity": -1.0},
+        ],
+        trade_cost=[
+            {"origin": o, "destination": d, "product": "x", "freight": 1.0}
+            for o, d in (("A", "C"), ("B", "A"), ("B", "C"))
+        ],
+    )
+
+
+BAN = """\
+name: ban-a-to-c
+start: 2025-01-01
+end: 2025-12-31
+shocks:
+  - type: export_control
+    exporter: {regions: [A]}
+    destinations: {regions: [C]}
+    products: [x]
+    mode: ban
+    start: 2025-01-01
+"""
+
+
+def test_ban_on_one_arc(tmp_path):
+    """Supply A: q = 10 p (MC 0.1 q); supply B: q = 5 p (MC 20 + 0.2 (q - 100) = 0.2 q); demand A: x = 200 - 10 p;
+    demand C: x = 200 - 10 p (reference 100 at 10, elasticity -1). Freight 1 on A->C, B->A, B->C.
+
+    Open: suppose A->C and B->C flow, so p_C = p_A + 1 = p_B + 1 and p_A = p_B = p. C takes
+    200 - 10 (p + 1) = (10 p - (200 - 10 p)) + 5 p, so 35 p = 390: p = 78/7, p_C = 85/7, B->C = 390/7,
+    A->C = 20 p - 200 = 160/7.
+    Ban on A->C: C is served by B alone: 190 - 10 p_B = 5 p_B, p_B = 38/3, p_C = 41/3, B->C = 190/3; A is in
+    autarky: 10 p_A = 200 - 10 p_A, p_A = 10 (B->A does not pay: 10 < 38/3 + 1)."""
+    world = _ban_world()
+    open_ = _clear(tmp_path, world)
+    assert _price(open_, "A", "x") == pytest.approx(78 / 7, abs=TOL)
+    assert _price(open_, "C", "x") == pytest.approx(85 / 7, abs=TOL)
+    assert _flow(open_, "A", "C", "x") == pytest.approx(160 / 7, abs=TOL)
+    assert _flow(open_, "B", "C", "x") == pytest.approx(390 / 7, abs=TOL)
+
+    scenario = tmp_path / "ban.yaml"
+    scenario.write_text(BAN)
+    banned = _clear(tmp_path, world, "--scenario", str(scenario), "--date", "2025-06-01")
+    assert _price(banned, "A", "x") == pytest.approx(10.0, abs=TOL)
+    assert _price(banned, "B", "x") == pytest.approx(38 / 3, abs=TOL)
+    assert _price(banned, "C", "x") == pytest.approx(41 / 3, abs=TOL)
+    assert _flow(banned, "A", "C", "x") == pytest.approx(0.0, abs=TOL)
+    assert _flow(banned, "B", "C", "x") == pytest.approx(190 / 3, abs=TOL)
+
+
+def test_coproduction_in_fixed_ratio(tmp_path):
+    """One mine yields ore that separates free of cost into 60% X and 40% Y. Mine: MC = 0.1 q (q = 10 p_ore).
+    Demand X: x = 120 - 4 p (reference 60 at 15, elasticity -1); demand Y: y = 80 - 8 p (40 at 5, -1).
+
+    Zero-profit separation: p_ore = 0.6 p_X + 0.4 p_Y. With X = 0.6 q and Y = 0.4 q:
+    p_X = 30 - 0.15 q, p_Y = 10 - 0.05 q, p_ore = 22 - 0.11 q = q / 10, so q = 220 / 2.1 = 104.7619...,
+    p_X = 30 - 0.15 q, p_Y = 10 - 0.05 q."""
+    world = tiny_world(
+        ["A"],
+        [
+            {"id": "ore", "stage": "mine", "form": "concentrate"},
+            {"id": "X_ox", "stage": "separation", "element": "Nd"},
+            {"id": "Y_ox", "stage": "separation", "element": "La"},
+        ],
+        composition=[
+            {"product": "ore", "element": "Nd", "share": 60.0},
+            {"product": "ore", "element": "La", "share": 40.0},
+        ],
+        reference_price=[
+            {"product": "ore", "price": 10.0},
+            {"product": "X_ox", "price": 15.0},
+            {"product": "Y_ox", "price": 5.0},
+        ],
+        supply_curve=[
+            {
+                "region": "A",
+                "process": "extract",
+                "product": "ore",
+                "ref_cost": 10.0,
+                "ref_quantity": 100.0,
+                "elasticity": 1.0,
+            },
+            {
+                "region": "A",
+                "process": "separate",
+                "product": "ore",
+                "ref_cost": 0.0,
+                "ref_quantity": 100.0,
+                "elasticity": 1.0,
+            },
+        ],
+        capacity=[{"region": "A", "product": p, "capacity": BIG} for p in ("ore", "X_ox", "Y_ox")],
+        demand=[
+            {"region": "A", "sector": "other", "product": "X_ox", "quantity": 60.0, "elasticity": -1.0},
+            {"region": "A", "sector": "other", "product": "Y_ox", "quantity": 40.0, "elasticity": -1.0},
+        ],
+    )
+    out = _clear(tmp_path, world)
+    q = 220 / 2.1
+    assert _price(out, "A", "ore") == pytest.approx(q / 10, abs=TOL)
+    assert _price(out, "A", "X_ox") == pytest.approx(30 - 0.15 * q, abs=TOL)
+    assert _price(out, "A", "Y_ox") == pytest.approx(10 - 0.05 * q, abs=TOL)
+    mined = next(p["quantity"] for p in out["production"] if p["process"] == "extract")
+    assert mined == pytest.approx(q, abs=TOL)
