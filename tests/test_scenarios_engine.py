@@ -141,7 +141,8 @@ def test_ex_china_price_above_in_china_price_under_licensing(licensing_run):
     with duckdb.connect(str(db), read_only=True) as con:
         rows = con.execute(
             "SELECT date, region, price_usd_per_kg FROM run_prices WHERE run_id = ? AND path = 'scenario' "
-            "AND product = 'Dy_oxide' AND region IN ('CHN', 'JPN', 'USA') AND date BETWEEN '2025-05-01' AND '2025-12-01'",
+            "AND product = 'Dy_oxide' AND region IN ('CHN', 'JPN', 'USA') "
+            "AND date BETWEEN '2025-05-01' AND '2025-12-01'",
             [run_id],
         ).fetchall()
     by_date: dict = {}

@@ -13,13 +13,19 @@ class MarketSolveError(RuntimeError):
     """HiGHS did not reach an optimum; the message says why and what to check."""
 
 
+DEFAULT_OPTIONS = {
+    "output_flag": False,
+    "primal_feasibility_tolerance": 1e-7,
+    "dual_feasibility_tolerance": 1e-7,
+    "qp_regularization_value": 1e-7,
+}
 HIGHS_OPTIONS = {
     "output_flag": False,
     # golden cases are asserted to 1e-6; the default 1e-7 tolerances leave errors near 1e-5 in prices
     "primal_feasibility_tolerance": 1e-10,
     "dual_feasibility_tolerance": 1e-10,
-    # HiGHS regularises QPs by 1e-7 x^2 by default, which shifts prices by 1e-7 x quantity
-    "qp_regularization_value": 0.0,
+    # HiGHS regularises QPs by 1e-7 x^2 by default, shifting prices by 1e-7 x quantity; 1e-10 keeps it robust
+    "qp_regularization_value": 1e-10,
 }
 
 
@@ -27,12 +33,18 @@ def solve_market(market: MarketModel, **options) -> StepResult:
     """Solve with HiGHS and return flows, prices (balance duals), shortfall and stock changes."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        tight = HIGHS_OPTIONS if market.settings.curves == "linear" else {"output_flag": False}
         with quiet_stdout():
-            status, condition = market.model.solve("highs", **{**HIGHS_OPTIONS, **options})
-    if status != "ok":
+            status, condition = market.model.solve("highs", **{**tight, **options})
+            if (
+                condition != "optimal"
+            ):  # the tight settings occasionally trip HiGHS's QP solver: retry with its defaults
+                status, condition = market.model.solve("highs", **{**DEFAULT_OPTIONS, **options})
+    if status != "ok" or condition != "optimal":
         raise MarketSolveError(
             f"HiGHS returned {status}/{condition}. Unserved demand is priced, so a consistent world always "
-            "clears: check for negative capacities, NaN costs or recipe inputs that no region can make."
+            "clears; with linear curves on a large world HiGHS's QP solver can stall: try stepwise curves "
+            "(--curves stepwise). Otherwise check for negative capacities or NaN costs."
         )
     offset = curtail_segments(market.data, market.settings).offset
     return write_back(market.model, market.data, offset, condition, market.model.objective.value)

@@ -1,0 +1,135 @@
+"""Property tests (hypothesis) of the clearing model on a three-region tiny world with random parameters."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from critmin.engine import clear
+from critmin.market import MarketSettings
+from critmin.scenario import parse_scenario
+from critmin.testing import tiny_world
+
+EXACT = MarketSettings(curves="linear")
+positive = st.floats(0.2, 3.0)
+
+
+def _world(e_a, e_b, cap_b, freight, tariff=0.0):
+    return tiny_world(
+        ["A", "B", "C"],
+        [{"id": "x", "stage": "separation", "element": "Dy"}],
+        reference_price=[{"product": "x", "price": 10.0}],
+        supply_curve=[
+            {
+                "region": "A",
+                "process": "extract",
+                "product": "x",
+                "ref_cost": 10.0,
+                "ref_quantity": 100.0,
+                "elasticity": e_a,
+            },
+            {
+                "region": "B",
+                "process": "extract",
+                "product": "x",
+                "ref_cost": 14.0,
+                "ref_quantity": 50.0,
+                "elasticity": e_b,
+            },
+        ],
+        capacity=[{"region": "A", "product": "x", "capacity": 1e6}, {"region": "B", "product": "x", "capacity": cap_b}],
+        demand=[
+            {"region": r, "sector": "other", "product": "x", "quantity": q, "elasticity": -0.3}
+            for r, q in (("A", 60.0), ("B", 30.0), ("C", 60.0))
+        ],
+        trade_cost=[
+            {
+                "origin": o,
+                "destination": d,
+                "product": "x",
+                "freight": freight,
+                "tariff_pct": tariff if (o, d) == ("A", "C") else 0.0,
+            }
+            for o in ("A", "B")
+            for d in ("A", "B", "C")
+            if o != d
+        ],
+    )
+
+
+def _control(mode: str, magnitude: float):
+    text = f"""\
+name: control
+start: 2025-01-01
+end: 2025-12-31
+shocks:
+  - type: export_control
+    exporter: {{regions: [A]}}
+    destinations: {{regions: [C]}}
+    mode: {mode}
+    magnitude: {magnitude}
+    start: 2025-01-01
+"""
+    return parse_scenario(text)
+
+
+def _shortfall(result, region: str) -> float:
+    return float(result.shortfall.sel(region=region).sum())
+
+
+FAST = settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@FAST
+@given(e_a=positive, e_b=positive, freight=st.floats(0.0, 3.0), q1=st.floats(0, 1), q2=st.floats(0, 1))
+def test_harsher_export_control_gives_no_less_shortfall(e_a, e_b, freight, q1, q2):
+    world = _world(e_a, e_b, 80.0, freight)
+    loose, harsh = max(q1, q2), min(q1, q2)
+    when = dt.date(2025, 6, 1)
+    a = clear(world, EXACT, scenario=_control("quota", loose), date=when)
+    b = clear(world, EXACT, scenario=_control("quota", harsh), date=when)
+    assert _shortfall(b, "C") >= _shortfall(a, "C") - 1e-6
+
+
+@FAST
+@given(e_a=positive, e_b=positive, freight=st.floats(0.0, 3.0), cap1=st.floats(1, 200), cap2=st.floats(1, 200))
+def test_added_capacity_gives_no_more_shortfall_anywhere(e_a, e_b, freight, cap1, cap2):
+    small, large = sorted((cap1, cap2))
+    a = clear(_world(e_a, e_b, small, freight), EXACT)
+    b = clear(_world(e_a, e_b, large, freight), EXACT)
+    for region in ("A", "B", "C"):
+        assert _shortfall(b, region) <= _shortfall(a, region) + 1e-6
+
+
+@FAST
+@given(e_a=positive, e_b=positive, freight=st.floats(0.0, 3.0), t1=st.floats(0, 100), t2=st.floats(0, 100))
+def test_higher_tariff_gives_no_more_flow_on_that_arc(e_a, e_b, freight, t1, t2):
+    low, high = sorted((t1, t2))
+    a = clear(_world(e_a, e_b, 80.0, freight, low), EXACT)
+    b = clear(_world(e_a, e_b, 80.0, freight, high), EXACT)
+    flow = lambda r: float(r.trade.sel(origin="A", destination="C", product="x").fillna(0))  # noqa: E731
+    assert flow(b) <= flow(a) + 1e-6
+
+
+@FAST
+@given(
+    e_a=positive,
+    e_b=positive,
+    freight=st.floats(0.0, 3.0),
+    cap=st.floats(1, 200),
+    curves=st.sampled_from(["linear", "stepwise"]),
+)
+def test_mass_balance_holds_at_every_node(e_a, e_b, freight, cap, curves):
+    r = clear(_world(e_a, e_b, cap, freight), MarketSettings(curves=curves))
+    made = r.activity.sum("process").sel(product="x").fillna(0)
+    imports = r.trade.sel(product="x").sum("origin").rename(destination="region").fillna(0)
+    exports = r.trade.sel(product="x").sum("destination").rename(origin="region").fillna(0)
+    used = r.consumption.sel(product="x").sum("sector").fillna(0)
+    surplus = made + imports - exports - used  # free disposal: never negative, and zero where the price is positive
+    scale = float(made.sum()) + 1.0
+    assert float(surplus.min()) >= -1e-7 * scale
+    price = r.price.sel(product="x")
+    assert np.all((np.abs(surplus.values) <= 1e-6 * scale) | (price.fillna(0).values <= 1e-9))
