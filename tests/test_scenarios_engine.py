@@ -99,8 +99,14 @@ def test_scenario_schema_is_json_schema():
     result = CliRunner().invoke(app, ["scenario", "schema"])
     schema = json.loads(result.stdout)
     assert "shocks" in schema["properties"]
-    kinds = {d for d in json.dumps(schema).split('"') if d in ("export_control", "ally_preference", "recycling_policy")}
-    assert kinds == {"export_control", "ally_preference", "recycling_policy"}
+    types = set()
+    for definition in schema["$defs"].values():
+        tag = definition.get("properties", {}).get("type", {})
+        types |= {tag["const"]} if "const" in tag else set(tag.get("enum", []))
+    assert types == {
+        "export_control", "tariff", "outage", "demand_shift", "project", "stockpile_policy",
+        "recycling_policy", "price_floor", "offtake", "ally_preference",
+    }  # fmt: skip
 
 
 @pytest.fixture(scope="module")

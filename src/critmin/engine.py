@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import xarray as xr
 
-from critmin.market import MarketSettings, StepResult, build, solve_market
+from critmin.market import MarketSettings, StepResult, base_step_data, build_market, market_inputs, solve_market
 from critmin.scenario import Scenario, load_scenario
 from critmin.simulate.loop import RunResult, simulate
 from critmin.simulate.selectors import Resolver
@@ -31,23 +31,15 @@ def clear(
     """Clear one step. With a scenario, the shocks active on ``date`` apply (quotas are shares of the
     unshocked clearing's flows)."""
     settings = settings or MarketSettings()
-    market = build(world, settings, step_years)
+    inputs = market_inputs(world, settings)
+    data = base_step_data(inputs, step_years)
     if scenario is None:
-        return solve_market(market)
-    baseline = solve_market(build(world, settings, step_years))
-    resolver = Resolver(world, element_content(world))
-    compiled = compile_shocks(scenario.shocks, resolver, market.data)
-    price = xr.DataArray(market.inputs.ref_price.to_numpy(), coords={"product": market.inputs.products}, dims="product")
-    shocked = apply_market_shocks(market.data, compiled, date or scenario.start, price, baseline.trade)
-    from critmin.market.build import build_market
-
-    return solve_market(build_market(market.inputs, shocked, settings))
-
-
-def element_units(world: World) -> pd.Series:
-    products = world.table("product")
-    single = products.dropna(subset=["element"]).drop_duplicates("element")
-    return single.set_index("element")["unit"]
+        return solve_market(build_market(inputs, data, settings))
+    baseline = solve_market(build_market(inputs, data, settings))
+    compiled = compile_shocks(scenario.shocks, Resolver(world, element_content(world)), data)
+    price = xr.DataArray(inputs.ref_price.to_numpy(), coords={"product": inputs.products}, dims="product")
+    shocked = apply_market_shocks(data, compiled, date or scenario.start, price, baseline.trade)
+    return solve_market(build_market(inputs, shocked, settings))
 
 
 def run_scenario(
@@ -71,4 +63,4 @@ def bundled_scenarios() -> dict[str, Path]:
     return {}
 
 
-__all__ = ["bundled_scenarios", "clear", "element_units", "load_scenario", "run_scenario"]
+__all__ = ["bundled_scenarios", "clear", "load_scenario", "run_scenario"]

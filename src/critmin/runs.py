@@ -7,6 +7,7 @@ import uuid
 from pathlib import Path
 
 import pandas as pd
+import xarray as xr
 
 from critmin import __version__
 from critmin.scenario.load import scenario_hash
@@ -59,7 +60,7 @@ def _tidy(array, name: str, run_id: str, path: str) -> pd.DataFrame:
     return frame
 
 
-def result_tables(run: RunResult, run_id: str, summary: pd.DataFrame, units: pd.Series) -> dict[str, pd.DataFrame]:
+def result_tables(run: RunResult, run_id: str, summary: pd.DataFrame, units: dict[str, str]) -> dict[str, pd.DataFrame]:
     out: dict[str, list[pd.DataFrame]] = {t: [] for t in RESULT_TABLES}
     for path in PATHS:
         out["run_prices"].append(
@@ -83,8 +84,6 @@ def result_tables(run: RunResult, run_id: str, summary: pd.DataFrame, units: pd.
         out["run_sector_shortfall"].append(
             sector[["run_id", "path", "date", "region", "sector", "product", "shortfall", "consumption"]]
         )
-        import xarray as xr
-
         stocks = xr.concat(run.stocks[path], dim=pd.Index(pd.to_datetime(run.dates), name="date"))
         out["run_stocks"].append(
             _tidy(stocks, "level", run_id, path)[["run_id", "path", "date", "region", "product", "holder", "level"]]

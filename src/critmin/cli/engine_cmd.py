@@ -17,6 +17,7 @@ from critmin.cli.output import (
     Format,
     console,
     emit,
+    err_console,
     report,
     resolve_world,
     user_errors,
@@ -148,6 +149,7 @@ def run(
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     from critmin import engine
+    from critmin.api import element_units
     from critmin.runs import save_run
     from critmin.scenario import load_scenario
     from critmin.store import Store
@@ -155,15 +157,12 @@ def run(
     with user_errors():
         w = resolve_world(world, db)
         sc = load_scenario(path, w)
-        err = __import__("rich.console", fromlist=["Console"]).Console(stderr=True)
         with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} months"),
-                      TimeRemainingColumn(), console=err, transient=True) as bar:  # fmt: skip
+                      TimeRemainingColumn(), console=err_console, transient=True) as bar:  # fmt: skip
             task = bar.add_task(f"running {sc.name}", total=None)
             result, summary, wall = engine.run_scenario(w, sc, lambda i, n: bar.update(task, completed=i, total=n))
         with Store(db) as store:
-            run_id = save_run(
-                store, w, result, path.read_text(encoding="utf-8"), summary, wall, engine.element_units(w)
-            )
+            run_id = save_run(store, w, result, path.read_text(encoding="utf-8"), summary, wall, element_units(w))
     shown = summary
     if region:
         shown = shown[shown["region"].isin(region)]

@@ -67,7 +67,6 @@ def segments(
     first = levels.segment == 0
     width = width.where(~flat, xr.where(first, hi - lo, 0.0))
     step_cost = cost.where(~flat, xr.where(first, lin, 0.0))
-    step_cost = step_cost.where(~flat | first, 0.0)
     return Segments(
         lower=xr.zeros_like(width).where(present),
         upper=width.where(present),

@@ -43,8 +43,10 @@ def market_inputs(
     extra_activities: pd.DataFrame | None = None,
     extra_stocks: pd.DataFrame | None = None,
 ) -> MarketInputs:
-    """``extra_activities`` (region, process, product, ref_cost) and ``extra_stocks`` (region, product, holder)
-    reserve places in the model for capacity and stocks that scenarios add later; they start empty."""
+    """``extra_activities`` (region, process, product, cost_multiple) and ``extra_stocks`` (region, product,
+    holder) reserve places in the model for capacity and stocks that scenarios add later; they start empty.
+    A reserved activity costs ``cost_multiple`` times the mean reference cost of that process and product
+    elsewhere (or the product's reference price where nobody runs it)."""
     settings = settings or MarketSettings()
     products = world.table("product")
     ref_price = _reference_prices(world, products)
@@ -52,7 +54,7 @@ def market_inputs(
     recipe = world.table("recipe")[["output", "input", "quantity"]]
     activities = _activities(world, products, yields, recipe, ref_price, settings)
     if extra_activities is not None and len(extra_activities):
-        activities = _with_extra_activities(activities, extra_activities, settings)
+        activities = _with_extra_activities(activities, extra_activities, ref_price, settings)
     demand = _demand(world, ref_price, settings)
     stocks = _stocks(world, demand, ref_price, settings)
     if extra_stocks is not None and len(extra_stocks):
@@ -250,11 +252,18 @@ def _arcs(world, activities, yields, recipe, demand, stocks, ref_price, settings
     return arcs.sort_values(["product", "origin", "destination"]).reset_index(drop=True)
 
 
-def _with_extra_activities(activities: pd.DataFrame, extra: pd.DataFrame, settings: MarketSettings) -> pd.DataFrame:
+def _with_extra_activities(activities, extra, ref_price, settings) -> pd.DataFrame:
     key = ["region", "process", "product"]
     new = extra.drop_duplicates(key).merge(activities[key], on=key, how="left", indicator=True)
     new = new[new["_merge"] == "left_only"].drop(columns="_merge")
-    new = new.assign(ref_quantity=0.0, capacity=0.0, elasticity=new["process"].map(settings.supply_elasticity))
+    known = activities.groupby(["process", "product"])["ref_cost"].mean()
+    base = [known.get((p, k), ref_price.get(k, 0.0)) for p, k in zip(new["process"], new["product"], strict=True)]
+    new = new.assign(
+        ref_cost=np.asarray(base, dtype=float) * new["cost_multiple"].to_numpy(dtype=float),
+        ref_quantity=0.0,
+        capacity=0.0,
+        elasticity=new["process"].map(settings.supply_elasticity),
+    )
     return pd.concat([activities, new[activities.columns]], ignore_index=True)
 
 

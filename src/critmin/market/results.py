@@ -48,7 +48,7 @@ class StepResult:
         return frame[["region", "sector", "product", "consumption", "shortfall", "unserved"]].reset_index(drop=True)
 
 
-def _values(var, fill: float = 0.0) -> xr.DataArray:
+def _values(var) -> xr.DataArray:
     sol = var.solution
     return sol.where(var.labels != -1)
 
@@ -59,7 +59,7 @@ def write_back(model, data, offset, status: str, objective: float) -> StepResult
     price = m.constraints["balance"].dual.where(m.constraints["balance"].labels != -1)
     curtail = _values(m.variables["curtail"]).sum("segment", min_count=1) + offset
     unserved = _values(m.variables["unserved"])
-    return _assemble(
+    return assemble(
         status,
         objective,
         price=price,
@@ -73,7 +73,7 @@ def write_back(model, data, offset, status: str, objective: float) -> StepResult
     )
 
 
-def _assemble(status, objective, *, price, activity, trade, curtail, unserved, release, restock, demand):
+def assemble(status, objective, *, price, activity, trade, curtail, unserved, release, restock, demand):
     consumption = demand - curtail - unserved
     shortfall = np.maximum(curtail, 0) + unserved
     return StepResult(

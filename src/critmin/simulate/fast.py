@@ -13,7 +13,7 @@ from linopy import solvers
 from critmin.market.build import MarketModel, activity_segments, curtail_segments
 from critmin.market.data import StepData
 from critmin.market.quiet import quiet_stdout
-from critmin.market.results import StepResult, _assemble
+from critmin.market.results import StepResult, assemble
 from critmin.market.solve import MarketSolveError
 
 
@@ -87,7 +87,7 @@ class StepSolver:
         sol = self.h.getSolution()
         x, dual = np.asarray(sol.col_value), np.asarray(sol.row_dual)
         v = {name: slot.fill(x) for name, slot in self.cols.items()}
-        return _assemble(
+        return assemble(
             "optimal",
             self.h.getInfo().objective_function_value,
             price=self.rows["balance"].fill(dual),

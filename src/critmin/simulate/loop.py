@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -21,7 +21,7 @@ from critmin.market.data import StepData, base_step_data, with_demand
 from critmin.market.inputs import MarketInputs, market_inputs
 from critmin.market.results import StepResult
 from critmin.scenario import schema as S
-from critmin.simulate.calendar import month_starts
+from critmin.simulate.calendar import month_starts, overlap
 from critmin.simulate.fast import StepSolver
 from critmin.simulate.selectors import Resolver
 from critmin.simulate.shocks import apply_market_shocks, compile_shocks
@@ -37,7 +37,6 @@ class PathState:
     stock_level: xr.DataArray
     substitution: xr.DataArray  # region, product: share of demand lost to substitution
     in_use: xr.DataArray  # region, element: in-use stock, element units
-    history: list[StepResult] = field(default_factory=list)
 
 
 @dataclass
@@ -56,9 +55,8 @@ class RunResult:
         return xr.concat(arrays, dim=pd.Index(pd.to_datetime(self.dates), name="date"))
 
 
-def _reservations(scenario: S.Scenario, resolver: Resolver, world: World) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _reservations(scenario: S.Scenario, resolver: Resolver) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Activities and stocks the scenario may add, so the model is built once with room for them."""
-    ref = world.table("reference_price").set_index("product")["price"]
     acts, stocks = [], []
     for shock in scenario.shocks:
         if isinstance(shock, S.Project):
@@ -69,23 +67,15 @@ def _reservations(scenario: S.Scenario, resolver: Resolver, world: World) -> tup
         elif isinstance(shock, S.RecyclingPolicy):
             for r in resolver.places(shock.where):
                 acts += [(r, "recycle", p, 1.0) for p in resolver.goods(shock) if resolver.stage.get(p) == "separation"]
-    act = pd.DataFrame(acts, columns=["region", "process", "product", "multiple"])
-    return act, pd.DataFrame(stocks, columns=["region", "product", "holder"]), ref
+    act = pd.DataFrame(acts, columns=["region", "process", "product", "cost_multiple"])
+    return act, pd.DataFrame(stocks, columns=["region", "product", "holder"])
 
 
 def prepare(world: World, scenario: S.Scenario):
     content = element_content(world)
     resolver = Resolver(world, content)
-    acts, stocks, ref = _reservations(scenario, resolver, world)
-    base_inputs = market_inputs(world, scenario.market)
-    if len(acts):
-        known = base_inputs.activities.groupby(["process", "product"])["ref_cost"].mean()
-        acts["ref_cost"] = [
-            known.get((p, k), ref.get(k, 0.0)) * m
-            for p, k, m in zip(acts["process"], acts["product"], acts["multiple"], strict=True)
-        ]
-    inputs = market_inputs(world, scenario.market, acts.drop(columns="multiple"), stocks)
-    return inputs, content, resolver
+    acts, stocks = _reservations(scenario, resolver)
+    return market_inputs(world, scenario.market, acts, stocks), content, resolver
 
 
 def simulate(
@@ -122,11 +112,11 @@ def simulate(
         years = i * STEP_YEARS
         for path in PATHS:
             state = states[path]
-            d = _dynamic_data(base, state, growth, years, scenario, steps[path], steps["baseline"], i)
+            d = _dynamic_data(base, state, growth, years, scenario.dynamics)
             if path == "scenario":
                 baseline_trade = steps["baseline"][i].trade
                 d = apply_market_shocks(d, compiled, date, ref_price, baseline_trade)
-                d = _apply_policies(d, compiled, date, state, content_da, lifetime, i)
+                d = _apply_policies(d, compiled, date, state, content_da, lifetime)
             result = solvers[path].solve(d)
             steps[path].append(result)
             stocks[path].append(state.stock_level.copy())
@@ -146,11 +136,11 @@ def _growth(world: World, base: StepData) -> xr.DataArray:
     return g.fillna(0.0)
 
 
-def _dynamic_data(base, state, growth, years, scenario, own, baseline, i) -> StepData:
+def _dynamic_data(base, state, growth, years, dynamics: S.Dynamics) -> StepData:
     """Demand grown and net of substitution; stock bounds from the path's current levels."""
     demand = base.demand * (1 + growth / 100) ** years * (1 - state.substitution)
     d = with_demand(base, demand, base)
-    scale = (1 + scenario.dynamics.capacity_growth_pct_per_yr / 100) ** years
+    scale = (1 + dynamics.capacity_growth_pct_per_yr / 100) ** years
     return d.with_(
         stock_level=state.stock_level.where(base.stock_level.notnull()),
         activity_cap=base.activity_cap * scale,
@@ -158,9 +148,7 @@ def _dynamic_data(base, state, growth, years, scenario, own, baseline, i) -> Ste
     )
 
 
-def _apply_policies(d: StepData, compiled, date, state: PathState, content_da, lifetime, i) -> StepData:
-    from critmin.simulate.calendar import overlap
-
+def _apply_policies(d: StepData, compiled, date, state: PathState, content_da, lifetime) -> StepData:
     level, restock_cap, release_price = d.stock_level, d.restock_cap, d.release_price
     cap = d.activity_cap
     for c in compiled:

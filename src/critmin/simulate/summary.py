@@ -54,13 +54,14 @@ def summarise(run: RunResult, regions: list[str] | None = None, elements: list[s
     t0 = min(shock_starts) if shock_starts else run.dates[0]
     rows = []
     chosen_regions = regions or list(pct.region.values)
-    chosen_elements = elements or [e for e in pct.element.values if e in price_products(run)]
+    price_product = price_products(run)
+    chosen_elements = elements or [e for e in pct.element.values if e in price_product]
     for region in chosen_regions:
         for element in chosen_elements:
             series = pct.sel(region=region, element=element)
             if not bool((base_demand.sel(region=region, element=element) > 0).any()):
                 continue
-            product = price_products(run).get(element)
+            product = price_product.get(element)
             ratio = (price.sel(region=region, product=product) / base_price.sel(region=region, product=product)).values
             ratio = ratio[np.isfinite(ratio)]
             values = series.fillna(0).values
@@ -86,4 +87,5 @@ def summarise(run: RunResult, regions: list[str] | None = None, elements: list[s
                 }
             )
     frame = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+    frame[["tts_days", "ttr_days"]] = frame[["tts_days", "ttr_days"]].astype("Int64")  # days; missing: never short
     return frame
