@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint docs world bench clean
+.PHONY: run test lint docs world bench load chromium clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,11 +12,19 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
+# Ends by serving the dashboard (Ctrl-C stops it) with the flagship scenario already run.
 run: $(STAMP)
 	CRITMIN_DB=$${CRITMIN_DB:-$(CURDIR)/.critmin/critmin.duckdb} $(BIN)/critmin overview
 	CRITMIN_DB=$${CRITMIN_DB:-$(CURDIR)/.critmin/critmin.duckdb} $(BIN)/critmin run scenarios/china-2025-04-licensing.yaml -r JPN -r USA -r CHN -e Dy -e Tb
+	CRITMIN_DB=$${CRITMIN_DB:-$(CURDIR)/.critmin/critmin.duckdb} $(BIN)/critmin serve
 
-test: $(STAMP)
+# The browser tests drive Debian's chromium; install it when it is missing (root, or sudo where there is one).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
+
+test: $(STAMP) chromium
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
@@ -35,6 +43,10 @@ world: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet pyomo
 	$(BIN)/python benchmarks/run.py --pyomo
+
+# Loopback load test of the read endpoints; appends to benchmarks/RESULTS.md.
+load: $(STAMP)
+	$(BIN)/python benchmarks/load.py --record
 
 clean:
 	rm -rf $(VENV) .critmin .pytest_cache .ruff_cache

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from critmin import metrics as ind
-from critmin.world.flows import PRODUCING_STAGES, element_flows
+from critmin.world.flows import PRODUCING_STAGES, ElementFlows, element_flows
 from critmin.world.model import World
 
 INDICATORS = tuple(ind.INDICATOR_UNITS)
@@ -38,9 +38,11 @@ def indicators(
     stage: str | None = None,
     element: str | None = None,
     region: str | None = None,
+    flows: ElementFlows | None = None,
 ) -> pd.DataFrame:
-    """Tidy indicator records: indicator, stage, element, region (None where not regional), value, unit."""
-    flows = element_flows(world)
+    """Tidy indicator records: indicator, stage, element, region (None where not regional), value, unit.
+    ``flows`` (``element_flows(world)``) may be passed in by callers that reuse it."""
+    flows = flows or element_flows(world)
     elements = set(world.table("element")["id"])
     _check_choice("indicator", indicator, INDICATORS)
     _check_choice("stage", stage, PRODUCING_STAGES)
@@ -95,12 +97,14 @@ def indicators(
     return table.drop(columns=["_i", "_s"]).reset_index(drop=True)
 
 
-def exposure(world: World, *, region: str, element: str, stage: str = "use") -> pd.DataFrame:
+def exposure(
+    world: World, *, region: str, element: str, stage: str = "use", flows: ElementFlows | None = None
+) -> pd.DataFrame:
     """Look-through origin: region, element, stage, origin_stage, origin_region, share (fraction)."""
     _check_choice("region", region, set(world.table("region")["id"]))
     _check_choice("element", element, set(world.table("element")["id"]))
     _check_choice("stage", stage, ("use", "magnet", "metal", "separation"))
-    return ind.look_through_origin(element_flows(world), region, element, stage)
+    return ind.look_through_origin(flows or element_flows(world), region, element, stage)
 
 
 def element_units(world: World) -> dict[str, str]:
@@ -111,6 +115,16 @@ def element_units(world: World) -> dict[str, str]:
     for group, members in world.table("element_group").groupby("group")["element"]:
         units[group] = units.get(members.iloc[0], "t")
     return units
+
+
+def supply_chain(world: World, element: str, *, top: int = 8, flows: ElementFlows | None = None) -> pd.DataFrame:
+    """Sankey links of ``element`` content: source_stage, source_region, target_stage, target_region, quantity,
+    unit (the element's unit per year). The ``top`` regions per stage are kept; the rest are ``Other``."""
+    from critmin.world.sankey import supply_chain_links, top_regions
+
+    _check_choice("element", element, set(world.table("element")["id"]) | set(world.table("element_group")["group"]))
+    links = top_regions(supply_chain_links(flows or element_flows(world), element), top)
+    return links.assign(unit=element_units(world).get(element, "t") + "/yr")
 
 
 def overview(

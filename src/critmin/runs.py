@@ -205,3 +205,43 @@ def export_run(store: Store, run_id: str, folder: Path) -> list[Path]:
         tmp.replace(path)
         written.append(path)
     return written
+
+
+TABLE_COLUMNS = {
+    "prices": ("run_prices", ["path", "date", "region", "product", "price_usd_per_kg"]),
+    "shortfall": ("run_shortfall", ["path", "date", "region", "element", "shortfall", "demand", "unit"]),
+    "sector_shortfall": (
+        "run_sector_shortfall",
+        ["path", "date", "region", "sector", "product", "shortfall", "consumption"],
+    ),
+    "stocks": ("run_stocks", ["path", "date", "region", "product", "holder", "level"]),
+    "flows": ("run_flows", ["path", "date", "origin", "destination", "product", "quantity"]),
+}
+
+
+def run_table(
+    store: Store, run_id: str, table: str, *, limit: int | None = None, offset: int = 0, **equals: str | None
+) -> tuple[pd.DataFrame, int]:
+    """Rows of one result table of a run (``prices``, ``shortfall``, ``sector_shortfall``, ``stocks``, ``flows``),
+    filtered by equality on its columns (None = any), ordered by date; returns the page and the total count."""
+    if table not in TABLE_COLUMNS:
+        raise ValueError(f"unknown table {table!r}; choose from: {', '.join(TABLE_COLUMNS)}")
+    name, columns = TABLE_COLUMNS[table]
+    unknown = set(equals) - set(columns)
+    if unknown:
+        raise ValueError(f"{table} has no column(s) {', '.join(sorted(unknown))}")
+    rid = resolve_run(store, run_id)
+    where, params = ["run_id = ?"], [rid]
+    for column, value in equals.items():
+        if value is not None:
+            where.append(f'"{column}" = ?')
+            params.append(value)
+    clause = " AND ".join(where)
+    total = store.con.execute(f"SELECT count(*) FROM {name} WHERE {clause}", params).fetchone()[0]
+    page = f" LIMIT {int(limit)} OFFSET {int(offset)}" if limit is not None else ""
+    order = ", ".join(f'"{c}"' for c in columns if c not in ("price_usd_per_kg", "shortfall", "demand", "level"))
+    frame = store.con.execute(
+        f"SELECT {', '.join(columns)} FROM {name} WHERE {clause} ORDER BY {order}{page}", params
+    ).df()
+    frame["date"] = pd.to_datetime(frame["date"]).dt.date.map(lambda d: d.isoformat())
+    return frame, int(total)

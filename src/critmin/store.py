@@ -76,6 +76,13 @@ class Store:
     def close(self) -> None:
         self.con.close()
 
+    def cursor(self) -> Store:
+        """A view of the same open database with its own connection, for use from another thread (a DuckDB
+        connection is not safe to share between threads; its cursors are)."""
+        view = object.__new__(Store)
+        view.path, view.con = self.path, self.con.cursor()
+        return view
+
     def __enter__(self) -> Store:
         return self
 

@@ -8,7 +8,7 @@ import pandas as pd
 import typer
 
 from critmin import __version__, api
-from critmin.cli import data_cmd, engine_cmd, world_cmd
+from critmin.cli import data_cmd, engine_cmd, serve_cmd, world_cmd
 from critmin.cli.output import DB_OPTION, FORMAT_OPTION, WORLD_OPTION, Format, console, emit, resolve_world, user_errors
 
 app = typer.Typer(
@@ -26,6 +26,7 @@ app.add_typer(engine_cmd.runs_app, name="runs")
 app.command()(engine_cmd.clear)
 app.command()(engine_cmd.validate)
 app.command()(engine_cmd.run)
+app.command()(serve_cmd.serve)
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,98 @@
+"""Stored runs: list, provenance and summary, result tables as JSON or CSV, and comparison."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import pandas as pd
+from fastapi import APIRouter, Depends, Path, Query
+
+from critmin.runs import (
+    TABLE_COLUMNS,
+    RunNotFoundError,
+    compare_runs,
+    list_runs,
+    resolve_run,
+    run_info,
+    run_summary,
+    run_table,
+)
+from critmin.server.api.common import ID_PATTERN, RUN_ID_PATTERN, OutputFormat, Page, context, records, tabular
+from critmin.server.context import AppContext
+from critmin.server.errors import api_error
+
+router = APIRouter(prefix="/api/runs", tags=["runs"])
+RunTable = Literal[tuple(TABLE_COLUMNS)]  # type: ignore[valid-type]
+RUN_ID = Path(..., pattern=RUN_ID_PATTERN, description="Run id, unique prefix, scenario name or 'latest'.")
+
+
+def _read(ctx: AppContext, loc: list, fn, *args, **kwargs):
+    view = ctx.cursor()
+    try:
+        return fn(view, *args, **kwargs)
+    except RunNotFoundError as exc:
+        raise api_error(404, loc, str(exc), "not_found") from None
+    finally:
+        view.close()
+
+
+@router.get("", response_model=Page, summary="Stored runs with their provenance")
+def runs(fmt: OutputFormat = Query("json"), ctx: AppContext = Depends(context)):
+    return tabular(_read(ctx, [], list_runs), fmt)
+
+
+@router.get("/compare", response_model=Page, summary="Two runs' summaries side by side")
+def compare(
+    a: str = Query(..., pattern=RUN_ID_PATTERN, description="First run (id, prefix, scenario name or 'latest')."),
+    b: str = Query(..., pattern=RUN_ID_PATTERN, description="Second run."),
+    fmt: OutputFormat = Query("json"),
+    ctx: AppContext = Depends(context),
+):
+    """Per region x element: each summary column for A and B and the change from A to B."""
+    for key, rid in (("a", a), ("b", b)):
+        _read(ctx, ["query", key], resolve_run, rid)
+    return tabular(_read(ctx, ["query"], compare_runs, a, b), fmt)
+
+
+@router.get("/{run_id}", response_model=dict[str, Any], summary="A run's provenance and summary")
+def run(run_id: str = RUN_ID, ctx: AppContext = Depends(context)):
+    """{run: provenance (scenario hash and YAML, data and code versions, solver status), summary: records
+    {region, element, max_shortfall_pct, cumulative_shortfall_t, peak_price_ratio, tts_days, ttr_days, ...}}."""
+    info = _read(ctx, ["path", "run_id"], run_info, run_id)
+    summary = _read(ctx, ["path", "run_id"], run_summary, run_id)
+    return {"run": records(pd.DataFrame([info]))[0], "summary": records(summary)}
+
+
+@router.get("/{run_id}/summary", response_model=Page, summary="A run's summary per region x element")
+def summary(run_id: str = RUN_ID, fmt: OutputFormat = Query("json"), ctx: AppContext = Depends(context)):
+    return tabular(_read(ctx, ["path", "run_id"], run_summary, run_id), fmt)
+
+
+@router.get("/{run_id}/tables/{table}", response_model=Page, summary="One result table of a run, filtered and paged")
+def table(
+    run_id: str = RUN_ID,
+    table: RunTable = Path(..., description="prices, shortfall, sector_shortfall, stocks or flows."),
+    path: Literal["baseline", "scenario"] | None = Query(None, description="Baseline or shocked path."),
+    region: str | None = Query(None, pattern=ID_PATTERN),
+    product: str | None = Query(None, pattern=ID_PATTERN),
+    element: str | None = Query(None, pattern=ID_PATTERN),
+    sector: str | None = Query(None, pattern=ID_PATTERN),
+    limit: int = Query(10_000, ge=1, le=100_000, description="Rows per page."),
+    offset: int = Query(0, ge=0, le=10_000_000),
+    fmt: OutputFormat = Query("json"),
+    ctx: AppContext = Depends(context),
+):
+    """Prices in USD/kg; shortfall and demand in the element's unit per month; sector shortfall and
+    consumption in the product's unit per month; stock levels in the product's unit; flows in the product's
+    unit per month."""
+    columns = TABLE_COLUMNS[table][1]
+    filters = {"path": path, "region": region, "product": product, "element": element, "sector": sector}
+    for name, value in filters.items():
+        if value is not None and name not in columns:
+            raise api_error(422, ["query", name], f"the {table} table has no {name} column")
+    equals = {k: v for k, v in filters.items() if k in columns}
+    frame, total = _read(
+        ctx, ["path", "run_id"], run_table, run_id, table, limit=min(limit, ctx.config.max_page_rows),
+        offset=offset, **equals,
+    )  # fmt: skip
+    return tabular(frame, fmt, total=total, limit=limit, offset=offset)

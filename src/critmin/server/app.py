@@ -1,0 +1,84 @@
+"""The FastAPI app: REST routes, dashboard pages, local static assets (plotly, Swagger UI) and middleware."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from critmin import __version__
+from critmin.server.api import analysis, runs, scenarios, world
+from critmin.server.config import ServerConfig
+from critmin.server.context import AppContext
+from critmin.server.dashboard import pages
+from critmin.server.security import BodyLimitMiddleware, SecurityMiddleware
+
+HERE = Path(__file__).parent
+DESCRIPTION = """REST API of critmin: the sourced world (regions, products, capacities, flows, sources),
+exposure indicators, scenario validation and runs (as jobs with progress), and stored run results.
+
+Errors are `{"detail": [{"loc": [field path], "msg": reason, "type": kind}]}`. When the server was started with
+a token, send it as `Authorization: Bearer <token>`."""
+
+
+def _vendor_files() -> dict[str, Path]:
+    """Third-party browser assets, served from their Python packages (the machine may be offline)."""
+    plotly_js = Path(str(resources.files("plotly") / "package_data" / "plotly.min.js"))
+    swagger = Path(str(resources.files("fastapi_offline") / "static"))
+    return {
+        "plotly.min.js": plotly_js,
+        "swagger-ui-bundle.js": swagger / "swagger-ui-bundle.js",
+        "swagger-ui.css": swagger / "swagger-ui.css",
+    }
+
+
+def create_app(config: ServerConfig | None = None) -> FastAPI:
+    config = config or ServerConfig()
+    ctx = AppContext(config)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        ctx.close()
+
+    app = FastAPI(
+        title="critmin",
+        version=__version__,
+        description=DESCRIPTION,
+        docs_url=None,  # served below from local assets
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.ctx = ctx
+    for router in (world.router, analysis.router, scenarios.router, runs.router, pages.router):
+        app.include_router(router)
+    vendor = _vendor_files()
+
+    @app.get("/static/vendor/{name}", include_in_schema=False)
+    def vendor_asset(name: str):
+        if name not in vendor:  # a fixed set of names, never a path
+            return HTMLResponse("not found", status_code=404)
+        media = "text/css" if name.endswith(".css") else "text/javascript"
+        return FileResponse(vendor[name], media_type=media, headers={"Cache-Control": "public, max-age=86400"})
+
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon():
+        return Response(status_code=204)
+
+    @app.get("/docs", include_in_schema=False, response_class=HTMLResponse)
+    def docs():
+        return (HERE / "templates" / "docs.html").read_text(encoding="utf-8")
+
+    @app.get("/api/health", tags=["meta"], summary="Liveness, versions and the served world's data version")
+    def health() -> dict[str, str]:
+        return {"status": "ok", "critmin_version": __version__, "data_version": ctx.data_version}
+
+    app.add_middleware(BodyLimitMiddleware, limit=config.max_body_bytes)
+    app.add_middleware(SecurityMiddleware, token=config.token)
+    return app

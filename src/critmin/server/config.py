@@ -1,0 +1,35 @@
+"""Server settings: where the data are, the access token and the bounds on requests and runs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    db: Path | None = None  # DuckDB store [default: $CRITMIN_DB or the per-user data path]
+    world: Path | None = None  # read this world folder instead of the store's active world
+    token: str | None = None  # required on every request when set (Bearer header or login cookie)
+    max_body_bytes: int = 256 * 1024  # request bodies above this are refused with 413
+    max_run_seconds: float = 300.0  # a run still going after this is stopped and marked failed
+    max_run_months: int = 240  # longer scenarios are refused at submission
+    max_pending_jobs: int = 4  # queued + running; more are refused with 429
+    max_page_rows: int = 100_000  # rows per page of a result table
+
+    def __repr__(self) -> str:  # the token never reaches logs or tracebacks
+        return f"ServerConfig(db={self.db!r}, world={self.world!r}, token={'***' if self.token else None})"
+
+
+class InsecureBindError(ValueError):
+    pass
+
+
+def check_bind(host: str, token: str | None) -> None:
+    """Refuse to listen beyond loopback without a token."""
+    if host not in LOOPBACK and not token:
+        raise InsecureBindError(
+            f"refusing to serve on {host} without a token: pass --token or set CRITMIN_TOKEN (or bind 127.0.0.1)"
+        )

@@ -1,0 +1,68 @@
+"""What the app holds for its lifetime: the store, the world it serves (loaded once), derived tables cached
+per query, and the job manager."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import lru_cache
+
+import pandas as pd
+
+from critmin import api, engine
+from critmin.runs import save_run
+from critmin.scenario import Scenario, load_scenario
+from critmin.server.config import ServerConfig
+from critmin.server.jobs import JobManager
+from critmin.store import Store, data_version
+from critmin.world.flows import element_content, element_flows
+
+
+class AppContext:
+    def __init__(self, config: ServerConfig):
+        self.config = config
+        self.store = Store(config.db)
+        self.world = api.load_world(config.world) if config.world else self.store.world()
+        self.data_version = data_version(self.world)
+        self.flows = element_flows(self.world)
+        self.content = element_content(self.world)  # product x element, element per unit of product
+        self.units = api.element_units(self.world)
+        self.regions = self.world.table("region")["id"].tolist()
+        self.elements = self.world.table("element")["id"].tolist() + sorted(self.flows.element_groups)
+        self.scenario_files = engine.bundled_scenarios()
+        self.jobs = JobManager(self._execute, max_pending=config.max_pending_jobs, max_seconds=config.max_run_seconds)
+        # The world is fixed for the app's life, so derived tables are cached by their arguments.
+        self.indicators = lru_cache(maxsize=256)(self._indicators)
+        self.exposure = lru_cache(maxsize=1024)(self._exposure)
+        self.sankey = lru_cache(maxsize=64)(self._sankey)
+        self.bundled = lru_cache(maxsize=64)(self._bundled)
+
+    def close(self) -> None:
+        self.jobs.shutdown()
+        self.store.close()
+
+    def cursor(self) -> Store:
+        """A per-request view of the store (DuckDB connections must not be shared across threads)."""
+        return self.store.cursor()
+
+    def _bundled(self, name: str) -> tuple[Scenario, str]:
+        path = self.scenario_files[name]
+        return load_scenario(path, self.world), path.read_text(encoding="utf-8")
+
+    def _indicators(self, indicator, stage, element, region) -> pd.DataFrame:
+        return api.indicators(
+            self.world, indicator=indicator, stage=stage, element=element, region=region, flows=self.flows
+        )
+
+    def _exposure(self, region: str, element: str, stage: str) -> pd.DataFrame:
+        return api.exposure(self.world, region=region, element=element, stage=stage, flows=self.flows)
+
+    def _sankey(self, element: str, top: int) -> pd.DataFrame:
+        return api.supply_chain(self.world, element, top=top, flows=self.flows)
+
+    def _execute(self, scenario: Scenario, yaml_text: str, progress: Callable[[int, int], None]) -> str:
+        run, summary, wall = engine.run_scenario(self.world, scenario, progress)
+        view = self.cursor()
+        try:
+            return save_run(view, self.world, run, yaml_text, summary, wall, self.units)
+        finally:
+            view.close()

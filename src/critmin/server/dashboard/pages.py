@@ -1,0 +1,239 @@
+"""Dashboard pages: overview, exposure explorer, scenario runner, results, compare, and the login form."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import parse_qs
+
+import pandas as pd
+import plotly.io as pio
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+
+from critmin.runs import RunNotFoundError, compare_runs, list_runs, run_info, run_summary, run_table
+from critmin.server.api.common import records
+from critmin.server.context import AppContext
+from critmin.server.dashboard import charts
+from critmin.server.security import TOKEN_COOKIE, tokens_match
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=Path(__file__).resolve().parents[1] / "templates")
+FLAGSHIP = "china-2025-04-licensing"
+ORIGIN_STAGES = ("mine", "separation", "metal", "magnet")
+
+
+class PageError(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+def figure_json(fig) -> str:
+    """Figure JSON safe to embed in a <script type="application/json"> block."""
+    return pio.to_json(fig, validate=False).replace("</", "<\\/")
+
+
+def render(request: Request, template: str, **values) -> HTMLResponse:
+    figures = {name: figure_json(fig) for name, fig in values.pop("figures", {}).items()}
+    return templates.TemplateResponse(request, template, {"figures": figures, **values})
+
+
+def _ctx(request: Request) -> AppContext:
+    return request.app.state.ctx
+
+
+def _choice(value: str | None, valid, default: str, what: str) -> str:
+    if value in (None, ""):
+        return default
+    if value not in valid:
+        raise PageError(404, f"unknown {what} {value!r}")
+    return value
+
+
+def _error(request: Request, exc: Exception, status: int = 404) -> HTMLResponse:
+    response = render(request, "error.html", title="Not found", message=str(exc))
+    response.status_code = getattr(exc, "status", status)
+    return response
+
+
+@router.get("/", response_class=HTMLResponse)
+def overview(request: Request, element: str | None = None):
+    ctx = _ctx(request)
+    try:
+        element = _choice(element, ctx.elements, "Dy", "element")
+    except PageError as exc:
+        return _error(request, exc)
+    unit = ctx.units.get(element, "t")
+    links = ctx.sankey(element, 8)
+    indicators = ctx.indicators(None, None, element, None)
+    top3 = indicators[indicators["indicator"] == "top3_share"].set_index("stage")["value"]
+    hhi = indicators[indicators["indicator"] == "hhi"].set_index("stage")["value"]
+    stages = [{"stage": s, "hhi": hhi.get(s), "top3": top3.get(s)} for s in ORIGIN_STAGES if s in hhi.index]
+    return render(
+        request, "overview.html", title=f"Overview: {element}", page="overview", element=element,
+        elements=ctx.elements, stages=stages, unit=unit, data_version=ctx.data_version,
+        figures={"sankey": charts.sankey(links.drop(columns="unit"), element, f"{unit}/yr"),
+                 "concentration": charts.concentration(indicators, element)},
+    )  # fmt: skip
+
+
+@router.get("/exposure", response_class=HTMLResponse)
+def exposure(
+    request: Request,
+    origin_region: str | None = None,
+    origin_stage: str | None = None,
+    region: str | None = None,
+    element: str | None = None,
+):
+    ctx = _ctx(request)
+    try:
+        origin_region = _choice(origin_region, ctx.regions, "CHN", "region")
+        origin_stage = _choice(origin_stage, ORIGIN_STAGES, "separation", "stage")
+        region = _choice(region, ctx.regions, "JPN", "region")
+        element = _choice(element, ctx.elements, "Dy", "element")
+    except PageError as exc:
+        return _error(request, exc)
+    users = sorted(set(ctx.flows.use["region"]))
+    singles = [e for e in ctx.world.table("element")["id"] if e in set(ctx.flows.use["element"])]
+    rows = []
+    for r in users:
+        for e in singles:
+            origins = ctx.exposure(r, e, "use")
+            hit = origins[(origins["origin_region"] == origin_region) & (origins["origin_stage"] == origin_stage)]
+            if len(origins):
+                rows.append({"region": r, "element": e, "share_pct": 100 * float(hit["share"].sum())})
+    table = pd.DataFrame(rows, columns=["region", "element", "share_pct"])
+    detail = ctx.exposure(region, element, "use")
+    return render(
+        request, "exposure.html", title="Exposure explorer", page="exposure", regions=ctx.regions,
+        elements=ctx.elements, stages=ORIGIN_STAGES, origin_region=origin_region, origin_stage=origin_stage,
+        region=region, element=element, detail=detail,
+        figures={"heatmap": charts.exposure_heatmap(table, origin_region, origin_stage),
+                 "detail": charts.exposure_detail(detail, region, element)},
+    )  # fmt: skip
+
+
+@router.get("/scenarios", response_class=HTMLResponse)
+def scenarios(request: Request, name: str | None = None):
+    ctx = _ctx(request)
+    try:
+        name = _choice(name, ctx.scenario_files, FLAGSHIP if FLAGSHIP in ctx.scenario_files else "", "scenario")
+    except PageError as exc:
+        return _error(request, exc)
+    text = ctx.bundled(name)[1] if name else ""
+    return render(
+        request, "scenarios.html", title="Scenario runner", page="scenarios", names=list(ctx.scenario_files),
+        name=name, yaml_text=text, max_months=ctx.config.max_run_months,
+    )  # fmt: skip
+
+
+@router.get("/runs", response_class=HTMLResponse)
+def runs(request: Request):
+    view = _ctx(request).cursor()
+    try:
+        table = list_runs(view).sort_values("started_at", ascending=False)
+    finally:
+        view.close()
+    return render(request, "runs.html", title="Runs", page="runs", runs=table.to_dict("records"))
+
+
+def _price_product(summary: pd.DataFrame, element: str) -> str | None:
+    rows = summary[summary["element"] == element]["price_product"].dropna()
+    return rows.iloc[0] if len(rows) else None
+
+
+@router.get("/runs/{run_id}", response_class=HTMLResponse)
+def results(request: Request, run_id: str, element: str | None = None, region: str | None = None):
+    ctx = _ctx(request)
+    view = ctx.cursor()
+    try:
+        info = run_info(view, run_id)
+        rid = info["run_id"]
+        summary = run_summary(view, rid)
+        elements = sorted(set(summary["element"]))
+        element = _choice(element, elements, "Dy" if "Dy" in elements else elements[0], "element")
+        mine = summary[summary["element"] == element].sort_values("max_shortfall_pct", ascending=False)
+        worst = "JPN" if "JPN" in set(mine["region"]) else mine["region"].iloc[0]
+        region = _choice(region, ctx.regions, worst, "region")
+        product = _price_product(summary, element)
+        prices = run_table(view, rid, "prices", product=product)[0] if product else pd.DataFrame()
+        affected = set(mine.loc[(mine["max_shortfall_pct"] > 0) | (mine["peak_price_ratio"] > 1.05), "region"])
+        prices = prices[prices["region"].isin(affected | {"CHN", region})] if len(prices) else prices
+        shortfall = run_table(view, rid, "shortfall", path="scenario", element=element)[0]
+        sector = run_table(view, rid, "sector_shortfall", path="scenario", region=region)[0]
+        stocks = run_table(view, rid, "stocks")[0]
+    except (RunNotFoundError, PageError) as exc:
+        return _error(request, exc)
+    finally:
+        view.close()
+    content = ctx.content[element] if element in ctx.content.columns else None
+    unit = ctx.units.get(element, "t")
+    if content is not None and len(sector):
+        sector["content"] = sector["shortfall"] * sector["product"].map(content).fillna(0.0)
+        sector = sector[sector["content"] > 0]
+    else:
+        sector = sector.assign(content=[])
+    stocks = stocks[stocks["product"].map(lambda p: bool(content is not None and content.get(p, 0) > 0))]
+    table = summary[summary["element"] == element].sort_values("max_shortfall_pct", ascending=False)
+    figures = {
+        "prices": charts.price_lines(prices, product or "(no price)", f"{info['scenario']}: "),
+        "shortfall": charts.shortfall_lines(shortfall, element),
+        "sectors": charts.sector_shortfall(sector, region, element, unit),
+        "stocks": charts.stock_lines(stocks),
+    }
+    return render(
+        request, "results.html", title=f"Run {rid}", page="runs", info=records(pd.DataFrame([info]))[0], element=element, elements=elements,
+        region=region, regions=sorted(set(summary["region"])), summary=records(table), unit=unit,
+        figures=figures,
+    )  # fmt: skip
+
+
+@router.get("/compare", response_class=HTMLResponse)
+def compare(request: Request, a: str | None = None, b: str | None = None, element: str | None = None,
+            region: str | None = None):  # fmt: skip
+    ctx = _ctx(request)
+    view = ctx.cursor()
+    try:
+        runs_table = list_runs(view).sort_values("started_at", ascending=False)
+        ids = runs_table["run_id"].tolist()
+        if not a or not b:
+            return render(request, "compare.html", title="Compare runs", page="compare", runs=ids, a=a, b=b,
+                          rows=None, element=element or "Dy", region=region or "JPN", regions=ctx.regions,
+                          elements=ctx.elements)  # fmt: skip
+        element = _choice(element, ctx.elements, "Dy", "element")
+        region = _choice(region, ctx.regions, "JPN", "region")
+        table = compare_runs(view, a, b)
+        ra, rb = table["run_a"].iloc[0], table["run_b"].iloc[0]
+        product = _price_product(run_summary(view, ra), element)
+        pa = run_table(view, ra, "prices", region=region, product=product)[0] if product else pd.DataFrame()
+        pb = run_table(view, rb, "prices", region=region, product=product)[0] if product else pd.DataFrame()
+    except (RunNotFoundError, PageError) as exc:
+        return _error(request, exc)
+    finally:
+        view.close()
+    rows = records(table[table["element"] == element])
+    return render(
+        request, "compare.html", title="Compare runs", page="compare", runs=ids, a=ra, b=rb, rows=rows,
+        element=element, region=region, regions=ctx.regions, elements=ctx.elements,
+        figures={"prices": charts.compare_prices(pa, pb, ("A", "B"), product or "(no price)", region)},
+    )  # fmt: skip
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request):
+    return render(request, "login.html", title="Sign in", page="login", failed=False)
+
+
+@router.post("/login", response_class=HTMLResponse)
+async def login(request: Request):
+    token = _ctx(request).config.token
+    given = parse_qs((await request.body()).decode("utf-8", "replace")).get("token", [""])[0]
+    if token is None or tokens_match(given, token):
+        response = RedirectResponse("/", status_code=303)
+        if token is not None:
+            response.set_cookie(TOKEN_COOKIE, given, httponly=True, samesite="strict")
+        return response
+    response = render(request, "login.html", title="Sign in", page="login", failed=True)
+    response.status_code = 401
+    return response

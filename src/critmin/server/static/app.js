@@ -1,0 +1,129 @@
+// critmin dashboard: draws the embedded plotly figures, shows loading states, and drives the scenario runner.
+"use strict";
+
+function drawFigures() {
+  for (const block of document.querySelectorAll("script.figure-data")) {
+    const target = document.getElementById(block.dataset.target);
+    if (!target) continue;
+    const fig = JSON.parse(block.textContent);
+    Plotly.newPlot(target, fig.data, fig.layout, { responsive: true, displaylogo: false }).then(() => {
+      target.dataset.state = "ready";
+    });
+  }
+}
+
+function markBusyOnSubmit() {
+  for (const form of document.querySelectorAll("form.controls")) {
+    form.addEventListener("submit", () => {
+      const button = form.querySelector("button[type=submit]");
+      if (button) { button.setAttribute("aria-busy", "true"); button.textContent = "Loading…"; }
+    });
+  }
+}
+
+function el(tag, text, cls) {
+  const node = document.createElement(tag);
+  if (text !== undefined) node.textContent = text;
+  if (cls) node.className = cls;
+  return node;
+}
+
+async function postJSON(url, body) {
+  const response = await fetch(url, {
+    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+  });
+  let payload = null;
+  try { payload = await response.json(); } catch (e) { payload = null; }
+  return { ok: response.ok, status: response.status, payload };
+}
+
+function showProblems(box, payload, status) {
+  box.replaceChildren();
+  const detail = payload && Array.isArray(payload.detail) ? payload.detail : [{ msg: `request failed (HTTP ${status})` }];
+  box.append(el("p", `${detail.length} problem(s):`, "bad"));
+  const list = el("ul");
+  for (const d of detail) {
+    const where = [d.line ? `line ${d.line}` : null, d.field || (d.loc || []).slice(1).join(".")].filter(Boolean).join(", ");
+    list.append(el("li", where ? `${where}: ${d.msg}` : d.msg, "bad"));
+  }
+  box.append(list);
+}
+
+function setupRunner() {
+  const form = document.getElementById("runner");
+  if (!form) return;
+  const nameSelect = document.getElementById("scenario-name");
+  const text = document.getElementById("scenario-yaml");
+  const box = document.getElementById("validation");
+  const runButton = document.getElementById("run-button");
+  const cancelButton = document.getElementById("cancel-button");
+  const progressBox = document.getElementById("progress-box");
+  const bar = document.getElementById("run-progress");
+  const status = document.getElementById("run-status");
+  let timer = null, jobId = null;
+
+  async function validate() {
+    box.replaceChildren(el("p", "Validating…"));
+    const result = await postJSON("/api/scenarios/validate", { yaml: text.value });
+    if (result.ok) {
+      const s = result.payload;
+      box.replaceChildren(el("p", `Valid: ${s.name}, ${s.shocks} shock(s), ${s.months} months (${s.start} to ${s.end}).`, "ok"));
+    } else {
+      showProblems(box, result.payload, result.status);
+    }
+    return result.ok;
+  }
+
+  nameSelect.addEventListener("change", async () => {
+    box.replaceChildren(el("p", "Loading scenario…"));
+    const response = await fetch(`/api/scenarios/${encodeURIComponent(nameSelect.value)}`);
+    if (response.ok) { text.value = (await response.json()).yaml; await validate(); }
+    else { box.replaceChildren(el("p", `could not load ${nameSelect.value} (HTTP ${response.status})`, "bad")); }
+  });
+  text.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(validate, 600); });
+  document.getElementById("validate-button").addEventListener("click", validate);
+
+  cancelButton.addEventListener("click", async () => {
+    if (jobId) await postJSON(`/api/jobs/${jobId}/cancel`, {});
+  });
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    runButton.disabled = true; runButton.setAttribute("aria-busy", "true");
+    const result = await postJSON("/api/jobs", { yaml: text.value });
+    if (!result.ok) {
+      showProblems(box, result.payload, result.status);
+      runButton.disabled = false; runButton.removeAttribute("aria-busy");
+      return;
+    }
+    jobId = result.payload.job_id;
+    progressBox.hidden = false; cancelButton.hidden = false;
+    status.textContent = "Queued…";
+    const events = new EventSource(`/api/jobs/${jobId}/events`);
+    const update = (job) => {
+      if (job.total_steps) { bar.max = job.total_steps; bar.value = job.done_steps; }
+      status.textContent = job.status === "running"
+        ? (job.total_steps ? `Running: month ${job.done_steps} of ${job.total_steps}` : "Preparing the model…")
+        : job.status;
+    };
+    events.addEventListener("progress", (e) => update(JSON.parse(e.data)));
+    events.addEventListener("end", (e) => {
+      events.close();
+      const job = JSON.parse(e.data);
+      update(job);
+      cancelButton.hidden = true; runButton.disabled = false; runButton.removeAttribute("aria-busy");
+      if (job.status === "done") {
+        status.textContent = `Done in ${job.wall_s} s: opening the results…`;
+        window.location.assign(`/runs/${encodeURIComponent(job.run_id)}`);
+      } else {
+        status.textContent = `${job.status}: ${job.error || ""}`;
+      }
+    });
+  });
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  if (window.Plotly) drawFigures();
+  markBusyOnSubmit();
+  setupRunner();
+});
