@@ -30,8 +30,9 @@ def load_scenario(path: str | Path, world: World | None = None) -> Scenario:
 
 def parse_scenario(text: str, file: str = "<scenario>", world: World | None = None) -> Scenario:
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        root, data = _read_yaml(text)
+    except _BadScalarError as exc:
+        raise ScenarioError([Problem(file, exc.node.start_mark.line + 1, _field(exc.path), exc.reason)]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
@@ -50,6 +51,56 @@ def parse_scenario(text: str, file: str = "<scenario>", world: World | None = No
         if problems:
             raise ScenarioError(problems)
     return scenario
+
+
+class _BadScalarError(ValueError):
+    """A scalar YAML recognises by its form but cannot build (a date such as 2025-13-01)."""
+
+    def __init__(self, node, reason: str):
+        super().__init__(reason)
+        self.node, self.reason, self.path = node, reason, ()
+
+
+class _Loader(yaml.SafeLoader):
+    def construct_yaml_timestamp(self, node):
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError as exc:
+            raise _BadScalarError(node, f"{node.value!r} is not a valid date: {exc}") from None
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
+
+
+def _read_yaml(text: str):
+    """The node tree (for line numbers) and the data, composed once."""
+    loader = _Loader(text)
+    try:
+        root = loader.get_single_node()
+        try:
+            data = loader.construct_document(root) if root is not None else None
+        except _BadScalarError as exc:
+            exc.path = _path_to(root, exc.node) or ()
+            raise
+        return root, data
+    finally:
+        loader.dispose()
+
+
+def _path_to(node, target, path: tuple = ()) -> tuple | None:
+    if node is target:
+        return path
+    if isinstance(node, yaml.MappingNode):
+        children = [(k.value, v) for k, v in node.value]
+    elif isinstance(node, yaml.SequenceNode):
+        children = list(enumerate(node.value))
+    else:
+        return None
+    for key, child in children:
+        found = _path_to(child, target, (*path, key))
+        if found is not None:
+            return found
+    return None
 
 
 def scenario_hash(scenario: Scenario) -> str:

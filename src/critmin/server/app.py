@@ -7,8 +7,9 @@ from importlib import resources
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from critmin import __version__
 from critmin.server.api import analysis, runs, scenarios, world
@@ -78,6 +79,14 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
     @app.get("/api/health", tags=["meta"], summary="Liveness, versions and the served world's data version")
     def health() -> dict[str, str]:
         return {"status": "ok", "critmin_version": __version__, "data_version": ctx.data_version}
+
+    @app.exception_handler(StarletteHTTPException)
+    async def uniform_errors(request, exc: StarletteHTTPException):
+        """Framework errors (unknown route, wrong method) in the same shape as the API's own."""
+        detail = exc.detail
+        if not isinstance(detail, list):
+            detail = [{"loc": ["path"], "msg": str(detail), "type": f"http_{exc.status_code}"}]
+        return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)
 
     app.add_middleware(BodyLimitMiddleware, limit=config.max_body_bytes)
     app.add_middleware(SecurityMiddleware, token=config.token)

@@ -3,6 +3,8 @@ in the axis titles."""
 
 from __future__ import annotations
 
+import zlib
+
 import pandas as pd
 import plotly.graph_objects as go
 

@@ -182,8 +182,9 @@ def results(request: Request, run_id: str, element: str | None = None, region: s
         "sectors": charts.sector_shortfall(sector, region, element, unit),
         "stocks": charts.stock_lines(stocks),
     }
+    info = records(pd.DataFrame([info]))[0]
     return render(
-        request, "results.html", title=f"Run {rid}", page="runs", info=records(pd.DataFrame([info]))[0], element=element, elements=elements,
+        request, "results.html", title=f"Run {rid}", page="runs", info=info, element=element, elements=elements,
         region=region, regions=sorted(set(summary["region"])), summary=records(table), unit=unit,
         figures=figures,
     )  # fmt: skip
