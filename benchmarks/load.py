@@ -324,6 +324,17 @@ def machine() -> str:
     return f"{model}, {os.cpu_count()} cores, Python {platform.python_version()} ({platform.system()})"
 
 
+def checkout() -> str:
+    """The git commit of this checkout, flagged when src/ has uncommitted changes (the server runs src/)."""
+    try:
+        git = ["git", "-C", str(HERE.parent)]
+        commit = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True)
+        dirty = subprocess.run([*git, "status", "--porcelain", "--", "src"], capture_output=True, text=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown commit"
+    return f"commit {commit.stdout.strip()}" + (" with uncommitted changes in src/" if dirty.strip() else "")
+
+
 def record(results: list[Result], header, rows, args, info: dict) -> None:
     now = dt.datetime.now(dt.UTC)
     date_u = now.strftime("%a %b %d %H:%M:%S UTC %Y")  # as `date -u` prints it
@@ -335,12 +346,14 @@ def record(results: list[Result], header, rows, args, info: dict) -> None:
         f"## {now:%Y-%m-%d}, loopback load test of the read endpoints",
         "",
         f"- Date: {date_u}",
-        f"- Machine: {machine()}; client and server share these cores.",
+        f"- Machine: {machine()}; client and server share these cores. Load average (1 min) before the "
+        f"measurement: {info['loadavg']:.2f}.",
         f"- Command: `{command}`",
         f"- Parameters: {args.requests} requests per endpoint, concurrency {args.concurrency} (asyncio httpx "
         f"client, HTTP/1.1 keep-alive), time cap {args.max_seconds:g} s in all; each endpoint warmed with 3 "
         "requests first.",
-        f"- Server: {info['server']}; critmin {info['critmin_version']}, data version {info['data_version']}"
+        f"- Server: {info['server']}; critmin {info['critmin_version']} ({checkout()} of this checkout), data "
+        f"version {info['data_version']}"
         f"{'; runs read from ' + info['run'] if info.get('run') else ''}.",
         "",
         markdown_table(header, rows),
@@ -423,6 +436,7 @@ def run(args, base_url: str, server: str, own: bool) -> int:
         f"{args.max_seconds:g} s. Client and server share this machine's {cores} cores.",
         file=sys.stderr,
     )
+    loadavg = os.getloadavg()[0]  # other work on the machine skews the figures; recorded with them
     results = asyncio.run(measure(base_url, paths, args, headers))
     header, rows = table_rows(results)
     print()
@@ -437,7 +451,12 @@ def run(args, base_url: str, server: str, own: bool) -> int:
         for sample in r.error_samples:
             print(f"error {r.path}: {sample}", file=sys.stderr)
     if args.record:
-        info = {**health, "server": server, "run": run_id and f"run {run_id} ({args.seed_scenario})"}
+        info = {
+            **health,
+            "server": server,
+            "loadavg": loadavg,
+            "run": run_id and f"run {run_id} ({args.seed_scenario})",
+        }
         record(results, header, rows, args, info)
     failed = any(r.errors or r.error_samples for r in results)
     return 1 if failed else 0
@@ -450,6 +469,7 @@ def _interrupt(signum, frame):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even where the shell started us ignoring SIGINT
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         if args.url:
@@ -461,10 +481,12 @@ def main(argv=None) -> int:
                 print(f"server log (tail):\n{server.log_tail()}", file=sys.stderr)
             return status
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        print("\ninterrupted", file=sys.stderr)
         return 130
     except (httpx.HTTPError, RuntimeError, json.JSONDecodeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        if isinstance(exc, httpx.HTTPStatusError) and exc.response.status_code == 401:
+            print("the server wants a token: pass --token or set CRITMIN_TOKEN", file=sys.stderr)
         return 2
 
 

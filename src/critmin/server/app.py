@@ -43,6 +43,7 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        ctx.start()
         yield
         ctx.close()
 

@@ -20,7 +20,7 @@ from critmin.world.flows import element_content, element_flows
 class AppContext:
     def __init__(self, config: ServerConfig):
         self.config = config
-        self.store = Store(config.db)
+        self.store: Store | None = Store(config.db)
         self.world = api.load_world(config.world) if config.world else self.store.world()
         self.data_version = data_version(self.world)
         self.flows = element_flows(self.world)
@@ -36,12 +36,22 @@ class AppContext:
         self.sankey = lru_cache(maxsize=64)(self._sankey)
         self.bundled = lru_cache(maxsize=64)(self._bundled)
 
+    def start(self) -> None:
+        """(Re)open what ``close`` released, so the app survives more than one lifespan (test clients)."""
+        if self.store is None:
+            self.store = Store(self.config.db)
+        self.jobs.start()
+
     def close(self) -> None:
         self.jobs.shutdown()
-        self.store.close()
+        if self.store is not None:
+            self.store.close()
+            self.store = None
 
     def cursor(self) -> Store:
         """A per-request view of the store (DuckDB connections must not be shared across threads)."""
+        if self.store is None:
+            self.start()
         return self.store.cursor()
 
     def _bundled(self, name: str) -> tuple[Scenario, str]:

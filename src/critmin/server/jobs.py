@@ -50,7 +50,12 @@ class JobManager:
         self._execute, self.max_pending, self.max_seconds = execute, max_pending, max_seconds
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="critmin-run")
+        self._pool: ThreadPoolExecutor | None = None
+        self.start()
+
+    def start(self) -> None:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="critmin-run")
 
     def submit(self, scenario: Scenario, yaml_text: str) -> Job:
         with self._lock:
@@ -60,6 +65,7 @@ class JobManager:
             job = Job(job_id=uuid.uuid4().hex[:12], scenario=scenario.name)
             self._jobs[job.job_id] = job
             self._forget_old()
+        self.start()
         self._pool.submit(self._work, job, scenario, yaml_text)
         return job
 
@@ -78,9 +84,16 @@ class JobManager:
         return job
 
     def shutdown(self) -> None:
+        """Stop: cancel what is queued or running and wait for the worker."""
         for job in self._jobs.values():
-            job._cancel.set()
-        self._pool.shutdown(wait=True, cancel_futures=True)
+            if job.status not in FINAL:
+                job._cancel.set()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        for job in self._jobs.values():
+            if job.status == "queued":
+                self._finish(job, "cancelled", "the server stopped before it started")
 
     def _work(self, job: Job, scenario: Scenario, yaml_text: str) -> None:
         if job._cancel.is_set():
