@@ -261,6 +261,40 @@ async def measure(base_url: str, paths: list[str], args, headers: dict[str, str]
 # ----------------------------------------------------------------------------------------------- reporting
 
 
+def cpu_snapshot(server_pid: int | None) -> dict[str, float] | None:
+    """CPU seconds so far: the machine's busy time (all cores), this client's and the server's (Linux only)."""
+    try:
+        tick = os.sysconf("SC_CLK_TCK")
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+        user, nice, system, _idle, _iowait, irq, softirq, steal = fields
+        server = 0.0
+        if server_pid is not None:
+            stat = Path(f"/proc/{server_pid}/stat").read_text().rsplit(")", 1)[1].split()
+            server = (int(stat[11]) + int(stat[12])) / tick  # utime, stime
+    except (OSError, ValueError, IndexError):
+        return None
+    own = os.times()
+    busy = (user + nice + system + irq + softirq + steal) / tick
+    return {"busy": busy, "client": own.user + own.system, "server": server, "time": time.monotonic()}
+
+
+def cpu_split(before, after, own: bool) -> tuple[str, float]:
+    """Where the machine's CPU went during the measurement, as % of one core, and the share of processes other
+    than this client and its server (which skew the figures)."""
+    if before is None or after is None:
+        return "CPU use not measured", 0.0
+    wall = after["time"] - before["time"]
+    share = {k: 100 * (after[k] - before[k]) / wall for k in ("busy", "client", "server")}
+    capacity = 100 * (os.cpu_count() or 1)
+    if own:
+        other = max(0.0, share["busy"] - share["client"] - share["server"])
+        text = f"client {share['client']:.0f}, server {share['server']:.0f}, other processes {other:.0f}"
+        return f"CPU during the measurement, % of one core (of {capacity:.0f}): {text}", other
+    other = max(0.0, share["busy"] - share["client"])
+    text = f"client {share['client']:.0f}, server and other processes {other:.0f}"
+    return f"CPU during the measurement, % of one core (of {capacity:.0f}): {text}", 0.0
+
+
 def table_rows(results: list[Result]) -> tuple[list[str], list[list[str]]]:
     header = ["endpoint", "requests", "errors", "req/s", "p50 ms", "p99 ms", "KiB", "rows", "target"]
     rows = []
@@ -346,8 +380,7 @@ def record(results: list[Result], header, rows, args, info: dict) -> None:
         f"## {now:%Y-%m-%d}, loopback load test of the read endpoints",
         "",
         f"- Date: {date_u}",
-        f"- Machine: {machine()}; client and server share these cores. Load average (1 min) before the "
-        f"measurement: {info['loadavg']:.2f}.",
+        f"- Machine: {machine()}; client and server share these cores. {info['cpu']}.",
         f"- Command: `{command}`",
         f"- Parameters: {args.requests} requests per endpoint, concurrency {args.concurrency} (asyncio httpx "
         f"client, HTTP/1.1 keep-alive), time cap {args.max_seconds:g} s in all; each endpoint warmed with 3 "
@@ -413,7 +446,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
-def run(args, base_url: str, server: str, own: bool) -> int:
+def run(args, base_url: str, server: str, server_pid: int | None = None) -> int:
+    own = server_pid is not None
     headers = {"Authorization": f"Bearer {args.token}"} if args.token and not own else {}
     with httpx.Client(base_url=base_url, timeout=30.0, headers=headers) as client:
         health = client.get("/api/health").raise_for_status().json()
@@ -436,8 +470,9 @@ def run(args, base_url: str, server: str, own: bool) -> int:
         f"{args.max_seconds:g} s. Client and server share this machine's {cores} cores.",
         file=sys.stderr,
     )
-    loadavg = os.getloadavg()[0]  # other work on the machine skews the figures; recorded with them
+    before = cpu_snapshot(server_pid)
     results = asyncio.run(measure(base_url, paths, args, headers))
+    cpu, other = cpu_split(before, cpu_snapshot(server_pid), own)
     header, rows = table_rows(results)
     print()
     print(plain_table(header, rows))
@@ -445,6 +480,9 @@ def run(args, base_url: str, server: str, own: bool) -> int:
         f"\nTarget: >= {TARGET_RPS:.0f} req/s and p99 < {TARGET_P99_MS:.0f} ms per endpoint. {machine()}; client "
         f"and server share the {cores} cores, so the server alone would do better."
     )
+    print(f"{cpu}.")
+    if other > 25:
+        print("warning: other processes were busy during the measurement; the figures understate the server")
     if any(r.truncated for r in results):
         print("* cut short by --max-seconds")
     for r in results:
@@ -454,7 +492,7 @@ def run(args, base_url: str, server: str, own: bool) -> int:
         info = {
             **health,
             "server": server,
-            "loadavg": loadavg,
+            "cpu": cpu,
             "run": run_id and f"run {run_id} ({args.seed_scenario})",
         }
         record(results, header, rows, args, info)
@@ -473,10 +511,10 @@ def main(argv=None) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         if args.url:
-            return run(args, args.url, f"already running at {args.url}", own=False)
+            return run(args, args.url, f"already running at {args.url}")
         with OwnServer(args.startup_timeout) as server:
             described = "`critmin serve` started by the script (uvicorn, one process, access log off, temporary store)"
-            status = run(args, server.url, described, own=True)
+            status = run(args, server.url, described, server.proc.pid)
             if status:  # the server's log says why requests failed (tracebacks of 5xx)
                 print(f"server log (tail):\n{server.log_tail()}", file=sys.stderr)
             return status

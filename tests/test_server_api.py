@@ -212,3 +212,16 @@ def test_cancel_time_limit_and_queue_bound(tmp_path):
     with TestClient(create_app(ServerConfig(db=db, max_run_seconds=0.001))) as c:
         job = wait_for_job(c, c.post("/api/jobs", json={"yaml": short_flagship()}).json()["job_id"])
         assert job["status"] == "failed" and "run-time limit" in job["error"]
+
+
+def test_every_page_renders_for_every_element(client, short_run):
+    ctx = client.app.state.ctx
+    for element in ctx.elements:
+        assert client.get("/", params={"element": element}).status_code == 200, element
+    elements = {r["element"] for r in client.get(f"/api/runs/{short_run['run_id']}/summary").json()["records"]}
+    for element in sorted(elements):
+        response = client.get(f"/runs/{short_run['run_id']}", params={"element": element})
+        assert response.status_code == 200, element
+    assert client.get("/exposure", params={"origin_region": "MMR", "origin_stage": "mine"}).status_code == 200
+    assert client.get("/?element=Nope").status_code == 404
+    assert client.get("/runs/no-such-run").status_code == 404

@@ -48,8 +48,12 @@ class RunNotFoundError(KeyError):
 
 
 def ensure_tables(store: Store) -> None:
+    """Create the run tables if missing; once per store object (a server reads them on every request)."""
+    if getattr(store, "run_tables_ready", False):
+        return
     for ddl in RUN_DDL:
         store.con.execute(ddl)
+    store.run_tables_ready = True
 
 
 def _tidy(array, name: str, run_id: str, path: str) -> pd.DataFrame:

@@ -81,6 +81,7 @@ class Store:
         connection is not safe to share between threads; its cursors are)."""
         view = object.__new__(Store)
         view.path, view.con = self.path, self.con.cursor()
+        view.run_tables_ready = getattr(self, "run_tables_ready", False)
         return view
 
     def __enter__(self) -> Store:

@@ -9,7 +9,7 @@ from functools import lru_cache
 import pandas as pd
 
 from critmin import api, engine
-from critmin.runs import save_run
+from critmin.runs import ensure_tables, save_run
 from critmin.scenario import Scenario, load_scenario
 from critmin.server.config import ServerConfig
 from critmin.server.jobs import JobManager
@@ -27,6 +27,7 @@ class AppContext:
         self.content = element_content(self.world)  # product x element, element per unit of product
         self.units = api.element_units(self.world)
         self.regions = self.world.table("region")["id"].tolist()
+        self.products = self.world.table("product")["id"].tolist()
         self.elements = self.world.table("element")["id"].tolist() + sorted(self.flows.element_groups)
         self.scenario_files = engine.bundled_scenarios()
         self.jobs = JobManager(self._execute, max_pending=config.max_pending_jobs, max_seconds=config.max_run_seconds)
@@ -40,6 +41,7 @@ class AppContext:
         """(Re)open what ``close`` released, so the app survives more than one lifespan (test clients)."""
         if self.store is None:
             self.store = Store(self.config.db)
+        ensure_tables(self.store)
         self.jobs.start()
 
     def close(self) -> None:

@@ -93,7 +93,15 @@ def _bundled(ctx: AppContext, name: str):
 
 @router.get("/scenarios", response_model=list[ScenarioInfo], summary="The bundled scenarios")
 def list_scenarios(ctx: AppContext = Depends(context)):
-    return [_info(ctx.bundled(name)[0]) for name in ctx.scenario_files]
+    return [_bundled_info(ctx, name) for name in ctx.scenario_files]
+
+
+def _bundled_info(ctx: AppContext, name: str) -> dict:
+    # bundled scenarios are read once per server (ctx.bundled is cached); so is their summary
+    cache = ctx.__dict__.setdefault("_scenario_info", {})
+    if name not in cache:
+        cache[name] = _info(ctx.bundled(name)[0])
+    return cache[name]
 
 
 @router.get("/scenarios/{name}", response_model=BundledScenario, summary="A bundled scenario and its YAML")

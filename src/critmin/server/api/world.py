@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter, Depends, Query
 
 from critmin.server.api.common import ID_PATTERN, OutputFormat, Page, check_member, context, tabular, world_rows
@@ -26,7 +28,7 @@ def regions(fmt: OutputFormat = FORMAT, ctx: AppContext = Depends(context)):
 
 @router.get("/products", response_model=Page, summary="Products by stage, with their unit")
 def products(
-    stage: str | None = Query(None, pattern=ID_PATTERN, description="mine, separation, metal, magnet or use."),
+    stage: Literal["mine", "separation", "metal", "magnet", "use"] | None = Query(None),
     fmt: OutputFormat = FORMAT,
     ctx: AppContext = Depends(context),
 ):
@@ -41,6 +43,7 @@ def capacities(
     ctx: AppContext = Depends(context),
 ):
     check_member(region, ctx.regions, ["query", "region"], "region")
+    check_member(product, ctx.products, ["query", "product"], "product")
     return _filtered(ctx, "capacity", fmt, region=region, product=product)
 
 
@@ -52,6 +55,7 @@ def production(
     ctx: AppContext = Depends(context),
 ):
     check_member(region, ctx.regions, ["query", "region"], "region")
+    check_member(product, ctx.products, ["query", "product"], "product")
     return _filtered(ctx, "production", fmt, region=region, product=product)
 
 
@@ -65,6 +69,7 @@ def flows(
 ):
     check_member(origin, ctx.regions, ["query", "origin"], "region")
     check_member(destination, ctx.regions, ["query", "destination"], "region")
+    check_member(product, ctx.products, ["query", "product"], "product")
     return _filtered(ctx, "trade_flow", fmt, origin=origin, destination=destination, product=product)
 
 

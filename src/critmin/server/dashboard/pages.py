@@ -21,6 +21,7 @@ router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).resolve().parents[1] / "templates")
 FLAGSHIP = "china-2025-04-licensing"
 ORIGIN_STAGES = ("mine", "separation", "metal", "magnet")
+NO_PRICES = pd.DataFrame(columns=["path", "date", "region", "product", "price_usd_per_kg"])
 
 
 class PageError(Exception):
@@ -157,7 +158,7 @@ def results(request: Request, run_id: str, element: str | None = None, region: s
         worst = "JPN" if "JPN" in set(mine["region"]) else mine["region"].iloc[0]
         region = _choice(region, ctx.regions, worst, "region")
         product = _price_product(summary, element)
-        prices = run_table(view, rid, "prices", product=product)[0] if product else pd.DataFrame()
+        prices = run_table(view, rid, "prices", product=product)[0] if product else NO_PRICES
         affected = set(mine.loc[(mine["max_shortfall_pct"] > 0) | (mine["peak_price_ratio"] > 1.05), "region"])
         prices = prices[prices["region"].isin(affected | {"CHN", region})] if len(prices) else prices
         shortfall = run_table(view, rid, "shortfall", path="scenario", element=element)[0]
@@ -207,8 +208,8 @@ def compare(request: Request, a: str | None = None, b: str | None = None, elemen
         table = compare_runs(view, a, b)
         ra, rb = table["run_a"].iloc[0], table["run_b"].iloc[0]
         product = _price_product(run_summary(view, ra), element)
-        pa = run_table(view, ra, "prices", region=region, product=product)[0] if product else pd.DataFrame()
-        pb = run_table(view, rb, "prices", region=region, product=product)[0] if product else pd.DataFrame()
+        pa = run_table(view, ra, "prices", region=region, product=product)[0] if product else NO_PRICES
+        pb = run_table(view, rb, "prices", region=region, product=product)[0] if product else NO_PRICES
     except (RunNotFoundError, PageError) as exc:
         return _error(request, exc)
     finally:
