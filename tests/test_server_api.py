@@ -168,6 +168,9 @@ def test_compare_two_runs(client, short_run):
     row = next(r for r in rows if r["region"] == "JPN" and r["element"] == "Dy")
     assert row["run_a"] == short_run["run_id"] and row["run_b"] == other["run_id"]
     assert row["max_shortfall_pct_change"] == pytest.approx(row["max_shortfall_pct_b"] - row["max_shortfall_pct_a"])
+    listed = {r["run_id"] for r in client.get("/api/runs").json()["records"]}  # the cached list was refreshed
+    assert {short_run["run_id"], other["run_id"]} <= listed
+    assert client.get("/api/runs/latest/summary").json()["records"][0]["run_id"] == other["run_id"]
 
 
 def test_progress_streams_as_server_sent_events(client):

@@ -36,6 +36,7 @@ class AppContext:
         self.exposure = lru_cache(maxsize=1024)(self._exposure)
         self.sankey = lru_cache(maxsize=64)(self._sankey)
         self.bundled = lru_cache(maxsize=64)(self._bundled)
+        self.run_cache: dict[tuple, tuple[bytes, str]] = {}  # encoded run answers; cleared when a run is stored
 
     def start(self) -> None:
         """(Re)open what ``close`` released, so the app survives more than one lifespan (test clients)."""
@@ -77,4 +78,5 @@ class AppContext:
         try:
             return save_run(view, self.world, run, yaml_text, summary, wall, self.units)
         finally:
+            self.run_cache.clear()
             view.close()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, Literal
 
 import pandas as pd
 from fastapi import APIRouter, Depends, Path, Query
+from fastapi.responses import Response
 
 from critmin.runs import (
     TABLE_COLUMNS,
@@ -36,9 +38,27 @@ def _read(ctx: AppContext, loc: list, fn, *args, **kwargs):
         view.close()
 
 
+def _cached(ctx: AppContext, key: tuple, frame_of) -> Response:
+    """Stored runs never change, and only this server writes the store while it runs, so encoded answers are
+    kept until the next run is stored (``ctx.run_cache`` is cleared then)."""
+    hit = ctx.run_cache.get(key)
+    if hit is None:
+        fmt = key[-1]
+        frame = frame_of()
+        if fmt == "csv":
+            hit = (frame.to_csv(index=False).encode(), "text/csv; charset=utf-8")
+        else:
+            payload = {"records": records(frame), "total": len(frame), "limit": None, "offset": 0}
+            hit = (json.dumps(payload, allow_nan=False).encode(), "application/json")
+        if len(ctx.run_cache) >= 256:
+            ctx.run_cache.clear()
+        ctx.run_cache[key] = hit
+    return Response(content=hit[0], media_type=hit[1])
+
+
 @router.get("", response_model=Page, summary="Stored runs with their provenance")
 def runs(fmt: OutputFormat = Query("json"), ctx: AppContext = Depends(context)):
-    return tabular(_read(ctx, [], list_runs), fmt)
+    return _cached(ctx, ("runs", fmt), lambda: _read(ctx, [], list_runs))
 
 
 @router.get("/compare", response_model=Page, summary="Two runs' summaries side by side")
@@ -65,7 +85,8 @@ def run(run_id: str = RUN_ID, ctx: AppContext = Depends(context)):
 
 @router.get("/{run_id}/summary", response_model=Page, summary="A run's summary per region x element")
 def summary(run_id: str = RUN_ID, fmt: OutputFormat = Query("json"), ctx: AppContext = Depends(context)):
-    return tabular(_read(ctx, ["path", "run_id"], run_summary, run_id), fmt)
+    rid = _read(ctx, ["path", "run_id"], resolve_run, run_id)
+    return _cached(ctx, ("summary", rid, fmt), lambda: _read(ctx, ["path", "run_id"], run_summary, rid))
 
 
 @router.get("/{run_id}/tables/{table}", response_model=Page, summary="One result table of a run, filtered and paged")
