@@ -109,7 +109,7 @@ def test_path_traversal_never_reads_files(client):
     for url in ("/static/../pyproject.toml", "/static/%2e%2e/%2e%2e/pyproject.toml", "/static/vendor/..%2Fapp.py"):
         response = client.get(url)
         assert response.status_code == 404, url
-        assert "critmin" not in response.text or "[project]" not in response.text
+        assert "[project]" not in response.text and "def create_app" not in response.text
 
 
 def test_validate_reports_line_and_field(client):

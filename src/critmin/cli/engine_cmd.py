@@ -115,20 +115,9 @@ def scenario_schema() -> None:
 def scenario_list(fmt: Format = FORMAT_OPTION) -> None:
     """The bundled scenarios."""
     from critmin import engine
-    from critmin.scenario import load_scenario
+    from critmin.scenario import describe, load_scenario
 
-    rows = []
-    for name, path in engine.bundled_scenarios().items():
-        sc = load_scenario(path)
-        rows.append(
-            {
-                "name": name,
-                "shocks": len(sc.shocks),
-                "start": str(sc.start),
-                "end": str(sc.end),
-                "description": sc.description,
-            }
-        )
+    rows = [describe(load_scenario(path)) for path in engine.bundled_scenarios().values()]
     emit(pd.DataFrame(rows, columns=["name", "shocks", "start", "end", "description"]), fmt, title="Bundled scenarios")
 
 

@@ -1,6 +1,6 @@
 """Scenarios: the YAML schema (pydantic), loading with file:line:field errors, and shock resolution."""
 
-from critmin.scenario.load import ScenarioError, load_scenario, parse_scenario, scenario_hash
+from critmin.scenario.load import ScenarioError, describe, load_scenario, parse_scenario, scenario_hash
 from critmin.scenario.schema import Scenario
 
-__all__ = ["Scenario", "ScenarioError", "load_scenario", "parse_scenario", "scenario_hash"]
+__all__ = ["Scenario", "ScenarioError", "describe", "load_scenario", "parse_scenario", "scenario_hash"]

@@ -53,6 +53,19 @@ def parse_scenario(text: str, file: str = "<scenario>", world: World | None = No
     return scenario
 
 
+def describe(scenario: Scenario) -> dict:
+    """A scenario's one-line summary: name, description, start, end (ISO dates), months, shocks, hash."""
+    return {
+        "name": scenario.name,
+        "description": scenario.description,
+        "start": scenario.start.isoformat(),
+        "end": scenario.end.isoformat(),
+        "months": scenario.months,
+        "shocks": len(scenario.shocks),
+        "scenario_hash": scenario_hash(scenario),
+    }
+
+
 class _BadScalarError(ValueError):
     """A scalar YAML recognises by its form but cannot build (a date such as 2025-13-01)."""
 

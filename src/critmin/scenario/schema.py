@@ -204,3 +204,8 @@ class Scenario(Strict):
         if (end.year - start.year) * 12 + end.month - start.month >= 600:
             raise ValueError("the horizon is limited to 50 years (600 monthly steps)")
         return end
+
+    @property
+    def months(self) -> int:
+        """Monthly steps in the horizon (the months of start and end included)."""
+        return (self.end.year - self.start.year) * 12 + self.end.month - self.start.month + 1

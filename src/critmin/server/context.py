@@ -10,7 +10,7 @@ import pandas as pd
 
 from critmin import api, engine
 from critmin.runs import ensure_tables, save_run
-from critmin.scenario import Scenario, load_scenario
+from critmin.scenario import Scenario, describe, load_scenario
 from critmin.server.config import ServerConfig
 from critmin.server.jobs import JobManager
 from critmin.store import Store, data_version
@@ -28,7 +28,8 @@ class AppContext:
         self.units = api.element_units(self.world)
         self.regions = self.world.table("region")["id"].tolist()
         self.products = self.world.table("product")["id"].tolist()
-        self.elements = self.world.table("element")["id"].tolist() + sorted(self.flows.element_groups)
+        # element ids (aggregates such as REE and NdPr are rows of the element table too)
+        self.elements = list(dict.fromkeys([*self.world.table("element")["id"], *sorted(self.flows.element_groups)]))
         self.scenario_files = engine.bundled_scenarios()
         self.jobs = JobManager(self._execute, max_pending=config.max_pending_jobs, max_seconds=config.max_run_seconds)
         # The world is fixed for the app's life, so derived tables are cached by their arguments.
@@ -36,6 +37,7 @@ class AppContext:
         self.exposure = lru_cache(maxsize=1024)(self._exposure)
         self.sankey = lru_cache(maxsize=64)(self._sankey)
         self.bundled = lru_cache(maxsize=64)(self._bundled)
+        self.bundled_summary = lru_cache(maxsize=64)(lambda name: describe(self.bundled(name)[0]))
         self.run_cache: dict[tuple, tuple[bytes, str]] = {}  # encoded run answers; cleared when a run is stored
 
     def start(self) -> None:

@@ -9,12 +9,11 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field, model_validator
 
-from critmin.scenario import Scenario, ScenarioError, parse_scenario, scenario_hash
+from critmin.scenario import Scenario, ScenarioError, describe, parse_scenario
 from critmin.server.api.common import SCENARIO_NAME_PATTERN, context
 from critmin.server.context import AppContext
 from critmin.server.errors import api_error, problem_details
 from critmin.server.jobs import FINAL, QueueFullError
-from critmin.simulate.calendar import month_starts
 
 router = APIRouter(prefix="/api", tags=["scenarios"])
 MAX_YAML_CHARS = 100_000
@@ -66,18 +65,6 @@ class JobInfo(BaseModel):
     wall_s: float | None
 
 
-def _info(sc: Scenario) -> dict:
-    return {
-        "name": sc.name,
-        "description": sc.description,
-        "start": sc.start.isoformat(),
-        "end": sc.end.isoformat(),
-        "months": len(month_starts(sc.start, sc.end)),
-        "shocks": len(sc.shocks),
-        "scenario_hash": scenario_hash(sc),
-    }
-
-
 def _parse(ctx: AppContext, text: str) -> Scenario:
     try:
         return parse_scenario(text, "<yaml>", ctx.world)
@@ -93,27 +80,19 @@ def _bundled(ctx: AppContext, name: str):
 
 @router.get("/scenarios", response_model=list[ScenarioInfo], summary="The bundled scenarios")
 def list_scenarios(ctx: AppContext = Depends(context)):
-    return [_bundled_info(ctx, name) for name in ctx.scenario_files]
-
-
-def _bundled_info(ctx: AppContext, name: str) -> dict:
-    # bundled scenarios are read once per server (ctx.bundled is cached); so is their summary
-    cache = ctx.__dict__.setdefault("_scenario_info", {})
-    if name not in cache:
-        cache[name] = _info(ctx.bundled(name)[0])
-    return cache[name]
+    return [ctx.bundled_summary(name) for name in ctx.scenario_files]
 
 
 @router.get("/scenarios/{name}", response_model=BundledScenario, summary="A bundled scenario and its YAML")
 def get_scenario(name: str = Path(..., pattern=SCENARIO_NAME_PATTERN), ctx: AppContext = Depends(context)):
-    sc, text = _bundled(ctx, name)
-    return {**_info(sc), "yaml": text}
+    text = _bundled(ctx, name)[1]
+    return {**ctx.bundled_summary(name), "yaml": text}
 
 
 @router.post("/scenarios/validate", response_model=ScenarioInfo, summary="Validate scenario YAML")
 def validate(body: ScenarioText, ctx: AppContext = Depends(context)):
     """200 with the scenario's summary when valid; 422 listing each problem with its field path and line."""
-    return _info(_parse(ctx, body.yaml))
+    return describe(_parse(ctx, body.yaml))
 
 
 @router.post("/jobs", response_model=JobInfo, status_code=202, summary="Run a scenario (returns a job)")
@@ -125,11 +104,9 @@ def submit(body: RunRequest, ctx: AppContext = Depends(context)):
     else:
         text = body.yaml
         sc = _parse(ctx, text)
-    months = len(month_starts(sc.start, sc.end))
-    if months > ctx.config.max_run_months:
-        raise api_error(
-            422, ["body", "yaml", "end"], f"{months} months is over this server's limit of {ctx.config.max_run_months}"
-        )
+    if sc.months > ctx.config.max_run_months:
+        limit = ctx.config.max_run_months
+        raise api_error(422, ["body", "yaml", "end"], f"{sc.months} months is over this server's limit of {limit}")
     try:
         return ctx.jobs.submit(sc, text).public()
     except QueueFullError as exc:

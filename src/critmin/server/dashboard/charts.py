@@ -10,7 +10,6 @@ import plotly.graph_objects as go
 
 from critmin.schema import STAGES
 
-STAGE_X = {"secondary": 0.0, "mine": 0.0, "separation": 0.25, "metal": 0.5, "magnet": 0.75, "use": 1.0}
 PALETTE = ["#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22",
            "#7f7f7f", "#aec7e8", "#ff9896", "#98df8a", "#ffbb78", "#c5b0d5", "#c49c94", "#f7b6d2"]  # fmt: skip
 LAYOUT = {"margin": {"l": 60, "r": 20, "t": 50, "b": 40}, "font": {"size": 13}, "template": "plotly_white"}
