@@ -17,7 +17,7 @@ import xarray as xr
 from linopy.config import LinopySemanticsWarning
 
 from critmin.market.curves import Segments, segments
-from critmin.market.data import StepData
+from critmin.market.data import StepData, trade_tiers
 from critmin.market.inputs import MarketInputs
 from critmin.market.settings import MarketSettings
 
@@ -53,7 +53,15 @@ def add_activities(m: linopy.Model, seg: Segments) -> linopy.Variable:
 
 
 def add_trade(m: linopy.Model, d: StepData) -> linopy.Variable:
-    return m.add_variables(lower=0, upper=d.arc_cap.fillna(0), name="trade", mask=d.arc_cap.notnull())
+    upper, _ = trade_tiers(d)
+    return m.add_variables(lower=0, upper=upper.fillna(0), name="trade", mask=upper.notnull())
+
+
+def add_switching(m: linopy.Model, d: StepData) -> None:
+    """Grade switching (demand for ``product`` met with ``source``) and demand relief (thrift, substitute)."""
+    switch_cap, relief_cap = d.switch_cap, d.relief_cap
+    m.add_variables(lower=0, upper=switch_cap.fillna(0), name="switch", mask=switch_cap.notnull())
+    m.add_variables(lower=0, upper=relief_cap.fillna(0), name="relief", mask=relief_cap.notnull())
 
 
 def add_demand(m: linopy.Model, d: StepData, seg: Segments) -> None:
@@ -62,8 +70,9 @@ def add_demand(m: linopy.Model, d: StepData, seg: Segments) -> None:
         lower=seg.lower.fillna(0), upper=seg.upper.fillna(0), name="curtail", mask=seg.upper.notnull()
     )
     unserved = m.add_variables(lower=0, upper=d.demand.fillna(0), name="unserved", mask=mask)
+    relief = m.variables["relief"].sum("option")
     m.add_constraints(
-        curtail.sum("segment") + unserved <= (d.demand - seg.offset).fillna(0),
+        curtail.sum("segment") + unserved + relief <= (d.demand - seg.offset).fillna(0),
         name="consumption_nonnegative",
         mask=mask,
     )
@@ -84,14 +93,20 @@ def supply_terms(m: linopy.Model, d: StepData) -> linopy.LinearExpression:
 
 
 def add_balance(m: linopy.Model, d: StepData, seg: Segments, settings: MarketSettings) -> None:
-    act, trade = m.variables["activity"].sum("segment"), m.variables["trade"]
+    act, trade = m.variables["activity"].sum("segment"), m.variables["trade"].sum("tier")
     supply = supply_terms(m, d)
     imports = trade.sum("origin").rename(destination="region")
     exports = trade.sum("destination").rename(origin="region")
     converted = act.sel(process="convert", drop=True).rename(product="output")
     intake = act.sel(process="separate", drop=True) + (converted * d.recipe).sum("output")
-    final = m.variables["curtail"].sum(["segment", "sector"]) + m.variables["unserved"].sum("sector")
-    lhs = supply + imports - exports - intake - m.variables["restock"].sum("holder") + final
+    final = (
+        m.variables["curtail"].sum(["segment", "sector"])
+        + m.variables["unserved"].sum("sector")
+        + m.variables["relief"].sum(["option", "sector"])
+    )
+    switch = m.variables["switch"]
+    switched = switch.sum("source") - switch.sum("product").rename(source="product")
+    lhs = supply + imports - exports - intake - m.variables["restock"].sum("holder") + final + switched
     rhs = (d.demand - seg.offset).sum("sector", min_count=1).fillna(0)
     mask = node_mask(d)
     # ">=": surplus co-products can be discarded (free disposal), so prices are never negative
@@ -114,16 +129,30 @@ def node_mask(d: StepData) -> xr.DataArray:
     traded = d.arc_cap.notnull().any("destination").rename(origin="region") | d.arc_cap.notnull().any("origin").rename(
         destination="region"
     )
-    return made | coproduct | inputs | d.demand.notnull().any("sector") | traded | d.stock_level.notnull().any("holder")
+    switching = d.switch_share.notnull().any("source") | d.switch_share.notnull().any("product").rename(
+        source="product"
+    )
+    return (
+        made
+        | coproduct
+        | inputs
+        | d.demand.notnull().any("sector")
+        | traded
+        | d.stock_level.notnull().any("holder")
+        | switching
+    )
 
 
 def set_objective(m: linopy.Model, d: StepData, act_seg: Segments, cur_seg: Segments) -> None:
     act, trade = m.variables["activity"], m.variables["trade"]
     curtail, unserved = m.variables["curtail"], m.variables["unserved"]
     release, restock = m.variables["release"], m.variables["restock"]
+    _, arc_cost = trade_tiers(d)
     objective = (
         (_finite(act_seg.lin) * act).sum()
-        + (_finite(d.arc_cost) * trade).sum()
+        + (_finite(arc_cost) * trade).sum()
+        + (_finite(d.switch_cost) * m.variables["switch"]).sum()
+        + (_finite(d.relief_cost) * m.variables["relief"]).sum()
         + (_finite(cur_seg.lin) * curtail).sum()
         + (_finite(d.voll) * unserved).sum()
         + (_finite(d.release_price) * release).sum()
@@ -145,6 +174,7 @@ def build_market(inputs: MarketInputs, data: StepData, settings: MarketSettings 
         warnings.simplefilter("ignore", LinopySemanticsWarning)
         add_activities(m, act_seg)
         add_trade(m, data)
+        add_switching(m, data)
         add_demand(m, data, cur_seg)
         add_stocks(m, data)
         add_balance(m, data, cur_seg, settings)

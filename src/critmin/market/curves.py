@@ -4,7 +4,8 @@
 used for textbook worlds and single clears.
 
 ``stepwise``: each linear curve becomes a staircase whose steps sit at fixed multiples of the reference
-cost (``GRID``), with the reference cost itself a step. An LP: fast and robust to warm-start, used by the
+cost (``GRID``), each step priced at the top of its range, so every grid level (the reference cost among
+them) is an exact point of the curve. An LP: fast and robust to warm-start, used by the
 time loop. Prices then resolve to the grid between neighbouring steps (about 5% near the reference point,
 coarser far from it); docs/market.md gives the error measured against the linear form.
 """
@@ -52,9 +53,11 @@ def segments(
         return Segments(seg(lower), seg(upper), seg(lin), seg(quad), xr.zeros_like(lower).where(present))
     levels = xr.DataArray(GRID, dims="segment", coords={"segment": np.arange(len(GRID))})
     cost = ref_cost * levels
-    mid = (cost + cost.shift(segment=-1)) / 2  # boundary after each step
+    # step k covers the quantities whose marginal cost lies between grid levels k-1 and k, priced at level k:
+    # every grid level, the reference point included, is then an exact point of the curve, so an unshocked
+    # step reproduces reference quantities exactly instead of anywhere within the reference step
     with np.errstate(divide="ignore", invalid="ignore"):
-        edge = (mid - lin) / quad
+        edge = (cost - lin) / quad
     flat = quad <= 0
     lo, hi = lower.fillna(0), upper.fillna(0)
     edge = edge.where(~flat, -np.inf).fillna(np.inf).clip(min=lo, max=hi)  # last step runs to the upper bound

@@ -32,9 +32,11 @@ class MarketInputs:
     yields: pd.DataFrame  # concentrate, product, share (t oxide per t concentrate)
     recipe: pd.DataFrame  # output, input, quantity
     demand: pd.DataFrame  # region, sector, product, quantity (per yr), elasticity, voll (USD/kg)
-    arcs: pd.DataFrame  # origin, destination, product, freight (USD/kg), tariff_pct
+    arcs: pd.DataFrame  # origin, destination, product, freight, margin (USD/kg), tariff_pct, contract (per yr)
     stocks: pd.DataFrame  # region, product, holder, quantity, target_days, release_price, restock_price
     product_unit: pd.Series  # product -> quantity unit
+    relief: pd.DataFrame  # region, sector, product, option, cost (USD/kg), share (-)
+    switches: pd.DataFrame  # region, source, product, cost (USD/kg), share (-)
 
 
 def market_inputs(
@@ -60,6 +62,7 @@ def market_inputs(
     if extra_stocks is not None and len(extra_stocks):
         stocks = _with_extra_stocks(stocks, extra_stocks, ref_price, settings)
     arcs = _arcs(world, activities, yields, recipe, demand, stocks, ref_price, settings)
+    stocks = _with_producer_stocks(world, stocks, activities, yields, products, ref_price, settings)
     regions = world.table("region")["id"].tolist()
     return MarketInputs(
         regions=regions,
@@ -74,6 +77,8 @@ def market_inputs(
         arcs=arcs,
         stocks=stocks,
         product_unit=products.set_index("id")["unit"],
+        relief=_relief(world, demand, ref_price),
+        switches=_switches(world, demand, regions),
     )
 
 
@@ -188,9 +193,19 @@ def _apply_capacity(frame, capacity, yields, settings) -> pd.DataFrame:
     return frame
 
 
+def optional_table(world: World, name: str) -> pd.DataFrame:
+    """A component's rows, or an empty frame for worlds written before the component existed."""
+    return world.table(name) if name in world.tables else pd.DataFrame()
+
+
 def _demand(world: World, ref_price: pd.Series, settings: MarketSettings) -> pd.DataFrame:
     demand = world.table("demand")[["region", "sector", "product", "quantity", "elasticity"]].copy()
-    multiple = demand["sector"].map(settings.voll_multiple_by_sector).fillna(settings.voll_multiple)
+    sectors = optional_table(world, "sector")
+    from_world = sectors.set_index("id")["voll_multiple"] if len(sectors) else pd.Series(dtype=float)
+    # a scenario's explicit sector override wins, then the world's sector table, then the default
+    multiple = (
+        demand["sector"].map(settings.voll_multiple_by_sector).fillna(demand["sector"].map(from_world))
+    ).fillna(settings.voll_multiple)
     demand["voll"] = multiple * demand["product"].map(ref_price)
     demand["elasticity"] = demand["elasticity"].abs()
     return demand.reset_index(drop=True)
@@ -239,7 +254,11 @@ def _arcs(world, activities, yields, recipe, demand, stocks, ref_price, settings
         .rename(columns={"region": "origin"})
         .merge(sinks.drop_duplicates().rename(columns={"region": "destination"}), on="product")
     )
+    recorded = world.table("trade_flow").groupby(["origin", "destination", "product"], as_index=False)["quantity"].sum()
+    arcs = pd.concat([arcs, recorded[["origin", "destination", "product"]]]).drop_duplicates()
     arcs = arcs[arcs["origin"] != arcs["destination"]]
+    arcs = arcs.merge(recorded.rename(columns={"quantity": "contract"}), on=["origin", "destination", "product"], how="left")
+    arcs["contract"] = arcs["contract"].fillna(0.0)
     costs = world.table("trade_cost")
     arcs = arcs.merge(
         costs[["origin", "destination", "product", "freight", "tariff_pct"]],
@@ -249,6 +268,7 @@ def _arcs(world, activities, yields, recipe, demand, stocks, ref_price, settings
     default = settings.default_freight_pct / 100 * arcs["product"].map(ref_price)
     arcs["freight"] = arcs["freight"].fillna(default)
     arcs["tariff_pct"] = arcs["tariff_pct"].fillna(0.0)
+    arcs["margin"] = settings.contract_margin_pct / 100 * arcs["product"].map(ref_price)
     return arcs.sort_values(["product", "origin", "destination"]).reset_index(drop=True)
 
 
@@ -279,5 +299,57 @@ def _with_extra_stocks(stocks, extra, ref_price, settings) -> pd.DataFrame:
         target_days=np.nan,
         release_price=multiple * new["product"].map(ref_price),
         restock_price=settings.restock_multiple * new["product"].map(ref_price),
+    )
+    return pd.concat([stocks, new[stocks.columns]], ignore_index=True)
+
+
+def _relief(world: World, demand: pd.DataFrame, ref_price: pd.Series) -> pd.DataFrame:
+    """Thrifting and substitution offered to each demand row that has a demand_response row, priced below
+    the row's value of lost load (an option dearer than rationing would never be used)."""
+    columns = ["region", "sector", "product", "option", "cost", "share"]
+    rows = optional_table(world, "demand_response")
+    if rows.empty:
+        return pd.DataFrame(columns=columns)
+    out = demand[["region", "sector", "product", "voll"]].merge(
+        rows[["sector", "product", "option", "cost", "max_share_pct"]], on=["sector", "product"]
+    )
+    out["cost"] = np.minimum(out["cost"], 0.999 * out["voll"])
+    out["share"] = out["max_share_pct"] / 100.0
+    return out[columns].reset_index(drop=True)
+
+
+def _switches(world: World, demand: pd.DataFrame, regions: list[str]) -> pd.DataFrame:
+    """Grade switching: in each region that demands ``product``, demand may be met with ``source``."""
+    columns = ["region", "source", "product", "cost", "share"]
+    rows = optional_table(world, "product_switch")
+    if rows.empty:
+        return pd.DataFrame(columns=columns)
+    using = demand[["region", "product"]].drop_duplicates()
+    out = using.merge(rows[["product", "source", "cost", "max_share_pct"]], on="product")
+    out["share"] = out["max_share_pct"] / 100.0
+    return out[columns].reset_index(drop=True)
+
+
+def _with_producer_stocks(world, stocks, activities, yields, products, ref_price, settings) -> pd.DataFrame:
+    """Producers hold output rather than sell below their reservation price: every node that makes a
+    separated, metal or magnet product gets a producer inventory that buys without limit at that price and
+    sells again once the price is back at reference. Blocked exports and surplus co-products go there."""
+    stage = products.set_index("id")["stage"]
+    made = activities[activities["process"] != "separate"][["region", "product"]]
+    separated = activities[activities["process"] == "separate"][["region", "product"]].merge(
+        yields.rename(columns={"product": "oxide"}), left_on="product", right_on="concentrate"
+    )[["region", "oxide"]].rename(columns={"oxide": "product"})
+    nodes = pd.concat([made, separated]).drop_duplicates()
+    nodes = nodes[nodes["product"].map(stage).isin(["separation", "metal", "magnet"])]
+    table = optional_table(world, "reservation_price")
+    multiple = table.set_index("product")["multiple"] if len(table) else pd.Series(dtype=float)
+    reserve = nodes["product"].map(multiple).fillna(settings.reservation_multiple)
+    price = nodes["product"].map(ref_price)
+    new = nodes.assign(
+        holder="producer",
+        quantity=0.0,
+        target_days=np.nan,
+        release_price=settings.producer_release_multiple * price,
+        restock_price=reserve * price,
     )
     return pd.concat([stocks, new[stocks.columns]], ignore_index=True)

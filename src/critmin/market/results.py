@@ -24,6 +24,8 @@ class StepResult:
     unserved: xr.DataArray  # region, sector, product: rationed at the value of lost load
     release: xr.DataArray  # region, product, holder
     restock: xr.DataArray  # region, product, holder
+    relief: xr.DataArray  # region, sector, product, option: demand displaced by thrifting or substitution
+    switch: xr.DataArray  # region, source, product: demand for product met with source
 
     def prices(self) -> pd.DataFrame:
         frame = self.price.to_dataframe("price").reset_index().dropna(subset=["price"])
@@ -64,18 +66,23 @@ def write_back(model, data, offset, status: str, objective: float) -> StepResult
         objective,
         price=price,
         activity=_values(m.variables["activity"]).sum("segment", min_count=1),
-        trade=_values(m.variables["trade"]),
+        trade=_values(m.variables["trade"]).sum("tier", min_count=1),
         curtail=curtail,
         unserved=unserved,
         release=_values(m.variables["release"]),
         restock=_values(m.variables["restock"]),
+        relief=_values(m.variables["relief"]),
+        switch=_values(m.variables["switch"]),
         demand=data.demand,
     )
 
 
-def assemble(status, objective, *, price, activity, trade, curtail, unserved, release, restock, demand):
-    consumption = demand - curtail - unserved
-    shortfall = np.maximum(curtail, 0) + unserved
+def assemble(
+    status, objective, *, price, activity, trade, curtail, unserved, release, restock, relief, switch, demand
+):
+    relieved = relief.sum("option", min_count=1).fillna(0)
+    consumption = demand - curtail - unserved - relieved
+    shortfall = np.maximum(curtail, 0) + unserved + relieved
     return StepResult(
         status=status,
         objective=float(objective),
@@ -87,4 +94,6 @@ def assemble(status, objective, *, price, activity, trade, curtail, unserved, re
         unserved=unserved.where(demand.notnull()),
         release=release,
         restock=restock,
+        relief=relief,
+        switch=switch,
     )

@@ -42,13 +42,30 @@ class MarketSettings(BaseModel):
         "is rationed rather than curtailed further.",
     )
     voll_multiple_by_sector: dict[str, float] = Field(
-        default_factory=lambda: {"defence": 30.0},
-        description="Sector overrides of voll_multiple (-).",
+        default_factory=dict,
+        description="Sector overrides of voll_multiple (-); the world's sector.csv gives the defaults.",
     )
     default_freight_pct: float = Field(
         1.0,
         ge=0,
         description="Freight on arcs without a trade_cost row, as % of the product's reference price.",
+    )
+    contract_margin_pct: float = Field(
+        2.0,
+        ge=0,
+        description="Calibration margin of recorded trade, % of the product's reference price: the recorded "
+        "volume of an arc costs this much less than the calibrated arc cost, trade beyond it this much more "
+        "(plus freight). It pins the baseline to the recorded bilateral flows (PMP-style calibration).",
+    )
+    reservation_multiple: float = Field(
+        0.7,
+        ge=0,
+        le=1,
+        description="Producers' reservation price as a multiple of reference (-), where the world's "
+        "reservation_price.csv has no row: below it they stock output instead of selling.",
+    )
+    producer_release_multiple: float = Field(
+        1.0, gt=0, description="Producer inventories sell again at this multiple of the reference price (-)."
     )
     public_release_multiple: float = Field(
         1.5, gt=0, description="Public stockpiles release when the local price exceeds this multiple of reference."

@@ -54,18 +54,66 @@ class Window(Strict):
         return end
 
 
+class Approval(Strict):
+    """One period of a licence regime: from ``start`` on, this share of baseline exports is approved."""
+
+    start: dt.date = Field(description="First day this approval share applies (YYYY-MM-DD).")
+    share: float = Field(ge=0, le=1, description="Share of baseline exports approved (0-1).")
+
+
 class ExportControl(Window, Goods):
     type: Literal["export_control"]
     exporter: Places = Field(description="Regions imposing the control.")
     destinations: Places = Field(default_factory=Places, description="Destinations covered (empty: all).")
-    mode: Literal["ban", "quota", "delay"] = Field(
-        description="ban: no exports; quota: a share of baseline; delay: licence wait."
+    mode: Literal["ban", "quota", "delay", "licence"] = Field(
+        description="ban: no exports; quota: a share of baseline; delay: licence wait; licence: a licence "
+        "regime (approval shares over time, per destination and end use, a processing lag, general licences)."
     )
     magnitude: float = Field(
         0.0,
         ge=0,
-        description="quota: share of baseline exports still licensed (0-1); delay: licence wait in days; ban: unused.",
+        description="quota: share of baseline exports still licensed (0-1); delay: licence wait in days; ban and "
+        "licence: unused.",
     )
+    approval: list[Approval] = Field(
+        default_factory=list,
+        description="licence: approval share of baseline exports from each date on (civil end use). Before the "
+        "first entry, and with no entries, nothing is approved.",
+    )
+    approval_by_destination: dict[str, float] = Field(
+        default_factory=dict,
+        description="licence: approval share (0-1) for named destination regions, replacing the schedule there.",
+    )
+    military_share: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="licence: approval share (0-1) for the defence end use at each destination (civil uses follow "
+        "the schedule). Applied to the defence sector's share of the destination's demand for each product.",
+    )
+    lag_days: float = Field(
+        0.0, ge=0, le=365, description="licence: processing lag in days from start before any approval ships."
+    )
+    general_licence: Places = Field(
+        default_factory=Places,
+        description="licence: destinations under a general licence (exports flow as in the baseline).",
+    )
+
+    @field_validator("approval")
+    @classmethod
+    def _dated(cls, approval):
+        dates = [a.start for a in approval]
+        if dates != sorted(dates):
+            raise ValueError("approval periods must be in date order")
+        return approval
+
+    @field_validator("approval_by_destination")
+    @classmethod
+    def _shares(cls, shares):
+        bad = {k: v for k, v in shares.items() if not 0 <= v <= 1}
+        if bad:
+            raise ValueError(f"approval shares are between 0 and 1, got {bad}")
+        return shares
 
     @field_validator("magnitude")
     @classmethod
@@ -121,6 +169,12 @@ class StockpilePolicy(Window, Goods):
     release_multiple: float | None = Field(
         None, gt=0, description="Release above this multiple of the reference price."
     )
+    max_buy_multiple: float = Field(
+        1.25,
+        gt=0,
+        description="Buy toward the target while the local price is at most this multiple of reference (-): "
+        "agencies pay up to a premium to build, never at any price.",
+    )
 
 
 class RecyclingPolicy(Window, Goods):
@@ -171,15 +225,52 @@ class Dynamics(Strict):
     shortfall_threshold_pct: float = Field(
         1.0, gt=0, le=100, description="Shortfall above this share of demand counts as short (TTS/TTR), %."
     )
-    capacity_growth_pct_per_yr: float = Field(
-        6.0,
-        ge=-50,
+    growth: Literal["none", "trend"] = Field(
+        "none",
+        description="none: the 2024 equilibrium held still (the baseline reproduces reference prices, output and "
+        "trade in every month). trend: demand grows at each demand row's growth_pct, and every activity's "
+        "capacity and reference output and every recorded trade volume grow with the demand they serve "
+        "(docs/market.md).",
+    )
+    substitution_persistence_pct: float = Field(
+        50.0,
+        ge=0,
         le=100,
-        description="Trend growth of every activity's capacity and reference output, %/yr (assumption: keeps the "
-        "baseline near balance with magnet-led demand growth of about 8.7%/yr for NdFeB).",
+        description="Share of substitution that stays once prices are back to baseline, % (redesigned motors and "
+        "qualified thrifted grades are not undone; about half of 2011's thrifting persisted).",
     )
     product_lifetime_yr: float = Field(
         15.0, gt=0, description="Mean in-use lifetime of goods containing the elements, years."
+    )
+
+
+class Checks(Strict):
+    """Plausibility guard: thresholds above which a run's results are flagged for a second look."""
+
+    min_price_multiple: float = Field(
+        0.01,
+        ge=0,
+        le=1,
+        description="Flag a price, on either path, at or below this multiple of the product's reference price "
+        "(-; 0.01 is 1% of reference).",
+    )
+    max_price_multiple: float = Field(
+        20.0,
+        gt=0,
+        le=1e6,
+        description="Flag a scenario-path price above this multiple of the product's reference price (-).",
+    )
+    baseline_shortfall_pct: float = Field(
+        0.1,
+        ge=0,
+        le=100,
+        description="Flag baseline-path shortfall above this share of a node's reference demand, %.",
+    )
+    balance_tolerance: float = Field(
+        1e-6,
+        gt=0,
+        le=1,
+        description="Flag a mass-balance residual above this share of the node's throughput (relative, -).",
     )
 
 
@@ -192,6 +283,7 @@ class Scenario(Strict):
     market: MarketSettings = Field(default_factory=lambda: MarketSettings(curves="stepwise"))
     dynamics: Dynamics = Field(default_factory=Dynamics)
     shocks: list[Shock] = Field(default_factory=list)
+    checks: Checks = Field(default_factory=Checks, description="Plausibility thresholds for the run's flags.")
 
     @field_validator("end")
     @classmethod

@@ -11,7 +11,7 @@ import xarray as xr
 from linopy import solvers
 
 from critmin.market.build import MarketModel, activity_segments, curtail_segments
-from critmin.market.data import StepData
+from critmin.market.data import StepData, trade_tiers
 from critmin.market.quiet import quiet_stdout
 from critmin.market.results import StepResult, assemble
 from critmin.market.solve import MarketSolveError
@@ -55,7 +55,8 @@ class StepSolver:
             return
         lo = np.broadcast_to(lower, n) if np.isscalar(lower) else slot.pick(lower)
         hi = slot.pick(upper)
-        self.h.changeColsBounds(n, slot.index.astype(np.int32), np.nan_to_num(lo, nan=0.0), np.nan_to_num(hi, nan=0.0))
+        hi = np.where(np.isposinf(hi), np.inf, np.nan_to_num(hi, nan=0.0))
+        self.h.changeColsBounds(n, slot.index.astype(np.int32), np.nan_to_num(lo, nan=0.0), hi)
         c = slot.pick(cost)
         self.h.changeColsCost(n, slot.index.astype(np.int32), np.nan_to_num(c, nan=0.0, posinf=0.0))
 
@@ -72,7 +73,10 @@ class StepSolver:
         settings = self.market.settings
         act, cur = activity_segments(d, settings), curtail_segments(d, settings)
         self._bounds_and_costs("activity", act.lower, act.upper, act.lin)
-        self._bounds_and_costs("trade", 0.0, d.arc_cap, d.arc_cost)
+        trade_upper, trade_cost = trade_tiers(d)
+        self._bounds_and_costs("trade", 0.0, trade_upper, trade_cost)
+        self._bounds_and_costs("switch", 0.0, d.switch_cap, d.switch_cost)
+        self._bounds_and_costs("relief", 0.0, d.relief_cap, d.relief_cost)
         self._bounds_and_costs("curtail", cur.lower, cur.upper, cur.lin)
         self._bounds_and_costs("unserved", 0.0, d.demand, d.voll)
         self._bounds_and_costs("release", 0.0, d.stock_level, d.release_price)
@@ -92,11 +96,13 @@ class StepSolver:
             self.h.getInfo().objective_function_value,
             price=self.rows["balance"].fill(dual),
             activity=v["activity"].sum("segment", min_count=1),
-            trade=v["trade"],
+            trade=v["trade"].sum("tier", min_count=1),
             curtail=v["curtail"].sum("segment", min_count=1) + cur.offset,
             unserved=v["unserved"],
             release=v["release"],
             restock=v["restock"],
+            relief=v["relief"],
+            switch=v["switch"],
             demand=d.demand,
         )
 

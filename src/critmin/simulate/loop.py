@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -21,8 +21,11 @@ from critmin.market.data import StepData, base_step_data, with_demand
 from critmin.market.inputs import MarketInputs, market_inputs
 from critmin.market.results import StepResult
 from critmin.scenario import schema as S
-from critmin.simulate.calendar import month_starts, overlap
+from critmin.simulate.calendar import month_starts
+from critmin.simulate.balance import balance_residual
 from critmin.simulate.fast import StepSolver
+from critmin.simulate.growth import demand_growth, supply_scale
+from critmin.simulate.policies import apply_recycling, apply_stockpile, element_use, stockpile_reports
 from critmin.simulate.selectors import Resolver
 from critmin.simulate.shocks import apply_market_shocks, compile_shocks
 from critmin.world.flows import element_content
@@ -37,6 +40,11 @@ class PathState:
     stock_level: xr.DataArray
     substitution: xr.DataArray  # region, product: share of demand lost to substitution
     in_use: xr.DataArray  # region, element: in-use stock, element units
+    peak_substitution: xr.DataArray | None = None
+
+    def __post_init__(self):
+        if self.peak_substitution is None:
+            self.peak_substitution = self.substitution.copy()
 
 
 @dataclass
@@ -48,6 +56,11 @@ class RunResult:
     steps: dict[str, list[StepResult]]
     stocks: dict[str, list[xr.DataArray]]
     statuses: list[str]
+    # per path, per step: largest node balance residual relative to the node's throughput (-)
+    balance_residual: dict[str, list[float]] = field(default_factory=dict)
+    # one record per policy shock: name, type, region, product, target_t, bought_t, mean_buy_price,
+    # released_t, acted (bool), reason (str, empty when it acted)
+    policy_reports: list[dict] = field(default_factory=list)
 
     def series(self, path: str, name: str) -> xr.DataArray:
         """One result array over time, e.g. ``series("scenario", "price")`` (dims ..., date)."""
@@ -93,7 +106,7 @@ def simulate(
     elements = list(content.columns)
     content_da = xr.DataArray(
         content.to_numpy(), coords={"product": content.index, "element": elements}, dims=["product", "element"]
-    )
+    ).reindex(product=inputs.products, fill_value=0.0)
     ref_inflow = (base.demand.sum("sector", min_count=1).fillna(0) * content_da).sum("product") / STEP_YEARS
     lifetime = scenario.dynamics.product_lifetime_yr
     states = {
@@ -104,84 +117,62 @@ def simulate(
         )
         for path in PATHS
     }
-    growth = _growth(world, base)
+    growth = demand_growth(world.table("demand"), base)
     steps: dict[str, list[StepResult]] = {p: [] for p in PATHS}
     stocks: dict[str, list[xr.DataArray]] = {p: [] for p in PATHS}
+    residuals: dict[str, list[float]] = {p: [] for p in PATHS}
+    scenario_data: list[StepData] = []
     statuses = []
     for i, date in enumerate(dates):
         years = i * STEP_YEARS
         for path in PATHS:
             state = states[path]
-            d = _dynamic_data(base, state, growth, years, scenario.dynamics)
+            d = _dynamic_data(base, state, growth, years, scenario.dynamics, ref_price)
             if path == "scenario":
                 baseline_trade = steps["baseline"][i].trade
                 d = apply_market_shocks(d, compiled, date, ref_price, baseline_trade)
-                d = _apply_policies(d, compiled, date, state, content_da, lifetime)
+                d = _apply_policies(d, compiled, date, state, content_da, lifetime, ref_price)
+                scenario_data.append(d)
             result = solvers[path].solve(d)
             steps[path].append(result)
             stocks[path].append(state.stock_level.copy())
+            residuals[path].append(balance_residual(result, d))
             _advance(state, result, d, content_da, lifetime)
         _substitute(states["scenario"], steps, i, scenario.dynamics)
         statuses.append("optimal")
         if progress:
             progress(i + 1, len(dates))
-    return RunResult(scenario, dates, inputs, content, steps, stocks, statuses)
-
-
-def _growth(world: World, base: StepData) -> xr.DataArray:
-    demand = world.table("demand")
-    g = base.demand.copy() * np.nan
-    for r in demand.itertuples(index=False):
-        g.loc[{"region": r.region, "sector": r.sector, "product": r.product}] = r.growth_pct
-    return g.fillna(0.0)
-
-
-def _dynamic_data(base, state, growth, years, dynamics: S.Dynamics) -> StepData:
-    """Demand grown and net of substitution; stock bounds from the path's current levels."""
-    demand = base.demand * (1 + growth / 100) ** years * (1 - state.substitution)
-    d = with_demand(base, demand, base)
-    scale = (1 + dynamics.capacity_growth_pct_per_yr / 100) ** years
-    return d.with_(
-        stock_level=state.stock_level.where(base.stock_level.notnull()),
-        activity_cap=base.activity_cap * scale,
-        activity_quad=base.activity_quad / scale,
+    reports = stockpile_reports(compiled, dates, steps["scenario"], scenario_data, content_da)
+    return RunResult(
+        scenario, dates, inputs, content, steps, stocks, statuses, balance_residual=residuals, policy_reports=reports
     )
 
 
-def _apply_policies(d: StepData, compiled, date, state: PathState, content_da, lifetime) -> StepData:
-    level, restock_cap, release_price = d.stock_level, d.restock_cap, d.release_price
-    cap = d.activity_cap
+def _dynamic_data(base, state, growth, years, dynamics: S.Dynamics, ref_price) -> StepData:
+    """Demand (grown on the trend, net of substitution) and stock bounds from the path's current levels."""
+    demand = base.demand
+    d = base
+    if dynamics.growth == "trend" and years > 0:
+        demand = base.demand * (1 + growth / 100) ** years
+        scale = supply_scale(base, demand, ref_price.to_numpy())
+        d = base.with_(
+            activity_cap=base.activity_cap * scale,
+            activity_quad=base.activity_quad / scale,
+            arc_contract=base.arc_contract * scale,
+        )
+    d = with_demand(d, demand * (1 - state.substitution), base)
+    return d.with_(stock_level=state.stock_level.where(base.stock_level.notnull()))
+
+
+def _apply_policies(d: StepData, compiled, date, state: PathState, content_da, lifetime, ref_price) -> StepData:
+    use = None
     for c in compiled:
-        s = c.shock
-        share = overlap(date, s.start, s.end)
-        if share <= 0:
-            continue
-        if isinstance(s, S.StockpilePolicy):
-            use = d.demand.sum("sector", min_count=1).fillna(0) / d.step_years  # per year
-            target = (use * s.target_days / 365).where(c.mask)
-            gap = np.maximum(target - level.sel(holder=s.holder, drop=True).fillna(0), 0)
-            per_step = (gap / (s.build_months * d.step_years * 12)).where(c.mask)
-            per_step = per_step * share
-            sel = {"holder": s.holder}
-            restock_cap = restock_cap.copy()
-            restock_cap.loc[sel] = xr.where(c.mask, per_step.fillna(0), restock_cap.sel(**sel))
-            if s.release_multiple is not None:
-                release_price = release_price.copy()
-                release_price.loc[sel] = xr.where(
-                    c.mask, s.release_multiple * d.curtail_lin.max(["region", "sector"]), release_price.sel(**sel)
-                )
-        elif isinstance(s, S.RecyclingPolicy):
-            months = (date - s.start).days / 30.4375
-            ramp = 1.0 if s.ramp_months <= 0 else float(np.clip(months / s.ramp_months, 0, 1))
-            eol = state.in_use / lifetime * d.step_years  # element units per step
-            # the oxide of each element recovers that element's end-of-life flow
-            oxide_eol = (content_da.where(content_da == 1) * eol).sum("element", min_count=1).fillna(0)
-            extra = (oxide_eol * s.collection_pct / 100 * ramp * share).where(c.mask, 0.0)
-            cap = cap.copy()
-            cap.loc[{"process": "recycle"}] = cap.sel(process="recycle") + extra.where(
-                cap.sel(process="recycle").notnull()
-            )
-    return d.with_(stock_level=level, restock_cap=restock_cap, release_price=release_price, activity_cap=cap)
+        if isinstance(c.shock, S.StockpilePolicy):
+            use = element_use(d, content_da) if use is None else use
+            d = apply_stockpile(d, c, date, state.stock_level, ref_price, use)
+        elif isinstance(c.shock, S.RecyclingPolicy):
+            d = apply_recycling(d, c, date, state.in_use, content_da, lifetime)
+    return d
 
 
 def _advance(state: PathState, result: StepResult, d: StepData, content_da, lifetime: float) -> None:
@@ -194,12 +185,19 @@ def _advance(state: PathState, result: StepResult, d: StepData, content_da, life
 
 def _substitute(state: PathState, steps: dict[str, list[StepResult]], i: int, dyn: S.Dynamics) -> None:
     """Lagged substitution: a price above baseline ``lag`` months ago moves demand away, at most
-    ``substitution_max_pct_per_yr``, reaching the full rate when the price has doubled."""
+    ``substitution_max_pct_per_yr``, reaching the full rate when the price has doubled. Once the price is back
+    at baseline it unwinds at the same rate, down to ``substitution_persistence_pct`` of its peak."""
     lag = i - dyn.substitution_lag_months
     if lag < 0:
         return
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = steps["scenario"][lag].price / steps["baseline"][lag].price
     pressure = (ratio - 1).clip(0, 1).fillna(0)
-    step = dyn.substitution_max_pct_per_yr / 100 * STEP_YEARS * pressure
-    state.substitution = np.minimum(state.substitution + step, dyn.substitution_cap_pct / 100)
+    rate = dyn.substitution_max_pct_per_yr / 100 * STEP_YEARS
+    state.peak_substitution = np.maximum(state.peak_substitution, state.substitution)
+    floor = state.peak_substitution * dyn.substitution_persistence_pct / 100
+    relaxed = (ratio <= 1.05).fillna(True)
+    grown = np.minimum(state.substitution + rate * pressure, dyn.substitution_cap_pct / 100)
+    unwound = np.maximum(state.substitution - rate, floor)
+    state.substitution = xr.where(relaxed, np.minimum(state.substitution, unwound), grown)
+    state.peak_substitution = np.maximum(state.peak_substitution, state.substitution)

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 
 from critmin.market.data import StepData
@@ -18,6 +19,7 @@ from critmin.simulate.selectors import Resolver
 class CompiledShock:
     shock: S.Shock
     mask: xr.DataArray | None  # boolean array on the grid the shock acts on
+    destination_share: xr.DataArray | None = None  # licence: approval share override per destination (NaN: none)
 
 
 def _isin(coord: str, values: list[str], all_values: list[str]) -> xr.DataArray:
@@ -28,7 +30,14 @@ def compile_shocks(shocks: list[S.Shock], resolver: Resolver, data: StepData) ->
     regions, products = resolver.regions, resolver.products
     compiled = []
     for shock in shocks:
-        mask = None
+        mask, overrides = None, None
+        if isinstance(shock, S.ExportControl) and shock.mode == "licence":
+            overrides = xr.DataArray(np.full(len(regions), np.nan), coords={"destination": regions}, dims="destination")
+            for region, share in shock.approval_by_destination.items():
+                if region in regions:
+                    overrides.loc[region] = share
+            if shock.general_licence.regions or shock.general_licence.groups:
+                overrides.loc[resolver.places(shock.general_licence)] = 1.0
         if isinstance(shock, S.ExportControl):
             goods = resolver.goods(shock)
             mask = (
@@ -67,7 +76,7 @@ def compile_shocks(shocks: list[S.Shock], resolver: Resolver, data: StepData) ->
             mask = _isin("region", resolver.places(shock.where), regions) & _isin(
                 "product", resolver.goods(shock), products
             )
-        compiled.append(CompiledShock(shock, mask))
+        compiled.append(CompiledShock(shock, mask, overrides))
     return compiled
 
 
@@ -109,10 +118,12 @@ def apply_market_shocks(
                 allowed = 1 - share
             elif s.mode == "quota":
                 allowed = 1 - share * (1 - s.magnitude)
-            else:  # delay: nothing moves until the licence wait has passed
+            elif s.mode == "delay":  # nothing moves until the licence wait has passed
                 waited = days_between(s.start, step_start) + step_days
                 allowed = float(np.clip((waited - s.magnitude) / step_days, 0, 1))
                 allowed = 1 - share * (1 - allowed)
+            else:
+                allowed = 1 - share * (1 - licence_share(s, c, d, step_start))
             base = baseline_trade if baseline_trade is not None else xr.zeros_like(arc_cap)
             limit = np.minimum(arc_cap, base.fillna(0) * allowed)
             arc_cap = xr.where(c.mask, limit, arc_cap).where(d.arc_cap.notnull())
@@ -137,3 +148,33 @@ def _subsidy_by_activity(subsidy: xr.DataArray, d: StepData) -> xr.DataArray:
     parts = [subsidy.expand_dims(process=[p]) for p in ("extract", "convert", "recycle")]
     parts.append(per_conc.rename(concentrate="product").expand_dims(process=["separate"]))
     return xr.concat(parts, dim="process").reindex_like(d.activity_cap).fillna(0.0)
+
+
+def approved_share(s: S.ExportControl, step_start: dt.date) -> float:
+    """Day-weighted civil approval share in a step: the schedule in force each day, nothing before the first
+    approval or within the processing lag."""
+    last = step_end(step_start)
+    days = pd.date_range(step_start, last, freq="D").date
+    opens = s.start + dt.timedelta(days=float(s.lag_days))
+    shares = np.zeros(len(days))
+    for period in s.approval:
+        shares[days >= period.start] = period.share
+    shares[days < opens] = 0.0
+    return float(shares.mean())
+
+
+def licence_share(s: S.ExportControl, c: CompiledShock, d: StepData, step_start: dt.date) -> xr.DataArray:
+    """Approved share of baseline exports per destination x product: the civil schedule (or a destination's
+    own share, or 1 under a general licence) for civil uses, ``military_share`` for the defence share of the
+    destination's demand of each product."""
+    civil = approved_share(s, step_start)
+    lag_over = step_end(step_start) >= s.start + dt.timedelta(days=float(s.lag_days))
+    by_destination = c.destination_share.fillna(civil)
+    if not lag_over:
+        by_destination = xr.zeros_like(by_destination)
+    demand = d.demand.fillna(0).rename(region="destination")
+    total = demand.sum("sector")
+    defence = demand.sel(sector="defence") if "defence" in demand.sector.values else xr.zeros_like(total)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        military = (defence / total).where(total > 0, 0.0)
+    return by_destination * (1 - military) + s.military_share * military
