@@ -104,7 +104,7 @@ def test_unknown_column_and_missing_required_column(folder):
 
 def test_ragged_row(folder):
     path = folder / "recipe.csv"
-    path.write_text(path.read_text(encoding="utf-8") + "NdFeB,Nd_metal\n", encoding="utf-8")
+    path.write_text(path.read_text(encoding="utf-8") + "NdFeB_gbd,Nd_metal\n", encoding="utf-8")
     lines = path.read_text(encoding="utf-8").count("\n")
     problems = problems_of(folder)
     assert any(p.line == lines and "fields" in p.reason for p in problems)

@@ -18,7 +18,7 @@ def test_bundled_world_balances_everywhere(bundled):
 def test_a_broken_flow_is_caught(bundled):
     tables = {k: v.copy() for k, v in bundled.tables.items()}
     flows = tables["trade_flow"]
-    position = flows.index[flows["product"] == "NdFeB"][0]
+    position = flows.index[flows["product"] == "NdFeB_gbd"][0]
     flows.loc[position, "quantity"] += 10.0
     report = balance_report(World(tables))
     failing = report[~report["ok"]]

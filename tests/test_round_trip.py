@@ -62,7 +62,7 @@ def test_override_layer_replaces_by_key_and_appends(tmp_path, db, bundled):
     (layer / "capacity.csv").write_text(
         "region,product,capacity,source,year,unit,confidence,note\n"
         f"{original['region']},{original['product']},1,{original['source']},2025,{original['unit']},assumption,mine\n"
-        f"THA,NdFeB,777,{original['source']},2025,t/yr,assumption,new plant\n",
+        f"THA,NdFeB_free,777,{original['source']},2025,t/yr,assumption,new plant\n",
         encoding="utf-8",
     )
     with Store(db) as store:

@@ -18,7 +18,7 @@ def parse(text, comp=CAPACITY):
 
 
 def test_parses_types_and_lines():
-    frame, problems = parse(HEADER + 'USA,NdFeB,1000.5,s,2024,t/yr,assumption,"a, quoted note"\n')
+    frame, problems = parse(HEADER + 'USA,NdFeB_gbd,1000.5,s,2024,t/yr,assumption,"a, quoted note"\n')
     assert problems == []
     assert frame["capacity"].iloc[0] == 1000.5
     assert frame["year"].iloc[0] == 2024
@@ -27,7 +27,7 @@ def test_parses_types_and_lines():
 
 
 def test_line_numbers_count_multiline_fields():
-    text = HEADER + 'USA,NdFeB,1,s,2024,t/yr,assumption,"two\nlines"\nJPN,NdFeB,-1,s,2024,t/yr,assumption,\n'
+    text = HEADER + 'USA,NdFeB_gbd,1,s,2024,t/yr,assumption,"two\nlines"\nJPN,NdFeB_gbd,-1,s,2024,t/yr,assumption,\n'
     _, problems = parse(text)
     assert [(p.line, p.column) for p in problems] == [(4, "capacity")]
 
@@ -42,7 +42,7 @@ def test_format_value(value, text):
 
 @given(st.floats(allow_nan=False, allow_infinity=False, min_value=0, max_value=1e12))
 def test_float_round_trip_is_exact(number):
-    row = f"USA,NdFeB,{format_value(CAPACITY.attribute('capacity'), number)},s,2024,t/yr,assumption,\n"
+    row = f"USA,NdFeB_gbd,{format_value(CAPACITY.attribute('capacity'), number)},s,2024,t/yr,assumption,\n"
     frame, problems = parse(HEADER + row)
     assert problems == []
     assert frame["capacity"].iloc[0] == number
@@ -51,7 +51,7 @@ def test_float_round_trip_is_exact(number):
 
 def test_default_fills_empty_optional():
     demand = component("demand")
-    text = "region,sector,product,quantity,source,year,unit,confidence\nUSA,wind,NdFeB,10,s,2024,t/yr,assumption\n"
+    text = "region,sector,product,quantity,source,year,unit,confidence\nUSA,wind,NdFeB_hree,10,s,2024,t/yr,assumption\n"
     frame, problems = parse_csv(demand, text, "demand.csv")
     assert problems == []
     assert frame["elasticity"].iloc[0] == -0.1 and frame["growth_pct"].iloc[0] == 0

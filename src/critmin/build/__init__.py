@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from critmin.build import catalogue
+from critmin.build import catalogue, response
 from critmin.build.baseline import build_baseline
 from critmin.build.facts import Sources
 from critmin.build.reference_prices import reference_prices
@@ -46,7 +46,13 @@ def build_world(facts: Path) -> World:
         "element_parameter": catalogue.element_parameters(facts, src),
         "region_parameter": catalogue.region_parameters(facts, src),
     }
-    rows["reference_price"] = reference_prices(rows["product"], base.composition, rows["price"], src)
+    rows["reference_price"] = reference_prices(
+        rows["product"], base.composition, rows["price"], src, base.recipe, base.grades.shares
+    )
+    rows["sector"] = response.sectors(facts, src)
+    rows["product_switch"] = response.product_switches(src)
+    rows["demand_response"] = response.demand_responses(src, rows["reference_price"])
+    rows["reservation_price"] = response.reservation_prices(src, rows["product"])
     rows["source"] = sorted(src.rows.values(), key=lambda r: r["id"])
     tables = {name: _frame(name, rows.get(name, []), f"<build:{name}>") for name in components()}
     return World(tables)

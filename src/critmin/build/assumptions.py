@@ -151,6 +151,40 @@ MAGNET_SECTORS = {
 }
 NDFEB_GROWTH_PCT = 8.7  # forecast CAGR 2024-2040 of NdFeB demand (end_use.csv, secondary)
 
+# --- magnet grades -----------------------------------------------------------------------------------
+# Sintered NdFeB in three grades. All carry the same Nd+Pr (NDPR_METAL_FRACTION); they differ in Dy/Tb:
+# bulk-alloyed high-coercivity grades carry 2-8 % Dy/Tb by mass (Mainrich 2026; 3-5 % per oceanmagnet);
+# grain-boundary diffusion (GBD) reaches the same coercivity with 30-60 % (Mainrich comparison) to 50-70 %
+# (Mainrich article; oceanmagnet: 3-5 % -> 1-2 %) less heavy rare earth; Dy/Tb-free grades carry none.
+MAGNET_GRADES = {
+    "NdFeB_hree": "Sintered NdFeB, high heavy-rare-earth (Dy/Tb bulk-alloyed)",
+    "NdFeB_gbd": "Sintered NdFeB, low heavy-rare-earth (grain-boundary diffusion)",
+    "NdFeB_free": "Sintered NdFeB, Dy/Tb-free",
+}
+# Grade mix of each magnet-using sector, % of the sector's NdFeB by mass (critmin assumption, no published
+# split): GBD dominates thin-section EV traction magnets (Mainrich); direct-drive wind uses thick blocks that
+# need bulk alloying (GBD penetrates 3-6 mm per face) and ~4 % Dy (Heim & Vander Wal 2023); defence needs
+# the highest coercivity; electronics (HDD, speakers, phones) run cool on Dy/Tb-free N grades.
+MAGNET_GRADE_MIX = {
+    "ev_motors": {"NdFeB_hree": 15.0, "NdFeB_gbd": 80.0, "NdFeB_free": 5.0},
+    "wind": {"NdFeB_hree": 60.0, "NdFeB_gbd": 35.0, "NdFeB_free": 5.0},
+    "industrial_motors": {"NdFeB_hree": 30.0, "NdFeB_gbd": 40.0, "NdFeB_free": 30.0},
+    "electronics": {"NdFeB_hree": 0.0, "NdFeB_gbd": 5.0, "NdFeB_free": 95.0},
+    "defence": {"NdFeB_hree": 80.0, "NdFeB_gbd": 20.0, "NdFeB_free": 0.0},
+    "other": {"NdFeB_hree": 20.0, "NdFeB_gbd": 30.0, "NdFeB_free": 50.0},
+}
+# Grade ratios (by metal mass) held fixed while the content levels are solved so that the production-weighted
+# mean equals the calibrated Dy and Tb recipe: GBD carries 45 % of the bulk grade's Dy+Tb (a 55 % saving,
+# mid of the published 30-70 %); the bulk grade is Dy-based, 5 % of its Dy+Tb being Tb (Tb costs ~3x Dy,
+# reserved for top grades). GBD then takes the rest of the Tb (GBD mostly diffuses Tb).
+GBD_HRE_RATIO = 0.45
+HREE_TB_SHARE = 0.05
+HREE_CONTENT_RANGE_PCT = (2.0, 8.0)  # published Dy+Tb range of bulk-alloyed grades: the solve must land in it
+# GBD's diffusion anneal adds 5-15 % to processing cost (Mainrich): 10 % of the processing share of the
+# magnet price (price less rare-earth content) is added to the GBD grade's reference price.
+GBD_PROCESSING_PCT = 10.0
+MAGNET_PROJECT_GRADE = "NdFeB_gbd"  # magnet projects outside China are taken to make the GBD grade
+
 # --- metals ------------------------------------------------------------------------------------------
 # Shares of RE metal and alloy output (%). China's '~90 %' is commonly quoted but unsourced
 # (processing.csv: not found). Japan buys most metal from Vietnam (import_sources.csv).
@@ -220,6 +254,16 @@ GRAPHITE_SECTORS = {"batteries": 50.0, "metallurgy": 35.0, "other": 15.0}
 # --- stocks -------------------------------------------------------------------------------------------
 JOGMEC_DAYS = 60.0  # days-of-cover target named in DESIGN.md; not in the facts files
 JOGMEC_PRODUCTS = ("Dy_oxide", "Tb_oxide", "Nd_oxide", "Pr_oxide")
+# Private inventories outside China, in days of 2024 use (no published figure; critmin assumptions).
+# Magnet makers' metal stocks: Japanese makers keep rare-earth stocks above consumption for security (Japan
+# Metal Bulletin 2009) and Shin-Etsu ran at full capacity through the 2025 controls (CNA, 2026-01-09): 90
+# days; others 60 days (the JOGMEC target). Magnet users (automakers and their suppliers, motor and device
+# makers): just-in-time stocks of critical parts run 2-4 weeks, and plants began to stop about two months
+# after the 2025-04-04 licensing (Reuters 2025-06-09: factories idled by mid-July without backup supply):
+# 45 days of magnets (finished-part and pipeline stocks included).
+MAGNET_MAKER_STOCK_DAYS = {"JPN": 90.0, "default": 60.0}
+MAGNET_USER_STOCK_DAYS = 45.0
+MAGNET_STOCK_ELEMENTS = ("Nd", "Pr", "Dy", "Tb")
 
 UTILISATION = 0.85  # capacity = output / utilisation where no capacity figure is published
 
@@ -237,3 +281,69 @@ NDFEB_PRICE = 55.0  # sintered NdFeB, USD/kg: roughly twice its rare-earth conte
 # concentrate is priced at the remainder.
 SEPARATION_COST_SHARE = 0.40
 GRAPHITE_PROCESSED_PRICE = 3.0  # purified spherical graphite, USD/kg of natural-graphite feed
+
+# --- shortage response -------------------------------------------------------------------------------
+# Sectors (ids as in demand.sector) with display names and the value of lost load as a multiple of the
+# product's reference price. Civil sectors 10x: buyers kept buying when Nd and Dy prices rose 10-20x in 2011
+# (prices.csv, secondary), so rationing sets in around there; defence 30x: a magnet is a negligible share of
+# a weapon system's cost and programmes pay far above market to keep running (critmin assumption). These are
+# the engine's former defaults (market/settings.py).
+SECTORS = {
+    "ev_motors": "EV traction motors",
+    "wind": "Wind turbine generators",
+    "industrial_motors": "Industrial motors and drives",
+    "electronics": "Consumer electronics",
+    "defence": "Defence",
+    "catalysts": "Catalysts",
+    "glass_polishing": "Glass and polishing",
+    "phosphors": "Phosphors",
+    "metallurgy": "Metallurgy and alloys",
+    "batteries": "Batteries (NiMH alloys, graphite anodes)",
+    "other": "Other uses",
+}
+VOLL_MULTIPLE = 10.0
+VOLL_MULTIPLE_BY_SECTOR = {"defence": 30.0}
+
+# Grade switching before rationing: (grade demanded, grade used instead) -> (extra cost as a multiple of
+# NDFEB_PRICE per kg of the grade used, most of the demanded grade's regional demand met this way, %).
+# hree <- gbd: GBD covers most high-coercivity specs in thin sections for ~10 % of the magnet price (the
+#   diffusion anneal, +5-15 % processing, plus requalification), but Tb penetrates only 3-6 mm per face, so
+#   thick blocks (wind, large machines) still need bulk alloying: at most 60 %.
+# gbd <- free, hree <- free: Dy/Tb-free magnets need a motor redesigned for lower magnet temperature (cooling,
+#   thicker magnets); Honda and Daido took 2012-2016 for the first such hybrid motor: costly, small short-run caps.
+# Upgrades (a grade with more Dy/Tb meets the demand for one with less) cost nothing extra but the price gap.
+PRODUCT_SWITCH = {
+    ("NdFeB_hree", "NdFeB_gbd"): (0.10, 60.0),
+    ("NdFeB_gbd", "NdFeB_free"): (0.30, 20.0),
+    ("NdFeB_hree", "NdFeB_free"): (0.50, 10.0),
+    ("NdFeB_free", "NdFeB_gbd"): (0.0, 100.0),
+    ("NdFeB_free", "NdFeB_hree"): (0.0, 100.0),
+    ("NdFeB_gbd", "NdFeB_hree"): (0.0, 100.0),
+}
+# Demand response of magnet-using sectors, the same for every grade: option -> (cost as a multiple of the
+# grade's reference price per kg of magnet demand displaced, short-run cap in % of the sector's reference
+# demand per step). All costs stay below the sector's VOLL multiple. No published short-run figures:
+# thrift = less magnet per unit through design optimisation (Nissan cut Leaf Dy 40 % by 2012, NEDO 40 %;
+#   magnet mass is harder to cut quickly): cheap, 5-10 %;
+# substitute = ferrite magnets, induction or wound-rotor (EESM) motors: about 23 % of EV traction motors were
+#   already magnet-free in 2020 (IDTechEx: 17 % induction, 6 % EESM; BMW, Renault EESM; Tesla induction
+#   motors), induction motors are the industrial standard, direct-drive wind and defence have no quick
+#   substitute (geared DFIG turbines, SmCo).
+DEMAND_RESPONSE = {
+    "ev_motors": {"thrift": (2.0, 10.0), "substitute": (4.0, 15.0)},
+    "wind": {"thrift": (2.0, 5.0), "substitute": (6.0, 5.0)},
+    "industrial_motors": {"thrift": (1.5, 10.0), "substitute": (3.0, 40.0)},
+    "electronics": {"thrift": (1.5, 10.0), "substitute": (4.0, 10.0)},
+    "defence": {"thrift": (3.0, 5.0), "substitute": (8.0, 2.0)},
+    "other": {"thrift": (1.5, 10.0), "substitute": (3.0, 20.0)},
+}
+
+# Reservation price, as a multiple of the reference price, at or below which producers hold output in stock
+# rather than sell (no published figure). 2024 prices were already at four-year lows, below what most
+# producers need to earn their cost of capital (Benchmark, 2024), yet producers kept selling: the 2024
+# reference is above cash cost. When prices fell 76 % from the 2011 high, China's State Reserve Bureau bought
+# above market (Bloomberg 2014-08-05): the state, not producers, held the surplus. critmin: 0.7 for oxides,
+# metals and other processed products (cash cost ~70 % of the 2024 price); 0.8 for magnets, made to order,
+# whose cash cost (rare-earth content ~55 % of the price plus processing) is closer to the price.
+RESERVATION_MULTIPLE = {"magnet": 0.8, "default": 0.7}
+RESERVATION_STAGES = ("separation", "metal", "magnet")

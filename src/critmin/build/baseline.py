@@ -6,6 +6,8 @@ The construction, stage by stage (all rare-earth quantities in t REO-equivalent)
 2. separation: concentrates routed to separators (``CONCENTRATE_ROUTING``), oxides = intake x composition;
    NdPr that magnets need beyond primary supply is a secondary (scrap-recycling) balancing item in China;
 3. magnet: world NdFeB output from China's 2024 output and its IEA share; recipe gives element needs;
+   the calibrated recipe is split into three grades (:mod:`critmin.build.grades`) whose production-weighted
+   mean equals it; every region makes, trades and uses the grades in the world shares;
 4. metal: the metal needed by magnet makers and metal-using sectors, made by ``METAL_SHARE``;
 5. use: non-magnet consumption split by region and sector; magnets split by sector.
 
@@ -22,9 +24,11 @@ from pathlib import Path
 import pandas as pd
 
 from critmin.build import assumptions as A
+from critmin.build import response
 from critmin.build.allocation import allocate_trade
 from critmin.build.catalogue import REE_ORDER, prov
 from critmin.build.facts import Sources, confidence, read_facts
+from critmin.build.grades import GradeContents, grade_contents
 
 DECIMALS = 3  # kg precision in t
 
@@ -38,6 +42,7 @@ class Baseline:
     demand: list[dict] = field(default_factory=list)
     capacity: list[dict] = field(default_factory=list)
     stock: list[dict] = field(default_factory=list)
+    grades: GradeContents | None = None
 
     def add_production(self, region, product, qty, unit, source, conf, note, route="primary"):
         if qty > 0:
@@ -198,18 +203,30 @@ def build_baseline(facts: Path, src: Sources) -> Baseline:
     for e in ("Nd", "Pr"):
         total_needed = magnets_world * recipe[e] / (1 - A.NON_MAGNET_SHARE[e] / 100.0)
         secondary[e] = max(0.0, total_needed - world_primary[e])
-    recipe_src = src.assumption("NdFeB recipe: 31 % Nd+Pr metal (75:25); Dy and Tb calibrated to 2024 supply")
-    for e, q in recipe.items():
-        base.recipe.append(
-            {
-                "output": "NdFeB",
-                "input": f"{e}_metal",
-                "quantity": round(q, 6),
-                **prov(
-                    recipe_src, "t REO/t", "assumption", f"{q / (1 / A.OXIDE_TO_METAL[e]) * 100:.3g}% {e} metal by mass"
-                ),
-            }
-        )
+    grades = grade_contents(recipe)
+    base.grades = grades
+    recipe_src = src.assumption(
+        "NdFeB grade recipes: 31 % Nd+Pr metal (75:25) in every grade; Dy and Tb solved so that the "
+        "production-weighted mean equals the recipe calibrated to 2024 supply, with GBD carrying 45 % of the "
+        "bulk grade's Dy+Tb and the bulk grade 5 % Tb (MAGNET_GRADE_MIX, GBD_HRE_RATIO, HREE_TB_SHARE)"
+    )
+    for grade, rows in grades.recipe.items():
+        for e, q in rows.items():
+            mass = q * A.OXIDE_TO_METAL[e] * 100
+            note = f"{mass:.3g}% {e} metal by mass"
+            if e in ("Dy", "Tb"):
+                note += (
+                    f"; grade mean matches the calibrated {recipe[e] * A.OXIDE_TO_METAL[e] * 100:.3g}%"
+                    f" ({grades.shares[grade]:.1%} of world output is this grade)"
+                )
+            base.recipe.append(
+                {
+                    "output": grade,
+                    "input": f"{e}_metal",
+                    "quantity": q,
+                    **prov(recipe_src, "t REO/t", "assumption", note),
+                }
+            )
     ident = src.assumption("one-to-one recipes between stages in oxide-equivalent units")
     for e in REE_ORDER:
         base.recipe.append(
@@ -240,7 +257,10 @@ def build_baseline(facts: Path, src: Sources) -> Baseline:
     supply = world_primary.copy()
     for e, q in secondary.items():
         supply[e] += q
-    magnet_need = pd.Series({e: magnets_world * recipe.get(e, 0.0) for e in supply.index})
+    per_magnet = {  # t REO-eq per t of the world's grade mix, from the (rounded) grade recipes
+        e: sum(grades.shares[g] * grades.recipe[g].get(e, 0.0) for g in grades.shares) for e in supply.index
+    }
+    magnet_need = pd.Series({e: magnets_world * per_magnet[e] for e in supply.index})
     non_magnet = (supply - magnet_need).clip(lower=0.0)
 
     # 5. use: non-magnet demand by region, sector and form ---------------------------------------------
@@ -270,16 +290,17 @@ def build_baseline(facts: Path, src: Sources) -> Baseline:
     magnet_demand["ROW"] = magnets_world - sum(magnet_demand.values())
     magnet_demand = pd.Series(magnet_demand)
     for region, share in A.MAGNET_SHARE.items():
-        conf = "secondary" if region == "CHN" else "assumption"
-        base.add_production(
-            region,
-            "NdFeB",
-            magnet_prod[region],
-            "t/yr",
-            modelled,
-            conf,
-            f"{share:g}% of world NdFeB output {magnets_world:.0f} t (China 260,000 t per SMM; China 94% per IEA)",
-        )
+        for grade, gshare in grades.shares.items():  # the grade split is an assumption, so every row is one
+            base.add_production(
+                region,
+                grade,
+                magnet_prod[region] * gshare,
+                "t/yr",
+                modelled,
+                "assumption",
+                f"{share:g}% of world NdFeB output {magnets_world:.0f} t (China 260,000 t per SMM, secondary; China "
+                f"94% per IEA), {gshare:.1%} of it this grade (world grade share from the assumed sector mixes)",
+            )
     pins = src.cite(
         "China customs (GAC) magnet exports 2024 by destination as reported by Reuters, "
         "Rare Earth Exchanges and consumption.csv (EU 17,000 t from China)",
@@ -288,25 +309,36 @@ def build_baseline(facts: Path, src: Sources) -> Baseline:
     pinned = {k: v for k, v in A.MAGNET_PINNED.items()}
     flows = allocate_trade(magnet_prod, magnet_demand, pinned)
     is_pin = flows.apply(lambda r: (r.origin, r.destination) in pinned, axis=1)
-    base.add_flows(flows[is_pin], "NdFeB", "t/yr", pins, "secondary", "published bilateral magnet flow")
-    base.add_flows(flows[~is_pin], "NdFeB", "t/yr", modelled, "assumption", "RAS fit to output and use")
+    for grade, gshare in grades.shares.items():
+        split = flows.assign(quantity=flows["quantity"] * gshare)
+        grade_note = f"; {gshare:.1%} of it this grade (world grade share, assumed)"
+        base.add_flows(
+            split[is_pin],
+            grade,
+            "t/yr",
+            pins,
+            "assumption",
+            "published bilateral magnet flow (all grades, secondary)" + grade_note,
+        )
+        base.add_flows(split[~is_pin], grade, "t/yr", modelled, "assumption", "RAS fit to output and use" + grade_note)
     for region, qty in magnet_demand.items():
         for sector, pct in A.MAGNET_SECTORS.items():
-            base.add_demand(
-                region,
-                sector,
-                "NdFeB",
-                qty * pct / 100.0,
-                "t/yr",
-                modelled,
-                f"region uses {qty:.0f} t NdFeB; {pct:g}% to {sector}",
-                growth=A.NDFEB_GROWTH_PCT,
-            )
+            for grade, gpct in A.MAGNET_GRADE_MIX[sector].items():
+                base.add_demand(
+                    region,
+                    sector,
+                    grade,
+                    qty * pct / 100.0 * gpct / 100.0,
+                    "t/yr",
+                    modelled,
+                    f"region uses {qty:.0f} t NdFeB; {pct:g}% to {sector}; {gpct:g}% of that this grade",
+                    growth=A.NDFEB_GROWTH_PCT,
+                )
 
     # 4. metal stage -----------------------------------------------------------------------------------
     oxide_intake: dict[tuple[str, str], float] = defaultdict(float, demand_oxide)
     for e in supply.index:
-        need = pd.Series({r: magnet_prod.get(r, 0.0) * recipe.get(e, 0.0) for r in magnet_prod.index})
+        need = pd.Series({r: magnet_prod.get(r, 0.0) * per_magnet[e] for r in magnet_prod.index})
         for (region, el), q in demand_metal.items():
             if el == e:
                 need[region] = need.get(region, 0.0) + q
@@ -375,7 +407,7 @@ def build_baseline(facts: Path, src: Sources) -> Baseline:
     _gallium(facts, src, base, modelled)
     _graphite(facts, src, base, modelled)
     _capacity_and_stocks(
-        facts, src, base, mine_by_product, magnet_prod, recipe, demand_oxide, demand_metal, magnet_demand
+        facts, src, base, mine_by_product, magnet_prod, per_magnet, demand_oxide, demand_metal, magnet_demand
     )
     return base
 
@@ -494,7 +526,7 @@ def _graphite(facts: Path, src: Sources, base: Baseline, modelled: str) -> None:
 
 
 def _capacity_and_stocks(
-    facts, src, base, mine_by_product, magnet_prod, recipe, demand_oxide, demand_metal, magnet_demand
+    facts, src, base, mine_by_product, magnet_prod, per_magnet, demand_oxide, demand_metal, magnet_demand
 ) -> None:
     util = src.assumption(f"capacity = 2024 output / utilisation {A.UTILISATION:g} where none is published")
     for (region, product), qty in mine_by_product.items():
@@ -508,14 +540,20 @@ def _capacity_and_stocks(
                 }
             )
     for region, qty in magnet_prod.items():
-        base.capacity.append(
-            {
-                "region": region,
-                "product": "NdFeB",
-                "capacity": round(qty / A.UTILISATION, DECIMALS),
-                **prov(util, "t/yr", "assumption", "output / utilisation"),
-            }
-        )
+        for grade, gshare in base.grades.shares.items():
+            base.capacity.append(
+                {
+                    "region": region,
+                    "product": grade,
+                    "capacity": round(qty * gshare / A.UTILISATION, DECIMALS),
+                    **prov(
+                        util,
+                        "t/yr",
+                        "assumption",
+                        "output / utilisation (magnet lines split in the world grade shares)",
+                    ),
+                }
+            )
     for fact in read_facts(facts, "production.csv"):
         if (
             fact["material"] == "gallium"
@@ -557,7 +595,7 @@ def _capacity_and_stocks(
     for product in A.JOGMEC_PRODUCTS:
         e = product.split("_")[0]
         use = demand_oxide.get(("JPN", e), 0.0) + demand_metal.get(("JPN", e), 0.0)
-        use += magnet_demand.get("JPN", 0.0) * recipe.get(e, 0.0)
+        use += magnet_demand.get("JPN", 0.0) * per_magnet.get(e, 0.0)
         base.stock.append(
             {
                 "region": "JPN",
@@ -573,3 +611,59 @@ def _capacity_and_stocks(
                 ),
             }
         )
+    _private_stocks(src, base, magnet_prod, per_magnet, magnet_demand)
+
+
+def _private_stocks(src, base, magnet_prod, per_magnet, magnet_demand) -> None:
+    """Private inventories outside China: magnet makers' metal intake and magnet users' magnets, in days of use."""
+    makers = src.cite(*response.JMB_INVENTORY)
+    users = src.cite(*response.AUTOS_2025)
+    for region, made in magnet_prod.items():
+        if region == "CHN" or made <= 0:
+            continue
+        days = A.MAGNET_MAKER_STOCK_DAYS.get(region, A.MAGNET_MAKER_STOCK_DAYS["default"])
+        for e in A.MAGNET_STOCK_ELEMENTS:
+            use = made * per_magnet[e]
+            base.stock.append(
+                {
+                    "region": region,
+                    "product": f"{e}_metal",
+                    "holder": "private",
+                    "quantity": round(use * days / 365.0, DECIMALS),
+                    "days_of_cover_target": days,
+                    **prov(
+                        makers,
+                        "t REO",
+                        "assumption",
+                        f"critmin assumption, no published figure: magnet makers hold {days:g} days of their "
+                        f"modelled 2024 intake of {e} metal ({use:.1f} t REO/yr)"
+                        + (
+                            "; Japanese makers keep stocks above consumption for security"
+                            if region == "JPN"
+                            else "; the JOGMEC target taken for other makers"
+                        ),
+                    ),
+                }
+            )
+    for region, used in magnet_demand.items():
+        if region == "CHN" or used <= 0:
+            continue
+        for grade, gshare in base.grades.shares.items():
+            use = used * gshare
+            base.stock.append(
+                {
+                    "region": region,
+                    "product": grade,
+                    "holder": "private",
+                    "quantity": round(use * A.MAGNET_USER_STOCK_DAYS / 365.0, DECIMALS),
+                    "days_of_cover_target": A.MAGNET_USER_STOCK_DAYS,
+                    **prov(
+                        users,
+                        "t",
+                        "assumption",
+                        f"critmin assumption, no published figure: magnet users hold {A.MAGNET_USER_STOCK_DAYS:g} "
+                        f"days of their modelled 2024 use ({use:.0f} t/yr): just-in-time parts stocks run 2-4 weeks, "
+                        "plants began to stop about two months after the 2025-04-04 licensing",
+                    ),
+                }
+            )

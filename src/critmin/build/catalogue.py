@@ -110,7 +110,8 @@ def products(src: Sources, element_names: dict[str, str]) -> list[dict]:
             "t REO",
             "metal counted as its oxide equivalent so stages balance",
         )
-    add("NdFeB", "Sintered and bonded NdFeB magnets", "magnet", "magnet", None, "t", "element content in recipe.csv")
+    for grade, name in A.MAGNET_GRADES.items():
+        add(grade, name, "magnet", "magnet", None, "t", "element content in recipe.csv; bonded magnets not modelled")
     add(
         "Ga_primary",
         "Primary low-purity gallium",
@@ -317,7 +318,7 @@ def projects(facts: Path, src: Sources) -> list[dict]:
                 "company": fact["company"] or None,
                 "region": region,
                 "stage": stage,
-                "product": "NdFeB" if stage == "magnet" else None,
+                "product": A.MAGNET_PROJECT_GRADE if stage == "magnet" else None,
                 "capacity": capacity,
                 "capex_musd": number(fact["capex_usd"]) if "not found" not in fact["capex_usd"].lower()[:9] else None,
                 "status": status,
@@ -332,6 +333,10 @@ def projects(facts: Path, src: Sources) -> list[dict]:
                     "; ".join(
                         x
                         for x in [
+                            f"product {A.MAGNET_PROJECT_GRADE}: critmin assumes new magnet plants make the "
+                            "grain-boundary-diffusion grade (the facts give no grade)"
+                            if stage == "magnet"
+                            else "",
                             f"capacity as given: {fact['capacity']}" if fact["capacity"] else "",
                             f"capex as given: {fact['capex_usd']}" if fact["capex_usd"] else "",
                             f"status: {fact['status']}",

@@ -22,7 +22,14 @@ _OBSERVED = {
 _SPEC = {"Ga_primary": "low-purity primary"}
 
 
-def reference_prices(products: list[dict], composition: list[dict], price_rows: list[dict], src: Sources) -> list[dict]:
+def reference_prices(
+    products: list[dict],
+    composition: list[dict],
+    price_rows: list[dict],
+    src: Sources,
+    recipe: list[dict],
+    grade_shares: dict[str, float],
+) -> list[dict]:
     observed = {}
     for pid, (material, basis, period) in _OBSERVED.items():
         rows = [
@@ -40,7 +47,8 @@ def reference_prices(products: list[dict], composition: list[dict], price_rows: 
 
     assumed = src.assumption(
         "2024 reference prices not quoted in the facts: order-of-magnitude oxide prices, metal premium over "
-        "oxide (NdPr metal vs oxide, July 2024), NdFeB price, separation cost share, processed-graphite price"
+        "oxide (NdPr metal vs oxide, July 2024), NdFeB price and grade spreads, separation cost share, "
+        "processed-graphite price"
     )
     by_id = {p["id"]: p for p in products}
     price: dict[str, tuple[float, str, str, str]] = {}
@@ -57,7 +65,7 @@ def reference_prices(products: list[dict], composition: list[dict], price_rows: 
             note = f"{A.METAL_PREMIUM:g} x {element} oxide reference price"
             price[pid] = (base * A.METAL_PREMIUM, assumed, "assumption", note)
     price["Ga_refined"] = _observed_or(price_rows, "Gallium", "high-purity refined", "2024")
-    price["NdFeB"] = (A.NDFEB_PRICE, assumed, "assumption", "sintered NdFeB, about twice its rare-earth content")
+    price.update(_grade_prices(price, recipe, grade_shares, assumed))
     price["graphite_processed"] = (A.GRAPHITE_PROCESSED_PRICE, assumed, "assumption", "per kg of feed")
     for p in products:
         if p["form"] != "concentrate":
@@ -82,3 +90,32 @@ def _observed_or(price_rows: list[dict], material: str, spec: str, period: str) 
             mid = (r["price_low"] + r["price_high"]) / 2
             return mid, r["source"], r["confidence"], f"{material} {spec}, {r['basis']}, {period}"
     raise ValueError(f"no {period} quote for {material} {spec}")
+
+
+def _grade_prices(
+    price: dict[str, tuple[float, str, str, str]], recipe: list[dict], shares: dict[str, float], source: str
+) -> dict[str, tuple[float, str, str, str]]:
+    """Magnet grade prices: a common base plus each grade's Dy and Tb metal value, plus the GBD processing
+    premium; the base is set so that the output-weighted mean price is ``NDFEB_PRICE``."""
+    value: dict[str, float] = {g: 0.0 for g in shares}  # rare-earth metal value per kg magnet
+    hre: dict[str, float] = {g: 0.0 for g in shares}
+    for r in recipe:
+        if r["output"] in shares:
+            v = r["quantity"] * price[r["input"]][0]
+            value[r["output"]] += v
+            if r["input"] in ("Dy_metal", "Tb_metal"):
+                hre[r["output"]] += v
+    mean_value = sum(shares[g] * value[g] for g in shares)
+    premium = A.GBD_PROCESSING_PCT / 100.0 * (A.NDFEB_PRICE - mean_value)  # share of the processing margin
+    extra = {g: hre[g] + (premium if g == "NdFeB_gbd" else 0.0) for g in shares}
+    base = A.NDFEB_PRICE - sum(shares[g] * extra[g] for g in shares)
+    out = {}
+    for g in shares:
+        note = (
+            f"sintered NdFeB at {A.NDFEB_PRICE:g} USD/kg for the world grade mix (about twice its rare-earth content "
+            f"{mean_value:.1f}); this grade: base {base:.2f} + Dy/Tb metal {hre[g]:.2f}"
+        )
+        if g == "NdFeB_gbd":
+            note += f" + diffusion step {premium:.2f} ({A.GBD_PROCESSING_PCT:g}% of the processing margin)"
+        out[g] = (round(base + extra[g], 4), source, "assumption", note)
+    return out

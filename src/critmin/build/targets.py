@@ -13,6 +13,8 @@ from critmin.build import assumptions as A
 from critmin.build.baseline import _usgs_2024
 from critmin.build.facts import confidence, read_facts
 
+NDFEB = "|".join(A.MAGNET_GRADES)  # targets over all magnet grades: their sum
+
 COLUMNS = [
     "id",
     "description",
@@ -88,13 +90,14 @@ def build_targets(facts: Path) -> list[dict]:
     mag = _fact(facts, "processing.csv", material="ndfeb_magnets", stage="magnet_manufacturing", year="2024")
     add(
         "iea-magnet-CHN",
-        "China share of NdFeB magnet making 2024 (IEA)",
-        "product_share",
+        "China share of NdFeB magnet making 2024 (IEA), all grades, measured by NdPr content (equal in every grade)",
+        "production_share",
         float(mag["share_pct"]),
         "%",
         mag,
         1.0,
-        product="NdFeB",
+        stage="magnet",
+        element="NdPr",
         region="CHN",
     )
     ga = _fact(facts, "processing.csv", material="gallium", year="2024")
@@ -140,12 +143,12 @@ def build_targets(facts: Path) -> list[dict]:
     smm = _fact(facts, "consumption.csv", region_iso3="CHN", metric="NdFeB production (expected)")
     add(
         "smm-ndfeb-CHN",
-        "China NdFeB output 2024 (SMM, expected)",
+        "China NdFeB output 2024 (SMM, expected), all grades",
         "product_production",
         float(smm["value"]),
         "t",
         smm,
-        product="NdFeB",
+        product=NDFEB,
         region="CHN",
     )
     exports = _fact(
@@ -153,24 +156,24 @@ def build_targets(facts: Path) -> list[dict]:
     )
     add(
         "gac-magnet-exports-CHN",
-        "China NdFeB exports 2024 (GAC via Adamas)",
+        "China NdFeB exports 2024 (GAC via Adamas), all grades",
         "product_trade",
         float(exports["quantity"]),
         "t",
         exports,
-        product="NdFeB",
+        product=NDFEB,
         region="CHN",
         partner="*",
     )
     for dest, qty in A.MAGNET_PINNED.items():
         add(
             f"magnet-exports-CHN-{dest[1]}",
-            f"China NdFeB exports to {dest[1]} 2024",
+            f"China NdFeB exports to {dest[1]} 2024, all grades",
             "product_trade",
             qty,
             "t",
             {"confirmed": "secondary", "source": "trade_flows.csv and consumption.csv (see trade_flow.csv rows)"},
-            product="NdFeB",
+            product=NDFEB,
             region="CHN",
             partner=dest[1],
         )

@@ -38,6 +38,32 @@ class Segments:
     offset: xr.DataArray  # without the segment dim
 
 
+def staircase(lower, upper, lin, quad, ref_cost) -> tuple[np.ndarray, np.ndarray]:
+    """Stepwise curves on plain arrays (any shape; a trailing ``segment`` axis is added): step widths and
+    step costs. NaN inputs give zero-width steps.
+
+    Step k covers the quantities whose marginal cost lies between grid levels k-1 and k, priced at level k:
+    every grid level, the reference point included, is then an exact point of the curve, so an unshocked step
+    reproduces reference quantities exactly instead of anywhere within the reference step. The last step
+    runs to the upper bound."""
+    lo = np.nan_to_num(np.asarray(lower, dtype=float))[..., None]
+    hi = np.nan_to_num(np.asarray(upper, dtype=float), posinf=np.inf)[..., None]
+    lin = np.asarray(lin, dtype=float)[..., None]
+    quad = np.asarray(quad, dtype=float)[..., None]
+    cost = np.asarray(ref_cost, dtype=float)[..., None] * GRID
+    flat = ~(quad > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        edge = np.where(flat, -np.inf, (cost - lin) / quad)
+    edge[..., -1] = np.inf
+    edge = np.clip(np.nan_to_num(edge, nan=np.inf), lo, hi)
+    start = np.concatenate([lo, edge[..., :-1]], axis=-1)
+    width = np.clip(edge - start, 0, None)
+    first = np.arange(len(GRID)) == 0
+    width = np.where(flat, np.where(first, hi - lo, 0.0), width)
+    step_cost = np.where(flat, np.where(first, lin, 0.0), cost)
+    return np.nan_to_num(width, posinf=np.inf), step_cost
+
+
 def segments(
     lower: xr.DataArray,
     upper: xr.DataArray,
@@ -51,29 +77,16 @@ def segments(
     if form == "linear":
         seg = lambda a: a.expand_dims(segment=[0], axis=-1)  # noqa: E731
         return Segments(seg(lower), seg(upper), seg(lin), seg(quad), xr.zeros_like(lower).where(present))
-    levels = xr.DataArray(GRID, dims="segment", coords={"segment": np.arange(len(GRID))})
-    cost = ref_cost * levels
-    # step k covers the quantities whose marginal cost lies between grid levels k-1 and k, priced at level k:
-    # every grid level, the reference point included, is then an exact point of the curve, so an unshocked
-    # step reproduces reference quantities exactly instead of anywhere within the reference step
-    with np.errstate(divide="ignore", invalid="ignore"):
-        edge = (cost - lin) / quad
-    flat = quad <= 0
-    lo, hi = lower.fillna(0), upper.fillna(0)
-    edge = edge.where(~flat, -np.inf).fillna(np.inf).clip(min=lo, max=hi)  # last step runs to the upper bound
-    start = xr.concat(
-        [lo.expand_dims(segment=[0]), edge.isel(segment=slice(None, -1)).assign_coords(segment=levels.segment[1:])],
-        dim="segment",
-    )
-    width = (edge - start).clip(min=0)
-    # flat curves: all their range in one step at their constant cost
-    first = levels.segment == 0
-    width = width.where(~flat, xr.where(first, hi - lo, 0.0))
-    step_cost = cost.where(~flat, xr.where(first, lin, 0.0))
+    arrays = [a.transpose(*lower.dims) for a in xr.broadcast(lower, upper, lin, quad, ref_cost)]
+    width, step_cost = staircase(*(a.values for a in arrays))
+    coords = {**{d: lower.coords[d] for d in lower.dims}, "segment": np.arange(len(GRID))}
+    dims = [*lower.dims, "segment"]
+    width = xr.DataArray(width, coords=coords, dims=dims)
+    step_cost = xr.DataArray(step_cost, coords=coords, dims=dims)
     return Segments(
         lower=xr.zeros_like(width).where(present),
         upper=width.where(present),
         lin=step_cost.where(present),
         quad=xr.zeros_like(width).where(present),
-        offset=lo.where(present),
+        offset=lower.fillna(0).where(present),
     )

@@ -325,7 +325,9 @@ def _switches(world: World, demand: pd.DataFrame, regions: list[str]) -> pd.Data
     if rows.empty:
         return pd.DataFrame(columns=columns)
     using = demand[["region", "product"]].drop_duplicates()
-    out = using.merge(rows[["product", "source", "cost", "max_share_pct"]], on="product")
+    # ``alternative`` in the world table (``source`` there is the provenance column)
+    options = rows[["product", "alternative", "cost", "max_share_pct"]].rename(columns={"alternative": "source"})
+    out = using.merge(options, on="product")
     out["share"] = out["max_share_pct"] / 100.0
     return out[columns].reset_index(drop=True)
 
@@ -345,11 +347,26 @@ def _with_producer_stocks(world, stocks, activities, yields, products, ref_price
     multiple = table.set_index("product")["multiple"] if len(table) else pd.Series(dtype=float)
     reserve = nodes["product"].map(multiple).fillna(settings.reservation_multiple)
     price = nodes["product"].map(ref_price)
+    output = _node_output(activities, yields)
+    working = nodes.merge(output, on=["region", "product"], how="left")["quantity"].fillna(0.0).to_numpy()
     new = nodes.assign(
         holder="producer",
-        quantity=0.0,
+        quantity=working * settings.producer_stock_days / 365,
         target_days=np.nan,
         release_price=settings.producer_release_multiple * price,
         restock_price=reserve * price,
     )
     return pd.concat([stocks, new[stocks.columns]], ignore_index=True)
+
+
+def _node_output(activities: pd.DataFrame, yields: pd.DataFrame) -> pd.DataFrame:
+    """Reference output per region x product per year: made directly, or separated as a co-product."""
+    made = activities[activities["process"] != "separate"][["region", "product", "ref_quantity"]]
+    separated = activities[activities["process"] == "separate"].merge(
+        yields, left_on="product", right_on="concentrate", suffixes=("_conc", "")
+    )
+    separated = separated.assign(ref_quantity=separated["ref_quantity"] * separated["share"])[
+        ["region", "product", "ref_quantity"]
+    ]
+    both = pd.concat([made, separated]).groupby(["region", "product"], as_index=False)["ref_quantity"].sum()
+    return both.rename(columns={"ref_quantity": "quantity"})

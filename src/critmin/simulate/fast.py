@@ -11,6 +11,7 @@ import xarray as xr
 from linopy import solvers
 
 from critmin.market.build import MarketModel, activity_segments, curtail_segments
+from critmin.market.curves import staircase
 from critmin.market.data import StepData, trade_tiers
 from critmin.market.quiet import quiet_stdout
 from critmin.market.results import StepResult, assemble
@@ -69,21 +70,42 @@ class StepSolver:
         hi = np.full(n, np.inf) if upper is None else np.nan_to_num(slot.pick(upper), nan=0.0)
         self.h.changeRowsBounds(n, slot.index.astype(np.int32), lo, hi)
 
+    def _staircase(self, name: str, lower, upper, lin, quad, ref, subsidy=None) -> None:
+        """Stepwise curves computed in numpy on the whole grid, then written to the present columns."""
+        slot = self.cols[name]
+        dims = slot.dims[:-1]  # the variable's dims less ``segment``
+        width, cost = staircase(*(a.transpose(*dims).values for a in (lower, upper, lin, quad, ref)))
+        if subsidy is not None:
+            cost = cost - subsidy.transpose(*dims).values[..., None]
+        n = len(slot.index)
+        hi = width[slot.present]
+        self.h.changeColsBounds(n, slot.index.astype(np.int32), np.zeros(n), np.nan_to_num(hi, nan=0.0))
+        self.h.changeColsCost(n, slot.index.astype(np.int32), np.nan_to_num(cost[slot.present], nan=0.0))
+
     def solve(self, d: StepData) -> StepResult:
         settings = self.market.settings
-        act, cur = activity_segments(d, settings), curtail_segments(d, settings)
-        self._bounds_and_costs("activity", act.lower, act.upper, act.lin)
+        if settings.curves == "stepwise":
+            lower = xr.zeros_like(d.activity_cap).where(d.activity_cap.notnull())
+            self._staircase(
+                "activity", lower, d.activity_cap, d.activity_lin, d.activity_quad, d.activity_ref, d.activity_subsidy
+            )
+            self._staircase("curtail", d.curtail_floor, d.curtail_cap, d.curtail_lin, d.curtail_quad, d.curtail_lin)
+            offset = d.curtail_floor.fillna(0).where(d.curtail_floor.notnull())
+        else:
+            act, cur = activity_segments(d, settings), curtail_segments(d, settings)
+            self._bounds_and_costs("activity", act.lower, act.upper, act.lin)
+            self._bounds_and_costs("curtail", cur.lower, cur.upper, cur.lin)
+            offset = cur.offset
         trade_upper, trade_cost = trade_tiers(d)
         self._bounds_and_costs("trade", 0.0, trade_upper, trade_cost)
         self._bounds_and_costs("switch", 0.0, d.switch_cap, d.switch_cost)
         self._bounds_and_costs("relief", 0.0, d.relief_cap, d.relief_cost)
-        self._bounds_and_costs("curtail", cur.lower, cur.upper, cur.lin)
         self._bounds_and_costs("unserved", 0.0, d.demand, d.voll)
         self._bounds_and_costs("release", 0.0, d.stock_level, d.release_price)
         self._bounds_and_costs("restock", 0.0, d.restock_cap, -d.restock_price)
-        rhs = (d.demand - cur.offset).sum("sector", min_count=1).fillna(0)
+        rhs = (d.demand - offset).sum("sector", min_count=1).fillna(0)
         self._row_bounds("balance", rhs, None)
-        self._row_bounds("consumption_nonnegative", None, (d.demand - cur.offset).fillna(0))
+        self._row_bounds("consumption_nonnegative", None, (d.demand - offset).fillna(0))
         self.h.run()
         status = self.h.getModelStatus()
         if str(status) != "HighsModelStatus.kOptimal":
@@ -97,7 +119,7 @@ class StepSolver:
             price=self.rows["balance"].fill(dual),
             activity=v["activity"].sum("segment", min_count=1),
             trade=v["trade"].sum("tier", min_count=1),
-            curtail=v["curtail"].sum("segment", min_count=1) + cur.offset,
+            curtail=v["curtail"].sum("segment", min_count=1) + offset,
             unserved=v["unserved"],
             release=v["release"],
             restock=v["restock"],

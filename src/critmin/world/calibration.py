@@ -50,7 +50,7 @@ def modelled_value(world: World, flows: ElementFlows, target: pd.Series) -> floa
         return float(prod.loc[prod["region"] == target["region"], "quantity"].sum())
     if kind in ("product_share", "product_production"):
         rows = world.table("production")
-        rows = rows[rows["product"] == target["product"]]
+        rows = rows[rows["product"].isin(_split(target["product"]))]
         own = rows.loc[rows["region"] == target["region"], "quantity"].sum()
         if kind == "product_production":
             return float(own)
@@ -58,7 +58,7 @@ def modelled_value(world: World, flows: ElementFlows, target: pd.Series) -> floa
         return float(own / total * 100) if total else math.nan
     if kind == "product_trade":
         rows = world.table("trade_flow")
-        rows = rows[rows["product"] == target["product"]]
+        rows = rows[rows["product"].isin(_split(target["product"]))]
         rows = _select(_select(rows, "origin", target["region"]), "destination", target["partner"])
         return float(rows["quantity"].sum())
     if kind == "trade":
