@@ -142,7 +142,7 @@ def simulate(
         statuses.append("optimal")
         if progress:
             progress(i + 1, len(dates))
-    reports = stockpile_reports(compiled, dates, steps["scenario"], scenario_data, content_da)
+    reports = stockpile_reports(compiled, dates, steps["scenario"], scenario_data, content_da, stocks["scenario"])
     return RunResult(
         scenario, dates, inputs, content, steps, stocks, statuses, balance_residual=residuals, policy_reports=reports
     )

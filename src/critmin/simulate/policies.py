@@ -20,8 +20,11 @@ DAYS_PER_MONTH = 30.4375
 def element_use(d: StepData, content: xr.DataArray) -> xr.DataArray:
     """Reference use per step of each single-element product's element, embodied uses included (a Dy
     oxide stockpile covers the Dy in the region's magnets and metal too), region x product."""
-    by_element = (d.demand.sum("sector", min_count=1).fillna(0) * content).sum("product")
-    return (content.where(content == 1) * by_element).sum("element", min_count=1).fillna(0)
+    own = d.demand.sum("sector", min_count=1).fillna(0)
+    by_element = (own * content).sum("product")
+    embodied = (content.where(content == 1) * by_element).sum("element", min_count=1)
+    # products of several elements (magnets) cover their own use
+    return embodied.fillna(own)
 
 
 def apply_stockpile(
@@ -41,8 +44,10 @@ def apply_stockpile(
     sel = {"holder": s.holder}
     restock_cap = d.restock_cap.copy()
     restock_cap.loc[sel] = xr.where(c.mask, per_step.fillna(0), restock_cap.sel(**sel))
+    # never buy back at a price the policy would release at: that would churn the stock
+    buy = s.max_buy_multiple if s.release_multiple is None else min(s.max_buy_multiple, 0.95 * s.release_multiple)
     restock_price = d.restock_price.copy()
-    restock_price.loc[sel] = xr.where(c.mask, s.max_buy_multiple * ref_price, restock_price.sel(**sel))
+    restock_price.loc[sel] = xr.where(c.mask, buy * ref_price, restock_price.sel(**sel))
     release_price = d.release_price
     if s.release_multiple is not None:
         release_price = release_price.copy()
@@ -74,7 +79,12 @@ def apply_recycling(d: StepData, c, date: dt.date, in_use, content, lifetime: fl
 
 
 def stockpile_reports(
-    compiled, dates: list[dt.date], steps: list[StepResult], data: list[StepData], content: xr.DataArray
+    compiled,
+    dates: list[dt.date],
+    steps: list[StepResult],
+    data: list[StepData],
+    content: xr.DataArray,
+    levels: list[xr.DataArray],
 ) -> list[dict]:
     """What each stockpile policy did, per region x product it covers."""
     reports = []
@@ -97,6 +107,8 @@ def stockpile_reports(
             first = data[active[0]] if active else None
             use = element_use(first, content) if first is not None else None
             target = float(stockpile_target(first, s, c.mask, use).sel(region=region, product=product)) if active else 0
+            held = float(levels[active[0]].sel(sel).fillna(0)) if active else 0.0
+            gap = max(target - held, 0.0)
             total = float(bought.sum())
             mean_price = float((bought * prices).sum() / total) if total > 0 else None
             acted, reason = True, ""
@@ -104,12 +116,13 @@ def stockpile_reports(
                 acted, reason = False, "the policy window lies outside the run's horizon"
             elif target <= 0:
                 acted, reason = False, f"no reference use of {product} in {region}, so the target is 0 t"
-            elif building and total < 0.5 * target:
+            elif building and gap > 0 and total < 0.5 * gap:
                 dear = int(sum(1 for i, k in enumerate(active) if k in building and prices[i] > limit[i] * (1 + 1e-9)))
                 acted = False
                 reason = (
-                    f"bought {total:.3g} t of a {target:.3g} t target: the local price was above the buy limit "
-                    f"in {dear} of {len(building)} build months"
+                    f"bought {total:.3g} t of the {gap:.3g} t needed to reach its {target:.3g} t target: the local "
+                    f"price was above the buy limit in {dear} of {len(building)} build months"
+                    + ("" if dear else ", and supply at that price ran short")
                 )
             reports.append(
                 {
@@ -118,6 +131,7 @@ def stockpile_reports(
                     "region": region,
                     "product": product,
                     "target_t": round(target, 6),
+                    "held_at_start_t": round(held, 6),
                     "bought_t": round(total, 6),
                     "mean_buy_price": None if mean_price is None else round(mean_price, 6),
                     "released_t": round(float(released.sum()), 6),
