@@ -54,7 +54,7 @@ def compile_shocks(shocks: list[S.Shock], resolver: Resolver, data: StepData) ->
             )
         elif isinstance(shock, S.AllyPreference):
             mask = (
-                ~_isin("origin", resolver.places(shock.allies), regions)
+                _isin("origin", resolver.places(shock.allies), regions)
                 & _isin("destination", resolver.places(shock.importer), regions)
                 & _isin("product", resolver.goods(shock), products)
             )
@@ -98,7 +98,7 @@ def apply_market_shocks(
     baseline_trade: xr.DataArray | None,
 ) -> StepData:
     """Export controls, tariffs, preferences, outages, demand shifts and projects active in this step."""
-    arc_cap, arc_cost = d.arc_cap, d.arc_cost
+    arc_cap, arc_cost, contract_cost = d.arc_cap, d.arc_cost, d.arc_contract_cost
     cap, demand, subsidy = d.activity_cap, d.demand, d.activity_subsidy
     step_days = (step_end(step_start) - step_start).days + 1
     for c in compiled:
@@ -128,9 +128,13 @@ def apply_market_shocks(
             limit = np.minimum(arc_cap, base.fillna(0) * allowed)
             arc_cap = xr.where(c.mask, limit, arc_cap).where(d.arc_cap.notnull())
         elif isinstance(s, S.Tariff):
-            arc_cost = arc_cost + xr.where(c.mask, s.rate_pct / 100 * ref_price * share, 0.0)
+            duty = xr.where(c.mask, s.rate_pct / 100 * ref_price * share, 0.0)
+            arc_cost, contract_cost = arc_cost + duty, contract_cost + duty
         elif isinstance(s, S.AllyPreference):
-            arc_cost = arc_cost + xr.where(c.mask, s.premium_pct / 100 * ref_price * share, 0.0)
+            # importers pay allied suppliers up to the premium more: a bonus on allied arcs, never a penalty
+            # on the others (spot costs stay non-negative, so no subsidised round trips)
+            bonus = xr.where(c.mask, s.premium_pct / 100 * ref_price * share, 0.0)
+            arc_cost, contract_cost = np.maximum(arc_cost - bonus, 0.0), contract_cost - bonus
         elif isinstance(s, S.Outage):
             cap = cap * xr.where(c.mask, 1 - s.magnitude * share, 1.0)
         elif isinstance(s, S.DemandShift):
@@ -138,7 +142,7 @@ def apply_market_shocks(
         elif isinstance(s, S.PriceFloor):
             per_unit = xr.where(c.mask, np.maximum(s.price - ref_price, 0) * share, 0.0)
             subsidy = subsidy + _subsidy_by_activity(per_unit, d)
-    return d.with_(arc_cap=arc_cap, arc_cost=arc_cost, activity_cap=cap, demand=demand, activity_subsidy=subsidy)
+    return d.with_(arc_cap=arc_cap, arc_cost=arc_cost, arc_contract_cost=contract_cost, activity_cap=cap, demand=demand, activity_subsidy=subsidy)
 
 
 def _subsidy_by_activity(subsidy: xr.DataArray, d: StepData) -> xr.DataArray:
