@@ -13,6 +13,7 @@ from linopy import solvers
 from critmin.market.build import MarketModel, activity_segments, curtail_segments
 from critmin.market.curves import staircase
 from critmin.market.data import StepData, trade_tiers
+from critmin.market.interior import solve_interior
 from critmin.market.quiet import quiet_stdout
 from critmin.market.results import StepResult, assemble
 from critmin.market.solve import MarketSolveError
@@ -82,6 +83,31 @@ class StepSolver:
         self.h.changeColsBounds(n, slot.index.astype(np.int32), np.zeros(n), np.nan_to_num(hi, nan=0.0))
         self.h.changeColsCost(n, slot.index.astype(np.int32), np.nan_to_num(cost[slot.present], nan=0.0))
 
+    def _hessian(self, act, cur) -> None:
+        """The QP's diagonal Hessian from this step's curve slopes (they change with growth)."""
+        diagonal = np.zeros(self.h.getNumCol())
+        for name, quad in (("activity", act.quad), ("curtail", cur.quad)):
+            slot = self.cols[name]
+            diagonal[slot.index] = np.nan_to_num(slot.pick(quad), nan=0.0)
+        cols = np.nonzero(diagonal > 0)[0]
+        start = np.searchsorted(cols, np.arange(len(diagonal) + 1)).astype(np.int32)
+        self.h.passHessian(len(diagonal), len(cols), 1, start, cols.astype(np.int32), diagonal[cols])
+
+    def _run(self) -> tuple[np.ndarray, np.ndarray, float]:
+        """Primal values, row duals and objective: HiGHS's simplex for the stepwise LP, the interior-point QP
+        solver for exact linear curves (see :mod:`critmin.market.interior`)."""
+        if self.market.settings.curves == "linear":
+            qp = solve_interior(self.h)
+            if qp.status != "optimal":
+                raise MarketSolveError(f"the interior-point QP solver returned {qp.status} in the time loop")
+            return qp.x, qp.row_dual, qp.objective
+        self.h.run()
+        status = self.h.getModelStatus()
+        if str(status) != "HighsModelStatus.kOptimal":
+            raise MarketSolveError(f"HiGHS returned {status} in the time loop")
+        sol = self.h.getSolution()
+        return np.asarray(sol.col_value), np.asarray(sol.row_dual), self.h.getInfo().objective_function_value
+
     def solve(self, d: StepData) -> StepResult:
         settings = self.market.settings
         if settings.curves == "stepwise":
@@ -95,6 +121,7 @@ class StepSolver:
             act, cur = activity_segments(d, settings), curtail_segments(d, settings)
             self._bounds_and_costs("activity", act.lower, act.upper, act.lin)
             self._bounds_and_costs("curtail", cur.lower, cur.upper, cur.lin)
+            self._hessian(act, cur)
             offset = cur.offset
         trade_upper, trade_cost = trade_tiers(d)
         self._bounds_and_costs("trade", 0.0, trade_upper, trade_cost)
@@ -106,16 +133,11 @@ class StepSolver:
         rhs = (d.demand - offset).sum("sector", min_count=1).fillna(0)
         self._row_bounds("balance", rhs, None)
         self._row_bounds("consumption_nonnegative", None, (d.demand - offset).fillna(0))
-        self.h.run()
-        status = self.h.getModelStatus()
-        if str(status) != "HighsModelStatus.kOptimal":
-            raise MarketSolveError(f"HiGHS returned {status} in the time loop")
-        sol = self.h.getSolution()
-        x, dual = np.asarray(sol.col_value), np.asarray(sol.row_dual)
+        x, dual, objective = self._run()
         v = {name: slot.fill(x) for name, slot in self.cols.items()}
         return assemble(
             "optimal",
-            self.h.getInfo().objective_function_value,
+            objective,
             price=self.rows["balance"].fill(dual),
             activity=v["activity"].sum("segment", min_count=1),
             trade=v["trade"].sum("tier", min_count=1),
