@@ -61,6 +61,8 @@ class RunResult:
     # one record per policy shock: name, type, region, product, target_t, bought_t, mean_buy_price,
     # released_t, acted (bool), reason (str, empty when it acted)
     policy_reports: list[dict] = field(default_factory=list)
+    # per path, per step: share of each region x product's demand lost to lagged substitution (-)
+    substitution: dict[str, list[xr.DataArray]] = field(default_factory=dict)
 
     def series(self, path: str, name: str) -> xr.DataArray:
         """One result array over time, e.g. ``series("scenario", "price")`` (dims ..., date)."""
@@ -121,6 +123,7 @@ def simulate(
     steps: dict[str, list[StepResult]] = {p: [] for p in PATHS}
     stocks: dict[str, list[xr.DataArray]] = {p: [] for p in PATHS}
     residuals: dict[str, list[float]] = {p: [] for p in PATHS}
+    substitution: dict[str, list[xr.DataArray]] = {p: [] for p in PATHS}
     scenario_data: list[StepData] = []
     statuses = []
     for i, date in enumerate(dates):
@@ -137,6 +140,7 @@ def simulate(
             steps[path].append(result)
             stocks[path].append(state.stock_level.copy())
             residuals[path].append(balance_residual(result, d))
+            substitution[path].append(state.substitution)
             _advance(state, result, d, content_da, lifetime)
         _substitute(states["scenario"], steps, i, scenario.dynamics)
         statuses.append("optimal")
@@ -144,7 +148,16 @@ def simulate(
             progress(i + 1, len(dates))
     reports = stockpile_reports(compiled, dates, steps["scenario"], scenario_data, content_da, stocks["scenario"])
     return RunResult(
-        scenario, dates, inputs, content, steps, stocks, statuses, balance_residual=residuals, policy_reports=reports
+        scenario,
+        dates,
+        inputs,
+        content,
+        steps,
+        stocks,
+        statuses,
+        balance_residual=residuals,
+        policy_reports=reports,
+        substitution=substitution,
     )
 
 
