@@ -122,12 +122,19 @@ def check(
         help="Compare with the observed 2024 figures (turn off for worlds that are not about 2024, such as "
         "textbook cases).",
     ),
+    trade_check: bool = typer.Option(
+        True,
+        "--trade/--no-trade",
+        help="Clear the unshocked market once and compare every recorded trade arc with its equilibrium flow.",
+    ),
     world: Path = WORLD_OPTION,
     db: Path = DB_OPTION,
     fmt: Format = FORMAT_OPTION,
 ) -> None:
-    """Mass-balance residuals at every node (tolerance scaled to the data) and calibration error against the
-    observed 2024 figures. Exits 1 if a node fails or a target with a tolerance is missed."""
+    """Mass-balance residuals at every node (tolerance scaled to the data), calibration error against the
+    observed 2024 figures, and the calibration error of every recorded trade arc in the unshocked equilibrium
+    (t/yr). Exits 1 if a node fails, a target with a tolerance is missed, or an arc is off by more than 10%."""
+    from critmin.market.trade_calibration import TOLERANCE_PCT, arc_calibration
     from critmin.world.balance import balance_report
     from critmin.world.calibration import calibration_report
 
@@ -135,9 +142,10 @@ def check(
         w = resolve_world(world, db)
         balance = balance_report(w)
         calibration = calibration_report(w) if calibration_check else pd.DataFrame(columns=["status"])
+        arcs = arc_calibration(w) if trade_check and len(w.table("trade_flow")) else pd.DataFrame(columns=["status"])
     failing = balance[~balance["ok"]]
     shown = balance if show_all else failing
-    misses = calibration[calibration["status"] == "MISS"]
+    misses = pd.concat([calibration[calibration["status"] == "MISS"], arcs[arcs["status"] == "MISS"]])
     if fmt is Format.table:
         ratio = (balance["residual"].abs() / balance["tolerance"]).max()
         console.print(
@@ -153,9 +161,23 @@ def check(
                 title="Calibration against observed 2024 figures "
                 "(status ok/MISS where a tolerance applies; context otherwise)",
             )
+        if len(arcs):
+            worst = arcs.loc[arcs["error_pct"].abs().idxmax()]
+            console.print(
+                f"[bold]Trade calibration[/bold]: {int((arcs['status'] == 'ok').sum())} of {len(arcs)} recorded arcs "
+                f"within {TOLERANCE_PCT:g}% in the unshocked equilibrium; largest error {worst['error_pct']:+.3g}% "
+                f"({worst['origin']}->{worst['destination']} {worst['product']})"
+            )
+            off = arcs if show_all else arcs[arcs["error_pct"].abs() > 1.0]
+            if len(off):
+                emit(off, fmt, title="Trade arcs, t/yr (error %; value at reference price, MUSD/yr)")
     else:
         emit(
-            pd.concat([shown.assign(table="balance"), calibration.assign(table="calibration")], ignore_index=True), fmt
+            pd.concat(
+                [shown.assign(table="balance"), calibration.assign(table="calibration"), arcs.assign(table="trade")],
+                ignore_index=True,
+            ),
+            fmt,
         )
     if len(failing) or len(misses):
         err_console.print(f"[bold red]{len(failing)} balance failure(s), {len(misses)} calibration miss(es)[/bold red]")
