@@ -7,7 +7,6 @@ import datetime as dt
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 import xarray as xr
 
@@ -33,7 +32,12 @@ def world() -> World:
 
 @pytest.fixture(scope="module")
 def runs(world):
-    names = ["baseline-2024", "china-2025-04-licensing", "china-controls-2027-repeat", "china-controls-2027-repeat-framework"]
+    names = [
+        "baseline-2024",
+        "china-2025-04-licensing",
+        "china-controls-2027-repeat",
+        "china-controls-2027-repeat-framework",
+    ]
     return {name: simulate(world, load_scenario(SCENARIOS / f"{name}.yaml")) for name in names}
 
 
@@ -67,6 +71,7 @@ def test_baseline_reproduces_the_largest_recorded_arcs(world, runs):
     ref = run.inputs.ref_price
     recorded = world.table("trade_flow").groupby(["origin", "destination", "product"])["quantity"].sum()
     modelled = run.steps["baseline"][0].trade.to_series().dropna() * 12  # t per month -> t/yr
+
     # magnets compared over all grades, as trade_flow.csv reports the total
     def by_grade(series):
         frame = series.rename("q").reset_index()
@@ -215,12 +220,12 @@ def test_approval_schedule_with_processing_lag():
 
 def test_general_licence_keeps_a_destination_supplied(world):
     def jpn_dy_imports(control):
-        scenario = S.Scenario(
-            name="licence", start=dt.date(2025, 4, 1), end=dt.date(2025, 4, 30), shocks=[control]
-        )
+        scenario = S.Scenario(name="licence", start=dt.date(2025, 4, 1), end=dt.date(2025, 4, 30), shocks=[control])
         run = simulate(world, scenario)
         trade = run.steps["scenario"][0].trade.sel(origin="CHN", destination="JPN", product="Dy_oxide")
-        return float(trade), float(run.steps["baseline"][0].trade.sel(origin="CHN", destination="JPN", product="Dy_oxide"))
+        return float(trade), float(
+            run.steps["baseline"][0].trade.sel(origin="CHN", destination="JPN", product="Dy_oxide")
+        )
 
     banned, base = jpn_dy_imports(_licence(start=dt.date(2025, 4, 1)))
     licensed, _ = jpn_dy_imports(_licence(start=dt.date(2025, 4, 1), general_licence=S.Places(regions=["JPN"])))

@@ -87,9 +87,11 @@ def test_tariff_wedge(tmp_path):
 
 
 def _ban_world():
+    # a mine-stage product: separated products get producer inventories that buy at 0.7x and sell at 1x the
+    # reference price, which would cap these textbook prices
     return tiny_world(
         ["A", "B", "C"],
-        [{"id": "x", "stage": "separation", "element": "Dy"}],
+        [{"id": "x", "stage": "mine", "form": "mineral", "element": "Ga"}],
         reference_price=[{"product": "x", "price": 10.0}],
         supply_curve=[
             {
@@ -215,3 +217,66 @@ def test_coproduction_in_fixed_ratio(tmp_path):
     assert _price(out, "A", "Y_ox") == pytest.approx(10 - 0.05 * q, abs=TOL)
     mined = next(p["quantity"] for p in out["production"] if p["process"] == "extract")
     assert mined == pytest.approx(q, abs=TOL)
+
+
+def _hub_world():
+    """A makes x (MC = 0.1 q); B (demand x = 100 - 5 p) and C (demand x = 200 - 10 p) buy it. Freight A->B 1,
+    B->C 1, A->C 5: the route through B is cheaper. B's own supply (MC = 99 + q) never runs, so without
+    re-exports B can export nothing."""
+    return tiny_world(
+        ["A", "B", "C"],
+        [{"id": "x", "stage": "mine", "form": "mineral", "element": "Ga"}],
+        reference_price=[{"product": "x", "price": 10.0}],
+        supply_curve=[
+            {"region": r, "process": "extract", "product": "x", "ref_cost": c, "ref_quantity": q, "elasticity": e}
+            for r, c, q, e in (("A", 10.0, 100.0, 1.0), ("B", 100.0, 1.0, 100.0))
+        ],
+        capacity=[{"region": r, "product": "x", "capacity": BIG} for r in ("A", "B")],
+        demand=[
+            {"region": "B", "sector": "other", "product": "x", "quantity": 50.0, "elasticity": -1.0},
+            {"region": "C", "sector": "other", "product": "x", "quantity": 100.0, "elasticity": -1.0},
+        ],
+        trade_cost=[
+            {"origin": o, "destination": d, "product": "x", "freight": f}
+            for o, d, f in (("A", "B", 1.0), ("B", "C", 1.0), ("A", "C", 5.0))
+        ],
+    )
+
+
+REEXPORT = """\
+name: reexport
+start: 2025-01-01
+end: 2025-12-31
+market: {allow_reexport: true%s}
+"""
+
+
+def test_scenario_market_block_allows_reexports(tmp_path):
+    """Default (no re-exports): C is served directly, p_B = p_A + 1, p_C = p_A + 5, and
+    10 p = (100 - 5 (p + 1)) + (200 - 10 (p + 5)), so p_A = 9.8, p_B = 10.8, p_C = 14.8, A->B = 46, A->C = 52
+    (B->C would pay 4 > 1, but B makes nothing to export).
+    With re-exports (the scenario's market block): C is served through B, p_C = p_A + 2, and
+    10 p = (100 - 5 (p + 1)) + (200 - 10 (p + 2)), so p_A = 11, p_B = 12, p_C = 13, B->C = 70, A->B = 40 + 70
+    = 110, A->C = 0 (it would pay 2 < 5). An explicit --curves overrides the block's curve form."""
+    world = _hub_world()
+    default = _clear(tmp_path, world)
+    for region, price in (("A", 9.8), ("B", 10.8), ("C", 14.8)):
+        assert _price(default, region, "x") == pytest.approx(price, abs=TOL)
+    for arc, flow in ((("A", "B"), 46.0), (("A", "C"), 52.0), (("B", "C"), 0.0)):
+        assert _flow(default, *arc, "x") == pytest.approx(flow, abs=TOL)
+
+    scenario = tmp_path / "reexport.yaml"
+    scenario.write_text(REEXPORT % "")
+    stepwise = tmp_path / "reexport-stepwise.yaml"
+    stepwise.write_text(REEXPORT % ", curves: stepwise")
+    for args in (["--scenario", str(scenario)], ["--scenario", str(stepwise), "--curves", "linear"]):
+        out = _clear(tmp_path, world, *args)
+        for region, price in (("A", 11.0), ("B", 12.0), ("C", 13.0)):
+            assert _price(out, region, "x") == pytest.approx(price, abs=TOL)
+        for arc, flow in ((("A", "B"), 110.0), (("A", "C"), 0.0), (("B", "C"), 70.0)):
+            assert _flow(out, *arc, "x") == pytest.approx(flow, abs=TOL)
+    # without --curves the block's own curve form applies: the same route, prices resolved to the grid
+    out = _clear(tmp_path, world, "--scenario", str(stepwise))
+    assert _flow(out, "A", "C", "x") == pytest.approx(0.0, abs=TOL)
+    assert _flow(out, "B", "C", "x") > 0
+    assert abs(_price(out, "A", "x") - 11.0) > 1e-3

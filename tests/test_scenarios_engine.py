@@ -63,7 +63,7 @@ shocks:
             lambda t: t.replace("Unobtainium", "Tb").replace("quota", "embargo"),
             8,
             "shocks[0].mode",
-            "'ban', 'quota' or 'delay'",
+            "'ban', 'quota', 'delay' or 'licence'",
         ),
         (
             lambda t: t.replace("Unobtainium", "Tb").replace("type: export_control", "type: meteor"),

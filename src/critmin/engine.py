@@ -11,8 +11,10 @@ import pandas as pd
 import xarray as xr
 
 from critmin.market import MarketSettings, StepResult, base_step_data, build_market, market_inputs, solve_market
+from critmin.market.curves import CurveForm
 from critmin.scenario import Scenario, load_scenario
 from critmin.simulate.loop import RunResult, simulate
+from critmin.simulate.plausibility import plausibility_flags
 from critmin.simulate.selectors import Resolver
 from critmin.simulate.shocks import apply_market_shocks, compile_shocks
 from critmin.simulate.summary import summarise
@@ -27,10 +29,19 @@ def clear(
     scenario: Scenario | None = None,
     date: dt.date | None = None,
     step_years: float = 1.0,
+    curves: CurveForm | None = None,
 ) -> StepResult:
     """Clear one step. With a scenario, the shocks active on ``date`` apply (quotas are shares of the
-    unshocked clearing's flows)."""
-    settings = settings or MarketSettings()
+    unshocked clearing's flows).
+
+    ``settings`` default to the scenario's ``market:`` block where it has one (``allow_reexport`` and every
+    other setting it writes; linear curves unless it names a form: a single clear is exact by default, a run
+    stepwise), else to ``MarketSettings()``. ``curves`` overrides the curve form either way."""
+    if settings is None:
+        written = scenario is not None and "market" in scenario.model_fields_set
+        settings = scenario.market if written else MarketSettings()
+    if curves is not None:
+        settings = settings.model_copy(update={"curves": curves})
     inputs = market_inputs(world, settings)
     data = base_step_data(inputs, step_years)
     if scenario is None:
@@ -45,7 +56,8 @@ def clear(
 def run_scenario(
     world: World, scenario: Scenario, progress: Callable[[int, int], None] | None = None
 ) -> tuple[RunResult, pd.DataFrame, float]:
-    """Simulate and summarise; returns the run, its summary and the wall time in seconds."""
+    """Simulate and summarise; returns the run, its summary and the wall time in seconds. The run's plausibility
+    flags are ``plausibility_flags(run)`` (``critmin.runs.save_run`` stores them with the run)."""
     started = time.perf_counter()
     run = simulate(world, scenario, progress)
     summary = summarise(run)
@@ -63,4 +75,4 @@ def bundled_scenarios() -> dict[str, Path]:
     return {}
 
 
-__all__ = ["bundled_scenarios", "clear", "load_scenario", "run_scenario"]
+__all__ = ["bundled_scenarios", "clear", "load_scenario", "plausibility_flags", "run_scenario"]

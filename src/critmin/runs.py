@@ -12,6 +12,7 @@ import xarray as xr
 from critmin import __version__
 from critmin.scenario.load import scenario_hash
 from critmin.simulate.loop import PATHS, RunResult
+from critmin.simulate.plausibility import FLAG_COLUMNS, FLAG_KINDS, POLICY_COLUMNS, plausibility_flags, policy_frame
 from critmin.simulate.summary import SUMMARY_COLUMNS, element_shortfall
 from critmin.store import Store, data_version
 from critmin.world.model import World
@@ -38,8 +39,17 @@ RUN_DDL = [
         run_id VARCHAR, region VARCHAR, element VARCHAR, max_shortfall_pct DOUBLE, cumulative_shortfall_t DOUBLE,
         peak_price_ratio DOUBLE, tts_days BIGINT, ttr_days BIGINT, short_from DATE, recovered_on DATE,
         price_product VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS run_flags (
+        run_id VARCHAR, kind VARCHAR, path VARCHAR, region VARCHAR, product VARCHAR, first_date DATE,
+        last_date DATE, months BIGINT, worst_value DOUBLE, threshold DOUBLE, unit VARCHAR, message VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS run_policies (
+        run_id VARCHAR, name VARCHAR, type VARCHAR, region VARCHAR, product VARCHAR, target_t DOUBLE,
+        bought_t DOUBLE, mean_buy_price DOUBLE, released_t DOUBLE, acted BOOLEAN, reason VARCHAR)""",
 ]
-RESULT_TABLES = ("run_prices", "run_shortfall", "run_sector_shortfall", "run_stocks", "run_flows", "run_summary")
+RESULT_TABLES = (
+    "run_prices", "run_shortfall", "run_sector_shortfall", "run_stocks", "run_flows", "run_summary", "run_flags",
+    "run_policies",
+)  # fmt: skip
 
 
 class RunNotFoundError(KeyError):
@@ -64,7 +74,9 @@ def _tidy(array, name: str, run_id: str, path: str) -> pd.DataFrame:
     return frame
 
 
-def result_tables(run: RunResult, run_id: str, summary: pd.DataFrame, units: dict[str, str]) -> dict[str, pd.DataFrame]:
+def result_tables(
+    run: RunResult, run_id: str, summary: pd.DataFrame, units: dict[str, str], flags: pd.DataFrame | None = None
+) -> dict[str, pd.DataFrame]:
     out: dict[str, list[pd.DataFrame]] = {t: [] for t in RESULT_TABLES}
     for path in PATHS:
         out["run_prices"].append(
@@ -98,6 +110,9 @@ def result_tables(run: RunResult, run_id: str, summary: pd.DataFrame, units: dic
     summary = summary.copy()
     summary.insert(0, "run_id", run_id)
     out["run_summary"] = [summary]
+    flags = plausibility_flags(run) if flags is None else flags
+    out["run_flags"] = [flags[FLAG_COLUMNS].assign(run_id=run_id)[["run_id", *FLAG_COLUMNS]]]
+    out["run_policies"] = [policy_frame(run).assign(run_id=run_id)[["run_id", *POLICY_COLUMNS]]]
     return {name: pd.concat(frames, ignore_index=True) for name, frames in out.items()}
 
 
@@ -109,11 +124,13 @@ def save_run(
     summary: pd.DataFrame,
     wall_s: float,
     units: pd.Series,
+    flags: pd.DataFrame | None = None,
 ) -> str:
-    """Write the run and its results in one transaction; returns the run id."""
+    """Write the run, its results, plausibility flags (computed here unless given) and policy reports in one
+    transaction; returns the run id."""
     ensure_tables(store)
     run_id = f"{run.scenario.name}-{dt.datetime.now():%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}"
-    tables = result_tables(run, run_id, summary, units)
+    tables = result_tables(run, run_id, summary, units, flags)
     con = store.con
     con.execute("BEGIN TRANSACTION")
     try:
@@ -126,6 +143,8 @@ def save_run(
             ],
         )  # fmt: skip
         for name, frame in tables.items():
+            if frame.empty:  # nothing to write (and no column types for DuckDB to infer)
+                continue
             con.register("frame_view", frame)
             con.execute(f"INSERT INTO {name} SELECT * FROM frame_view")
             con.unregister("frame_view")
@@ -172,6 +191,29 @@ def _normalise_summary(frame: pd.DataFrame) -> pd.DataFrame:
     for col in ("tts_days", "ttr_days"):
         frame[col] = frame[col].astype("Int64")
     return frame[["run_id", *SUMMARY_COLUMNS]]
+
+
+def run_flags(store: Store, run_id: str) -> pd.DataFrame:
+    """A stored run's plausibility flags (``FLAG_COLUMNS`` with run_id first; dates as ISO strings)."""
+    rid = resolve_run(store, run_id)
+    kinds = ", ".join(f"'{k}'" for k in FLAG_KINDS)
+    frame = store.con.execute(
+        f"SELECT * FROM run_flags WHERE run_id = ? "
+        f"ORDER BY list_position([{kinds}], kind), path, region NULLS FIRST, product NULLS FIRST",
+        [rid],
+    ).df()
+    for col in ("first_date", "last_date"):
+        frame[col] = frame[col].map(lambda v: None if pd.isna(v) else pd.Timestamp(v).date().isoformat())
+    frame["months"] = frame["months"].astype("int64")
+    return frame[["run_id", *FLAG_COLUMNS]]
+
+
+def run_policies(store: Store, run_id: str) -> pd.DataFrame:
+    """A stored run's policy reports (``POLICY_COLUMNS`` with run_id first): what each policy shock bought and
+    released, and whether it acted."""
+    rid = resolve_run(store, run_id)
+    frame = store.con.execute("SELECT * FROM run_policies WHERE run_id = ? ORDER BY rowid", [rid]).df()
+    return frame[["run_id", *POLICY_COLUMNS]]
 
 
 def run_info(store: Store, run_id: str) -> dict:

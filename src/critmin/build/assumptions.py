@@ -264,6 +264,11 @@ JOGMEC_PRODUCTS = ("Dy_oxide", "Tb_oxide", "Nd_oxide", "Pr_oxide")
 MAGNET_MAKER_STOCK_DAYS = {"JPN": 90.0, "default": 60.0}
 MAGNET_USER_STOCK_DAYS = 45.0
 MAGNET_STOCK_ELEMENTS = ("Nd", "Pr", "Dy", "Tb")
+# Producers' working inventory (separated oxides, metals, magnets, refined Ga, processed graphite), in days of
+# their 2024 output: material in process and in the warehouse between production and shipment. No published
+# figure; critmin assumption of about a month.
+PRODUCER_STOCK_DAYS = 30.0
+PRODUCER_STOCK_STAGES = ("separation", "metal", "magnet")
 
 UTILISATION = 0.85  # capacity = output / utilisation where no capacity figure is published
 

@@ -612,6 +612,47 @@ def _capacity_and_stocks(
             }
         )
     _private_stocks(src, base, magnet_prod, per_magnet, magnet_demand)
+    _producer_stocks(src, base)
+
+
+def _producer_stocks(src, base) -> None:
+    """Producers' working inventory: days of each region's 2024 output of separated, metal and magnet products."""
+    working = src.assumption(
+        f"producers hold about {A.PRODUCER_STOCK_DAYS:g} days of output as working inventory (no published figure)"
+    )
+    output: dict[tuple[str, str], float] = defaultdict(float)
+    for row in base.production:
+        output[(row["region"], row["product"])] += row["quantity"]
+    for (region, product), qty in sorted(output.items()):
+        if _stage_of(product) not in A.PRODUCER_STOCK_STAGES or qty <= 0:
+            continue
+        unit = next(r["unit"] for r in base.production if r["product"] == product).removesuffix("/yr")
+        base.stock.append(
+            {
+                "region": region,
+                "product": product,
+                "holder": "producer",
+                "quantity": round(qty * A.PRODUCER_STOCK_DAYS / 365.0, DECIMALS),
+                "days_of_cover_target": None,
+                **prov(
+                    working,
+                    unit,
+                    "assumption",
+                    f"critmin assumption, no published figure: {A.PRODUCER_STOCK_DAYS:g} days of the region's "
+                    f"modelled 2024 output ({qty:.1f} {unit}/yr)",
+                ),
+            }
+        )
+
+
+def _stage_of(product: str) -> str:
+    if product.startswith("NdFeB"):
+        return "magnet"
+    if product.endswith("_oxide") or product in ("Ga_primary", "graphite_processed"):
+        return "separation"
+    if product.endswith("_metal") or product == "Ga_refined":
+        return "metal"
+    return "mine"
 
 
 def _private_stocks(src, base, magnet_prod, per_magnet, magnet_demand) -> None:

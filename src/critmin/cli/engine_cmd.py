@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import typer
+from rich.markup import escape
 
 from critmin.cli.output import (
     DB_OPTION,
@@ -18,6 +19,8 @@ from critmin.cli.output import (
     console,
     emit,
     err_console,
+    print_flags,
+    print_policies,
     report,
     resolve_world,
     user_errors,
@@ -26,7 +29,7 @@ from critmin.cli.output import (
 scenario_app = typer.Typer(
     help="Scenario files: the JSON Schema for editors, and the bundled scenarios.", no_args_is_help=True
 )
-runs_app = typer.Typer(help="Stored runs: list, show, compare and export.", no_args_is_help=True)
+runs_app = typer.Typer(help="Stored runs: list, show, flags, policies, compare and export.", no_args_is_help=True)
 
 SCENARIO_ARG = typer.Argument(..., exists=True, dir_okay=False, help="Scenario YAML file.")
 
@@ -39,7 +42,12 @@ def clear(
     date: str = typer.Option(
         None, "--date", help="Date whose active shocks apply (YYYY-MM-DD) [default: scenario start]."
     ),
-    curves: str = typer.Option("linear", "--curves", help="linear (exact, a QP) or stepwise (an LP)."),
+    curves: str = typer.Option(
+        None,
+        "--curves",
+        help="linear (exact, a QP) or stepwise (an LP) [default: the scenario's market.curves if it sets one, "
+        "else linear].",
+    ),
     step_years: float = typer.Option(
         1.0, "--step-years", min=1e-6, help="Length of the step in years; quantities are per step."
     ),
@@ -47,21 +55,23 @@ def clear(
 ) -> None:
     """Clear a world folder for one period: a spatial price equilibrium solved with HiGHS.
 
+    With --scenario, the shocks active on --date apply, and so do the scenario's market settings (its `market:`
+    block, e.g. allow_reexport); --curves overrides the curve form.
+
     JSON: {status, objective_kusd, prices: [{region, product, price}], flows: [{origin, destination, product,
     quantity}], production: [...], shortfall: [...], units}. Prices in USD/kg; quantities in each product's unit
     per step."""
     from critmin import engine
-    from critmin.market import MarketSettings
     from critmin.scenario import load_scenario
     from critmin.world.model import World
 
     with user_errors():
-        if curves not in ("linear", "stepwise"):
+        if curves not in (None, "linear", "stepwise"):
             raise typer.BadParameter("--curves must be linear or stepwise")
         w = World.from_folder(world)
         sc = load_scenario(scenario, w) if scenario else None
         when = dt.date.fromisoformat(date) if date else None
-        result = engine.clear(w, MarketSettings(curves=curves), scenario=sc, date=when, step_years=step_years)
+        result = engine.clear(w, scenario=sc, date=when, step_years=step_years, curves=curves)
     prices, flows = result.prices(), result.flows()
     if fmt is Format.json:
         payload = {
@@ -134,12 +144,17 @@ def run(
     JSON records: {region, element, max_shortfall_pct, cumulative_shortfall_t, peak_price_ratio, tts_days,
     ttr_days, short_from, recovered_on, price_product, run_id}. Shortfall is beyond the baseline's, in % of
     baseline demand and t of the element; the price ratio is scenario over baseline for the element's oxide
-    (or primary product); TTS/TTR are days from the first shock to the first short month / to recovery."""
+    (or primary product); TTS/TTR are days from the first shock to the first short month / to recovery.
+
+    Every run is checked for implausible results (prices near zero or far above reference, baseline shortfall,
+    mass-balance residuals, policies that did not act): the table format prints these plausibility flags after
+    the summary; with json or csv the records stay the summary alone, a count of flags goes to stderr, and
+    `critmin runs flags RUN_ID` lists them."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     from critmin import engine
     from critmin.api import element_units
-    from critmin.runs import save_run
+    from critmin.runs import run_policies, save_run
     from critmin.scenario import load_scenario
     from critmin.store import Store
 
@@ -150,8 +165,12 @@ def run(
                       TimeRemainingColumn(), console=err_console, transient=True) as bar:  # fmt: skip
             task = bar.add_task(f"running {sc.name}", total=None)
             result, summary, wall = engine.run_scenario(w, sc, lambda i, n: bar.update(task, completed=i, total=n))
+        flags = engine.plausibility_flags(result)
         with Store(db) as store:
-            run_id = save_run(store, w, result, path.read_text(encoding="utf-8"), summary, wall, element_units(w))
+            run_id = save_run(
+                store, w, result, path.read_text(encoding="utf-8"), summary, wall, element_units(w), flags=flags
+            )
+            policies = run_policies(store, run_id)
     shown = summary
     if region:
         shown = shown[shown["region"].isin(region)]
@@ -168,8 +187,15 @@ def run(
             else shown[(shown["max_shortfall_pct"] > 0) | (shown["peak_price_ratio"] > 1.05)]
         )
         emit(interesting.drop(columns=["run_id"]).head(60), fmt, title="Summary (regions x elements affected)")
+        print_flags(flags, run_id)
+        print_policies(policies)
     else:
         emit(shown, fmt)
+        if len(flags):
+            err_console.print(
+                f"[yellow]{len(flags)} plausibility flag(s)[/yellow]: critmin runs flags {escape(run_id)}",
+                highlight=False,
+            )
 
 
 @runs_app.command("list")
@@ -188,12 +214,65 @@ def runs_show(
     db: Path = DB_OPTION,
     fmt: Format = FORMAT_OPTION,
 ) -> None:
-    """A stored run's summary per region x element."""
-    from critmin.runs import run_summary
+    """A stored run's summary per region x element; the table format adds its plausibility flags and policies.
+
+    JSON and CSV: the summary records alone (see `critmin runs flags` and `critmin runs policies`)."""
+    from critmin.runs import resolve_run, run_flags, run_policies, run_summary
     from critmin.store import Store
 
     with user_errors(), Store(db) as store:
-        emit(run_summary(store, run_id), fmt, title=f"Run {run_id}")
+        rid = resolve_run(store, run_id)
+        summary = run_summary(store, rid)
+        flags, policies = run_flags(store, rid), run_policies(store, rid)
+    emit(summary, fmt, title=f"Run {rid}")
+    if fmt is Format.table:
+        print_flags(flags.drop(columns=["run_id"]), rid)
+        print_policies(policies)
+
+
+@runs_app.command("flags")
+def runs_flags(
+    run_id: str = typer.Argument("latest", help="Run id, unique prefix, scenario name or 'latest'."),
+    db: Path = DB_OPTION,
+    fmt: Format = FORMAT_OPTION,
+) -> None:
+    """A stored run's plausibility flags: one record per kind x path x region x product.
+
+    JSON records: {run_id, kind, path, region, product, first_date, last_date, months, worst_value, threshold,
+    unit, message}. Kinds: price_floor (a price at or below checks.min_price_multiple x reference, either
+    path), price_spike (a scenario price above checks.max_price_multiple x reference), baseline_shortfall
+    (baseline shortfall above checks.baseline_shortfall_pct % of reference demand), balance_residual (a
+    relative mass-balance residual above checks.balance_tolerance), policy_inactive (a policy that did not
+    act). worst_value and threshold are in unit (USD/kg, %, - or t)."""
+    from critmin.runs import resolve_run, run_flags
+    from critmin.store import Store
+
+    with user_errors(), Store(db) as store:
+        rid = resolve_run(store, run_id)
+        flags = run_flags(store, rid)
+    if fmt is Format.table:
+        print_flags(flags, rid, limit=len(flags))
+    else:
+        emit(flags, fmt)
+
+
+@runs_app.command("policies")
+def runs_policies(
+    run_id: str = typer.Argument("latest", help="Run id, unique prefix, scenario name or 'latest'."),
+    db: Path = DB_OPTION,
+    fmt: Format = FORMAT_OPTION,
+) -> None:
+    """What each policy shock of a stored run did.
+
+    JSON records: {run_id, name, type, region, product, target_t, bought_t, mean_buy_price (USD/kg),
+    released_t, acted, reason}."""
+    from critmin.runs import resolve_run, run_policies
+    from critmin.store import Store
+
+    with user_errors(), Store(db) as store:
+        policies = run_policies(store, resolve_run(store, run_id))
+    emit(policies, fmt, title="Policies", units={"target_t": "t", "bought_t": "t", "mean_buy_price": "USD/kg",
+                                                 "released_t": "t"})  # fmt: skip
 
 
 @runs_app.command("compare")
@@ -218,7 +297,7 @@ def runs_export(
     db: Path = DB_OPTION,
     fmt: Format = FORMAT_OPTION,
 ) -> None:
-    """Write every table of a run (provenance, prices, shortfall, stocks, flows, summary) as CSV."""
+    """Write every table of a run (provenance, prices, shortfall, stocks, flows, summary, flags, policies) as CSV."""
     from critmin.runs import export_run
     from critmin.store import Store
 

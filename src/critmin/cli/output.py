@@ -95,6 +95,37 @@ def emit(frame: pd.DataFrame, fmt: Format, *, title: str | None = None, units: d
             console.print("[dim]no rows match[/dim]")
 
 
+def print_flags(flags: pd.DataFrame, run_id: str, *, limit: int = 40) -> None:
+    """A run's plausibility flags as a table (kind, path, where, months, message), or a green all-clear line."""
+    if flags.empty:
+        console.print("[green]No plausibility flags[/green]")
+        return
+    table = Table(title=f"Plausibility flags ({len(flags)})", title_justify="left", header_style="bold")
+    for col in ("kind", "path", "region", "product", "months"):
+        table.add_column(col, justify="right" if col == "months" else "left", no_wrap=True)
+    table.add_column("message", overflow="fold")
+    for row in flags.head(limit).itertuples(index=False):
+        cells = (row.kind, row.path, row.region, row.product, row.months, row.message)
+        table.add_row(*(escape(_cell(v, "")) for v in cells))
+    console.print(table)
+    if len(flags) > limit:
+        console.print(f"[dim]... and {len(flags) - limit} more: critmin runs flags {escape(run_id)}[/dim]")
+
+
+def print_policies(policies: pd.DataFrame) -> None:
+    """What each policy shock did: bought, mean buy price, released, acted (nothing printed without policies)."""
+    if policies.empty:
+        return
+    columns = ["name", "type", "region", "product", "target_t", "bought_t", "mean_buy_price", "released_t", "acted",
+               "reason"]  # fmt: skip
+    emit(
+        policies[columns],
+        Format.table,
+        title="Policies",
+        units={"target_t": "t", "bought_t": "t", "mean_buy_price": "USD/kg", "released_t": "t"},
+    )
+
+
 def report(fmt: Format, message: str, record: dict) -> None:
     """The outcome of an action: a sentence for people (table format), one record for programs."""
     if fmt is Format.table:

@@ -76,7 +76,8 @@ def _fill(coords: dict[str, list[str]], frame: pd.DataFrame, columns: list[str],
     if len(frame) == 0:
         return out
     index = tuple(
-        pd.Index(labels).get_indexer(frame[col].to_numpy()) for col, labels in zip(columns, coords.values(), strict=True)
+        pd.Index(labels).get_indexer(frame[col].to_numpy())
+        for col, labels in zip(columns, coords.values(), strict=True)
     )
     keep = np.all([i >= 0 for i in index], axis=0)
     values = frame[value].to_numpy(dtype=float) if isinstance(value, str) else np.broadcast_to(value, len(frame))

@@ -61,7 +61,8 @@ def market_inputs(
     stocks = _stocks(world, demand, ref_price, settings)
     if extra_stocks is not None and len(extra_stocks):
         stocks = _with_extra_stocks(stocks, extra_stocks, ref_price, settings)
-    arcs = _arcs(world, activities, yields, recipe, demand, stocks, ref_price, settings)
+    # producer inventories sit where the product is made: they open no trade arcs of their own
+    arcs = _arcs(world, activities, yields, recipe, demand, stocks[stocks["holder"] != "producer"], ref_price, settings)
     stocks = _with_producer_stocks(world, stocks, activities, yields, products, ref_price, settings)
     regions = world.table("region")["id"].tolist()
     return MarketInputs(
@@ -203,9 +204,9 @@ def _demand(world: World, ref_price: pd.Series, settings: MarketSettings) -> pd.
     sectors = optional_table(world, "sector")
     from_world = sectors.set_index("id")["voll_multiple"] if len(sectors) else pd.Series(dtype=float)
     # a scenario's explicit sector override wins, then the world's sector table, then the default
-    multiple = (
-        demand["sector"].map(settings.voll_multiple_by_sector).fillna(demand["sector"].map(from_world))
-    ).fillna(settings.voll_multiple)
+    multiple = (demand["sector"].map(settings.voll_multiple_by_sector).fillna(demand["sector"].map(from_world))).fillna(
+        settings.voll_multiple
+    )
     demand["voll"] = multiple * demand["product"].map(ref_price)
     demand["elasticity"] = demand["elasticity"].abs()
     return demand.reset_index(drop=True)
@@ -220,10 +221,28 @@ def _stocks(world, demand, ref_price, settings) -> pd.DataFrame:
     out = stock[["region", "product", "holder", "quantity", "days_of_cover_target"]].rename(
         columns={"days_of_cover_target": "target_days"}
     )
-    multiple = np.where(out["holder"] == "public", settings.public_release_multiple, settings.private_release_multiple)
-    out["release_price"] = multiple * out["product"].map(ref_price).to_numpy()
-    out["restock_price"] = settings.restock_multiple * out["product"].map(ref_price)
+    holder = out["holder"]
+    multiple = np.select(
+        [holder == "public", holder == "producer"],
+        [settings.public_release_multiple, settings.producer_release_multiple],
+        settings.private_release_multiple,
+    )
+    price = out["product"].map(ref_price)
+    out["release_price"] = multiple * price.to_numpy()
+    out["restock_price"] = np.where(
+        holder == "producer",
+        _reservation(world, settings).reindex(out["product"]).to_numpy() * price,
+        settings.restock_multiple * price,
+    )
     return out.reset_index(drop=True)
+
+
+def _reservation(world: World, settings: MarketSettings) -> pd.Series:
+    """Reservation price multiple per product (the world's, else the setting's)."""
+    table = optional_table(world, "reservation_price")
+    products = world.table("product")["id"]
+    given = table.set_index("product")["multiple"] if len(table) else pd.Series(dtype=float)
+    return given.reindex(products).fillna(settings.reservation_multiple).rename_axis("product")
 
 
 def _arcs(world, activities, yields, recipe, demand, stocks, ref_price, settings) -> pd.DataFrame:
@@ -257,7 +276,9 @@ def _arcs(world, activities, yields, recipe, demand, stocks, ref_price, settings
     recorded = world.table("trade_flow").groupby(["origin", "destination", "product"], as_index=False)["quantity"].sum()
     arcs = pd.concat([arcs, recorded[["origin", "destination", "product"]]]).drop_duplicates()
     arcs = arcs[arcs["origin"] != arcs["destination"]]
-    arcs = arcs.merge(recorded.rename(columns={"quantity": "contract"}), on=["origin", "destination", "product"], how="left")
+    arcs = arcs.merge(
+        recorded.rename(columns={"quantity": "contract"}), on=["origin", "destination", "product"], how="left"
+    )
     arcs["contract"] = arcs["contract"].fillna(0.0)
     costs = world.table("trade_cost")
     arcs = arcs.merge(
@@ -268,7 +289,9 @@ def _arcs(world, activities, yields, recipe, demand, stocks, ref_price, settings
     default = settings.default_freight_pct / 100 * arcs["product"].map(ref_price)
     arcs["freight"] = arcs["freight"].fillna(default)
     arcs["tariff_pct"] = arcs["tariff_pct"].fillna(0.0)
-    arcs["margin"] = settings.contract_margin_pct / 100 * arcs["product"].map(ref_price)
+    # the calibration margin only where there is something to calibrate to: products with recorded trade
+    calibrated = arcs["product"].isin(set(recorded["product"]))
+    arcs["margin"] = np.where(calibrated, settings.contract_margin_pct / 100 * arcs["product"].map(ref_price), 0.0)
     return arcs.sort_values(["product", "origin", "destination"]).reset_index(drop=True)
 
 
@@ -334,39 +357,30 @@ def _switches(world: World, demand: pd.DataFrame, regions: list[str]) -> pd.Data
 
 def _with_producer_stocks(world, stocks, activities, yields, products, ref_price, settings) -> pd.DataFrame:
     """Producers hold output rather than sell below their reservation price: every node that makes a
-    separated, metal or magnet product gets a producer inventory that buys without limit at that price and
-    sells again once the price is back at reference. Blocked exports and surplus co-products go there."""
+    separated, metal or magnet product has a producer inventory that buys without limit at that price and
+    sells again once the price is back at reference. Blocked exports and surplus co-products go there. The
+    world's ``producer`` stock rows give their working inventory; other producing nodes start empty."""
     stage = products.set_index("id")["stage"]
     made = activities[activities["process"] != "separate"][["region", "product"]]
-    separated = activities[activities["process"] == "separate"][["region", "product"]].merge(
-        yields.rename(columns={"product": "oxide"}), left_on="product", right_on="concentrate"
-    )[["region", "oxide"]].rename(columns={"oxide": "product"})
+    separated = (
+        activities[activities["process"] == "separate"][["region", "product"]]
+        .merge(yields.rename(columns={"product": "oxide"}), left_on="product", right_on="concentrate")[
+            ["region", "oxide"]
+        ]
+        .rename(columns={"oxide": "product"})
+    )
     nodes = pd.concat([made, separated]).drop_duplicates()
     nodes = nodes[nodes["product"].map(stage).isin(["separation", "metal", "magnet"])]
-    table = optional_table(world, "reservation_price")
-    multiple = table.set_index("product")["multiple"] if len(table) else pd.Series(dtype=float)
-    reserve = nodes["product"].map(multiple).fillna(settings.reservation_multiple)
+    held = stocks[stocks["holder"] == "producer"][["region", "product"]]
+    nodes = nodes.merge(held, on=["region", "product"], how="left", indicator=True)
+    nodes = nodes[nodes["_merge"] == "left_only"].drop(columns="_merge")
+    reserve = nodes["product"].map(_reservation(world, settings))
     price = nodes["product"].map(ref_price)
-    output = _node_output(activities, yields)
-    working = nodes.merge(output, on=["region", "product"], how="left")["quantity"].fillna(0.0).to_numpy()
     new = nodes.assign(
         holder="producer",
-        quantity=working * settings.producer_stock_days / 365,
+        quantity=0.0,
         target_days=np.nan,
         release_price=settings.producer_release_multiple * price,
         restock_price=reserve * price,
     )
     return pd.concat([stocks, new[stocks.columns]], ignore_index=True)
-
-
-def _node_output(activities: pd.DataFrame, yields: pd.DataFrame) -> pd.DataFrame:
-    """Reference output per region x product per year: made directly, or separated as a co-product."""
-    made = activities[activities["process"] != "separate"][["region", "product", "ref_quantity"]]
-    separated = activities[activities["process"] == "separate"].merge(
-        yields, left_on="product", right_on="concentrate", suffixes=("_conc", "")
-    )
-    separated = separated.assign(ref_quantity=separated["ref_quantity"] * separated["share"])[
-        ["region", "product", "ref_quantity"]
-    ]
-    both = pd.concat([made, separated]).groupby(["region", "product"], as_index=False)["ref_quantity"].sum()
-    return both.rename(columns={"ref_quantity": "quantity"})

@@ -77,9 +77,7 @@ def write_back(model, data, offset, status: str, objective: float) -> StepResult
     )
 
 
-def assemble(
-    status, objective, *, price, activity, trade, curtail, unserved, release, restock, relief, switch, demand
-):
+def assemble(status, objective, *, price, activity, trade, curtail, unserved, release, restock, relief, switch, demand):
     relieved = relief.sum("option", min_count=1).fillna(0)
     consumption = demand - curtail - unserved - relieved
     shortfall = np.maximum(curtail, 0) + unserved + relieved

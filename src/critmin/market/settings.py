@@ -64,12 +64,6 @@ class MarketSettings(BaseModel):
         description="Producers' reservation price as a multiple of reference (-), where the world's "
         "reservation_price.csv has no row: below it they stock output instead of selling.",
     )
-    producer_stock_days: float = Field(
-        30.0,
-        ge=0,
-        description="Producers' working inventory at the start, in days of their reference output (assumption: "
-        "a month of output in process and in the warehouse).",
-    )
     producer_release_multiple: float = Field(
         1.0, gt=0, description="Producer inventories sell again at this multiple of the reference price (-)."
     )

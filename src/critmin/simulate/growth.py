@@ -19,9 +19,7 @@ from critmin.market.data import StepData
 def demand_growth(world_demand, base: StepData) -> xr.DataArray:
     """Growth rate of each demand cell, %/yr (0 where the world gives none)."""
     g = xr.zeros_like(base.demand).fillna(0.0)
-    index = tuple(
-        g.indexes[dim].get_indexer(world_demand[dim].to_numpy()) for dim in ("region", "sector", "product")
-    )
+    index = tuple(g.indexes[dim].get_indexer(world_demand[dim].to_numpy()) for dim in ("region", "sector", "product"))
     keep = np.all([i >= 0 for i in index], axis=0)
     g.values[tuple(i[keep] for i in index)] = world_demand["growth_pct"].to_numpy(dtype=float)[keep]
     return g

@@ -142,7 +142,14 @@ def apply_market_shocks(
         elif isinstance(s, S.PriceFloor):
             per_unit = xr.where(c.mask, np.maximum(s.price - ref_price, 0) * share, 0.0)
             subsidy = subsidy + _subsidy_by_activity(per_unit, d)
-    return d.with_(arc_cap=arc_cap, arc_cost=arc_cost, arc_contract_cost=contract_cost, activity_cap=cap, demand=demand, activity_subsidy=subsidy)
+    return d.with_(
+        arc_cap=arc_cap,
+        arc_cost=arc_cost,
+        arc_contract_cost=contract_cost,
+        activity_cap=cap,
+        demand=demand,
+        activity_subsidy=subsidy,
+    )
 
 
 def _subsidy_by_activity(subsidy: xr.DataArray, d: StepData) -> xr.DataArray:

@@ -8,6 +8,7 @@ from typing import Any, Literal
 import pandas as pd
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
+from pydantic import Field
 
 from critmin.runs import (
     TABLE_COLUMNS,
@@ -15,7 +16,9 @@ from critmin.runs import (
     compare_runs,
     list_runs,
     resolve_run,
+    run_flags,
     run_info,
+    run_policies,
     run_summary,
     run_table,
 )
@@ -38,9 +41,24 @@ def _read(ctx: AppContext, loc: list, fn, *args, **kwargs):
         view.close()
 
 
-def _cached(ctx: AppContext, key: tuple, frame_of) -> Response:
+class SummaryPage(Page):
+    """The summary records, with the run's plausibility flags and policy reports."""
+
+    flags: list[dict[str, Any]] = Field(
+        description="Plausibility flags {kind, path, region, product, first_date, last_date, months, worst_value, "
+        "threshold, unit, message}; kinds price_floor, price_spike, baseline_shortfall, balance_residual, "
+        "policy_inactive."
+    )
+    policies: list[dict[str, Any]] = Field(
+        description="Policy reports {name, type, region, product, target_t, bought_t, mean_buy_price (USD/kg), "
+        "released_t, acted, reason}."
+    )
+
+
+def _cached(ctx: AppContext, key: tuple, frame_of, extra_of=None) -> Response:
     """Stored runs never change, and only this server writes the store while it runs, so encoded answers are
-    kept until the next run is stored (``ctx.run_cache`` is cleared then)."""
+    kept until the next run is stored (``ctx.run_cache`` is cleared then). ``extra_of`` gives more JSON keys
+    (frames, as records) next to the page's records; CSV is the frame alone."""
     hit = ctx.run_cache.get(key)
     if hit is None:
         fmt = key[-1]
@@ -49,6 +67,8 @@ def _cached(ctx: AppContext, key: tuple, frame_of) -> Response:
             hit = (frame.to_csv(index=False).encode(), "text/csv; charset=utf-8")
         else:
             payload = {"records": records(frame), "total": len(frame), "limit": None, "offset": 0}
+            for name, extra in (extra_of() if extra_of else {}).items():
+                payload[name] = records(extra)
             hit = (json.dumps(payload, allow_nan=False).encode(), "application/json")
         if len(ctx.run_cache) >= 256:
             ctx.run_cache.clear()
@@ -77,16 +97,54 @@ def compare(
 @router.get("/{run_id}", response_model=dict[str, Any], summary="A run's provenance and summary")
 def run(run_id: str = RUN_ID, ctx: AppContext = Depends(context)):
     """{run: provenance (scenario hash and YAML, data and code versions, solver status), summary: records
-    {region, element, max_shortfall_pct, cumulative_shortfall_t, peak_price_ratio, tts_days, ttr_days, ...}}."""
+    {region, element, max_shortfall_pct, cumulative_shortfall_t, peak_price_ratio, tts_days, ttr_days, ...},
+    flags: plausibility flags, policies: policy reports (as in ``/summary``)}."""
     info = _read(ctx, ["path", "run_id"], run_info, run_id)
-    summary = _read(ctx, ["path", "run_id"], run_summary, run_id)
-    return {"run": records(pd.DataFrame([info]))[0], "summary": records(summary)}
+    rid = info["run_id"]
+    summary = _read(ctx, ["path", "run_id"], run_summary, rid)
+    return {
+        "run": records(pd.DataFrame([info]))[0],
+        "summary": records(summary),
+        "flags": records(_read(ctx, ["path", "run_id"], run_flags, rid)),
+        "policies": records(_read(ctx, ["path", "run_id"], run_policies, rid)),
+    }
 
 
-@router.get("/{run_id}/summary", response_model=Page, summary="A run's summary per region x element")
+@router.get("/{run_id}/summary", response_model=SummaryPage, summary="A run's summary per region x element")
 def summary(run_id: str = RUN_ID, fmt: OutputFormat = Query("json"), ctx: AppContext = Depends(context)):
+    """JSON: {records: summary records, total, limit, offset, flags: plausibility flags, policies: policy
+    reports}. CSV: the summary records alone (flags: ``/flags?fmt=csv``)."""
     rid = _read(ctx, ["path", "run_id"], resolve_run, run_id)
-    return _cached(ctx, ("summary", rid, fmt), lambda: _read(ctx, ["path", "run_id"], run_summary, rid))
+    return _cached(
+        ctx,
+        ("summary", rid, fmt),
+        lambda: _read(ctx, ["path", "run_id"], run_summary, rid),
+        lambda: {
+            "flags": _read(ctx, ["path", "run_id"], run_flags, rid),
+            "policies": _read(ctx, ["path", "run_id"], run_policies, rid),
+        },
+    )
+
+
+@router.get("/{run_id}/flags", response_model=Page, summary="A run's plausibility flags")
+def flags(run_id: str = RUN_ID, fmt: OutputFormat = Query("json"), ctx: AppContext = Depends(context)):
+    """One record per kind x path x region x product: {run_id, kind, path, region, product, first_date,
+    last_date, months, worst_value, threshold, unit, message}. Kinds: price_floor (a price at or below
+    checks.min_price_multiple x reference, either path), price_spike (a scenario price above
+    checks.max_price_multiple x reference), baseline_shortfall (baseline shortfall above
+    checks.baseline_shortfall_pct % of reference demand), balance_residual (a relative mass-balance residual
+    above checks.balance_tolerance), policy_inactive (a policy shock that did not act). worst_value and threshold
+    are in unit."""
+    rid = _read(ctx, ["path", "run_id"], resolve_run, run_id)
+    return _cached(ctx, ("flags", rid, fmt), lambda: _read(ctx, ["path", "run_id"], run_flags, rid))
+
+
+@router.get("/{run_id}/policies", response_model=Page, summary="What a run's policy shocks did")
+def policies(run_id: str = RUN_ID, fmt: OutputFormat = Query("json"), ctx: AppContext = Depends(context)):
+    """{run_id, name, type, region, product, target_t, bought_t, mean_buy_price (USD/kg), released_t, acted,
+    reason} per policy shock."""
+    rid = _read(ctx, ["path", "run_id"], resolve_run, run_id)
+    return _cached(ctx, ("policies", rid, fmt), lambda: _read(ctx, ["path", "run_id"], run_policies, rid))
 
 
 @router.get("/{run_id}/tables/{table}", response_model=Page, summary="One result table of a run, filtered and paged")

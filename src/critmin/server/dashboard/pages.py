@@ -11,7 +11,16 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
-from critmin.runs import RunNotFoundError, compare_runs, list_runs, run_info, run_summary, run_table
+from critmin.runs import (
+    RunNotFoundError,
+    compare_runs,
+    list_runs,
+    run_flags,
+    run_info,
+    run_policies,
+    run_summary,
+    run_table,
+)
 from critmin.server.api.common import records
 from critmin.server.context import AppContext
 from critmin.server.dashboard import charts
@@ -164,6 +173,7 @@ def results(request: Request, run_id: str, element: str | None = None, region: s
         shortfall = run_table(view, rid, "shortfall", path="scenario", element=element)[0]
         sector = run_table(view, rid, "sector_shortfall", path="scenario", region=region)[0]
         stocks = run_table(view, rid, "stocks")[0]
+        flags, policies = run_flags(view, rid), run_policies(view, rid)
     except (RunNotFoundError, PageError) as exc:
         return _error(request, exc)
     finally:
@@ -187,7 +197,7 @@ def results(request: Request, run_id: str, element: str | None = None, region: s
     return render(
         request, "results.html", title=f"Run {rid}", page="runs", info=info, element=element, elements=elements,
         region=region, regions=sorted(set(summary["region"])), summary=records(table), unit=unit,
-        figures=figures,
+        figures=figures, flags=records(flags), policies=records(policies),
     )  # fmt: skip
 
 
