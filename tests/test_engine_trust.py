@@ -270,3 +270,21 @@ def test_stepwise_matches_linear_on_the_full_world(world):
     value = lambda r: float((r.trade.sum(["origin", "destination"]).fillna(0) * ref).sum())  # noqa: E731
     moved = lambda r: abs(r.trade.fillna(0) - linear.trade.fillna(0))  # noqa: E731
     assert float((moved(stepwise).sum(["origin", "destination"]) * ref).sum()) <= 0.02 * value(linear)
+
+
+def test_trend_growth_keeps_supply_with_the_demand_it_serves(world):
+    scenario = load_scenario(SCENARIOS / "baseline-2024.yaml").model_copy(
+        update={"dynamics": S.Dynamics(growth="trend"), "end": dt.date(2026, 12, 31)}
+    )
+    run = simulate(world, scenario)
+    demand = run.series("baseline", "consumption") + run.series("baseline", "shortfall")
+    magnets = demand.sel(product=MAGNETS).sum(["region", "sector", "product"])
+    assert float(magnets.isel(date=-1) / magnets.isel(date=0)) == pytest.approx(1.087 ** (23 / 12), rel=1e-3)
+    assert float(run.series("baseline", "shortfall").sum()) < 1e-3  # capacity keeps up
+    ratio = _ratio(run, "baseline")
+    magnet_elements = [p for p in run.inputs.products if p.split("_")[0] in ("Nd", "Pr", "Dy", "Tb")] + MAGNETS
+    assert float(abs(ratio.sel(product=magnet_elements) - 1).max()) <= 0.10
+    # slower-growing co-products find a stock, not a zero price
+    reservation = world.table("reservation_price").set_index("product")["multiple"]
+    la = ratio.sel(region="CHN", product="La_oxide")
+    assert float(la.min()) >= reservation["La_oxide"] - 1e-6 and float(la.isel(date=-1)) < 1.0

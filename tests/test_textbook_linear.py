@@ -3,12 +3,16 @@ independent solution.
 
 Three regions trade one product. Region i has a linear supply curve (marginal cost a_i + b_i q for q >= 0) and
 a linear inverse demand curve (alpha_i - beta_i x for x >= 0); every arc has a freight and a tariff. The
-reference solution solves the Samuelson-Takayama-Judge complementarity conditions exactly: for every pattern of
-active arcs (a forest: a cycle of active arcs would need a zero-cost loop) and every region's supply and demand
-either interior or at zero, the conditions are a square linear system; the solution is the pattern whose
-solution satisfies every inequality (flows >= 0, no arc with a price gap above its cost, curves on the right
-side of their bounds). Supply and demand are strictly sloped, so production, consumption and prices are unique;
-with arc costs obeying a strict triangle inequality nothing is transshipped and the flows are unique as well.
+reference solution solves the Samuelson-Takayama-Judge complementarity conditions exactly, by enumeration: for
+every pattern of active arcs (a forest: a cycle of active arcs would need a zero-cost loop) and every state of
+each region (supply or demand at zero, or a surplus disposed of at a zero price), the conditions are a square
+linear system, and the equilibrium is the pattern whose solution satisfies every inequality (flows >= 0, no
+arc with a price gap above its cost, curves on the right side of their bounds). Supply and demand are strictly
+sloped, so production, consumption and prices are unique; without ties between a direct arc and a two-hop
+route, so are the flows.
+
+The reference has no export limits: it is the model with re-exports allowed, and the default model (no
+re-exports) wherever no two-hop route is cheaper than the direct arc, so that nothing would be transshipped.
 
 Units: prices USD/kg, quantities t per step; both asserted to 1e-6 absolute.
 """
@@ -44,14 +48,16 @@ def _forests() -> list[tuple[int, ...]]:
 FORESTS = _forests()
 
 
-NODE_STATES = [(True, True), (True, False), (False, True), (False, False), None]  # (supply, demand) or disposal
+# (supply, demand) on their curves or at zero, or disposal at a zero price. Neither supply nor demand would
+# need a price between the demand's choke price and the supply's intercept, which the worlds drawn exclude
+NODE_STATES = [(True, True), (True, False), (False, True), None]
 
 
 def equilibrium(a, b, alpha, beta, cost, eps=1e-9):
     """Exact spatial equilibrium: prices, flows (per arc, ARCS order), production and consumption per region.
 
     a, b: supply intercept and slope; alpha, beta: demand choke price and slope; cost: per arc (ARCS order).
-    Each region's supply and demand are either on their curves or at zero, or the region disposes of a surplus
+    Each region's supply or demand (not both) may sit at zero, or the region may dispose of a surplus
     at a zero price (free disposal: the model's balance is an inequality). Transshipment is allowed (no export
     limits), so with a strict triangle inequality it does not occur."""
     a, b, alpha, beta, cost = map(np.asarray, (a, b, alpha, beta, cost))
@@ -109,7 +115,8 @@ def equilibrium(a, b, alpha, beta, cost, eps=1e-9):
 
 
 def textbook_world(supply, demand, freight, tariff):
-    """supply, demand: per region (ref_cost or -, ref_quantity, elasticity); freight, tariff_pct: per arc."""
+    """supply: per region (ref_cost, ref_quantity, elasticity); demand: per region (quantity, |elasticity|);
+    freight (USD/kg) and tariff_pct: per arc, in ARCS order."""
     return tiny_world(
         list(REGIONS),
         # a mine-stage product: no producer inventories (those hold separated products at a reservation price)
@@ -149,7 +156,7 @@ def triangle_gaps(cost) -> np.ndarray:
     return np.array([c[(i, j)] + c[(j, k)] - c[(i, k)] for i, j, k in itertools.permutations(range(3))])
 
 
-def compare(result, p, flows, made, tol=TOL) -> dict[str, float]:
+def compare(result, p, flows, made) -> dict[str, float]:
     """Largest absolute errors of prices, flows and production against the reference."""
     price = np.array([float(result.price.sel(region=r, product="x")) for r in REGIONS])
     trade = np.array([float(result.trade.sel(origin=REGIONS[o], destination=REGIONS[d], product="x")) for o, d in ARCS])
@@ -182,9 +189,8 @@ TEXTBOOK = settings(max_examples=40, deadline=None, suppress_health_check=[Healt
 def test_random_linear_worlds_clear_to_1e6(supply, demand, costs, reexport):
     freight, tariff = costs
     a, b, alpha, beta, cost = textbook_curves(supply, demand, freight, tariff)
-    # the reference has no export limits: in the default mode (no re-exports) it applies only where no two-hop
-    # route is cheaper than the direct arc, so that nothing would be transshipped anyway; and where a two-hop
-    # route costs the same as the direct arc, flows may split between them in any proportion
+    # the reference has no export limits (see the module doc); where a two-hop route costs the same as the
+    # direct arc, flows may split between them in any proportion
     gaps = triangle_gaps(cost)
     assume(np.abs(gaps).min() > 1e-3 and (reexport or gaps.min() > 0))
     # a region whose demand chokes off below its supply's intercept can end with neither, its price anywhere
@@ -205,3 +211,16 @@ def test_reference_solution_reproduces_the_golden_case():
     a, b, alpha, beta, cost = textbook_curves(supply, demand, [3.0, 500, 500, 500, 500, 500], [0.0] * 6)
     p, flows, made, _ = equilibrium(a, b, alpha, beta, cost)
     assert np.allclose(p, [13.4, 16.4, 10.0]) and np.allclose(flows, [68, 0, 0, 0, 0, 0]) and np.isclose(made[0], 134)
+
+
+def test_degenerate_trade_still_gives_exact_prices():
+    """Free trade (zero arc costs) makes the flows non-unique, one integrated market; prices and production
+    are still unique and exact."""
+    supply = [(10.0, 100.0, 1.0), (14.0, 50.0, 0.5), (12.0, 80.0, 2.0)]
+    demand = [(60.0, 0.3), (30.0, 0.5), (60.0, 1.0)]
+    a, b, alpha, beta, cost = textbook_curves(supply, demand, [0.0] * 6, [0.0] * 6)
+    p, _, made, _ = equilibrium(a, b, alpha, beta, cost)
+    result = clear(textbook_world(supply, demand, [0.0] * 6, [0.0] * 6), MarketSettings(contract_margin_pct=0.0))
+    errors = compare(result, p, np.zeros(6), made)
+    assert max(errors["price"], errors["output"]) <= TOL, errors
+    assert np.ptp(p) < 1e-9  # one price everywhere

@@ -134,6 +134,7 @@ def check(
     """Mass-balance residuals at every node (tolerance scaled to the data), calibration error against the
     observed 2024 figures, and the calibration error of every recorded trade arc in the unshocked equilibrium
     (t/yr). Exits 1 if a node fails, a target with a tolerance is missed, or an arc is off by more than 10%."""
+    from critmin.market import MarketDataError
     from critmin.market.trade_calibration import TOLERANCE_PCT, arc_calibration
     from critmin.world.balance import balance_report
     from critmin.world.calibration import calibration_report
@@ -142,7 +143,12 @@ def check(
         w = resolve_world(world, db)
         balance = balance_report(w)
         calibration = calibration_report(w) if calibration_check else pd.DataFrame(columns=["status"])
-        arcs = arc_calibration(w) if trade_check and len(w.table("trade_flow")) else pd.DataFrame(columns=["status"])
+        arcs, skipped = pd.DataFrame(columns=["status"]), ""
+        if trade_check and len(w.table("trade_flow")):
+            try:
+                arcs = arc_calibration(w)
+            except MarketDataError as error:  # e.g. a textbook world without reference prices
+                skipped = str(error)
     failing = balance[~balance["ok"]]
     shown = balance if show_all else failing
     misses = pd.concat([calibration[calibration["status"] == "MISS"], arcs[arcs["status"] == "MISS"]])
@@ -161,6 +167,8 @@ def check(
                 title="Calibration against observed 2024 figures "
                 "(status ok/MISS where a tolerance applies; context otherwise)",
             )
+        if skipped:
+            console.print(f"[yellow]Trade calibration skipped[/yellow]: the market cannot be cleared: {skipped}")
         if len(arcs):
             worst = arcs.loc[arcs["error_pct"].abs().idxmax()]
             console.print(

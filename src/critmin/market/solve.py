@@ -37,10 +37,9 @@ QP_OPTIONS = {
     # QP solver report some convex textbook worlds as non-convex
     "qp_regularization_value": 1e-12,
 }
-HIGHS_OPTIONS = QP_OPTIONS  # the first attempt for linear curves (kept for callers that import it)
 ACTIVE_TOL = 1e-9  # relative distance to a bound at which a variable or a row counts as at that bound
 CHECK_TOL = 1e-7  # relative tolerance of the optimality check of a polished point
-DENSE_LIMIT = 3000  # KKT systems up to this size are solved densely (least squares: rank deficiency is fine)
+DENSE_LIMIT = 1500  # singular KKT systems up to this size are solved by dense least squares
 POLISH_ROUNDS = 6  # active-set corrections tried when the first polished point fails the check
 
 
@@ -74,7 +73,7 @@ def polish(m) -> bool:
     solution of the equality-constrained QP on its active set, if that passes the optimality check. Returns
     whether it did."""
     h = m.solver_model
-    if not isinstance(h, highspy.Highs):
+    if not isinstance(h, highspy.Highs) or h.getLp().sense_ != highspy.ObjSense.kMinimize:
         return False
     try:
         qp = _QP.from_highs(h)
@@ -156,7 +155,8 @@ class _QP:
 
     def _kkt(self, col_lo, col_up, row_lo, row_up, x0, y0) -> tuple[np.ndarray, np.ndarray]:
         """Solve Q_FF x_F - A_RF' y_R = -(c + Q x_N)_F, A_RF x_F = b_R - A_RN x_N (F free columns, N columns
-        at a bound, R binding rows) for the correction nearest to (x0, y0)."""
+        at a bound, R binding rows) as a step from (x0, y0); where the system is singular (the solution is not
+        unique), the least-squares step keeps the point nearest to HiGHS's."""
         fixed = col_lo | col_up
         x = np.where(col_lo, self.lb, np.where(col_up, self.ub, x0))
         free = np.flatnonzero(~fixed)
@@ -173,10 +173,12 @@ class _QP:
         residual = np.concatenate([-gradient[free], bound - self.A[rows] @ x])
         if K.shape[0] == 0:
             return x, y
-        if K.shape[0] <= DENSE_LIMIT:
-            step = scipy.linalg.lstsq(K.toarray(), residual, lapack_driver="gelsd")[0]
-        else:
+        try:
             step = scipy.sparse.linalg.splu(K).solve(residual)
+        except RuntimeError:  # singular: degenerate duals or a flat direction; take the least-squares step
+            if K.shape[0] > DENSE_LIMIT:
+                raise
+            step = scipy.linalg.lstsq(K.toarray(), residual, lapack_driver="gelsd")[0]
         z = z0 + step
         x[free] = z[: len(free)]
         y[rows] = z[len(free) :]
