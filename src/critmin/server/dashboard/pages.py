@@ -182,7 +182,13 @@ def results(request: Request, run_id: str, element: str | None = None, region: s
     unit = ctx.units.get(element, "t")
     if content is not None and len(sector):
         sector["content"] = sector["shortfall"] * sector["product"].map(content).fillna(0.0)
-        sector = sector[sector["content"] > 0]
+        # one point per sector and month (several products, e.g. magnet grades, carry the element), and months
+        # without shortfall kept at zero so the stacked areas do not interpolate across them
+        grid = sector.pivot_table(index="date", columns="sector", values="content", aggfunc="sum")
+        dates = sorted(set(grid.index) | set(shortfall["date"])) if "date" in shortfall else list(grid.index)
+        grid = grid.reindex(dates).fillna(0.0)
+        grid = grid.loc[:, grid.max() > 0]
+        sector = grid.rename_axis(columns="sector").stack().rename("content").reset_index()
     else:
         sector = sector.assign(content=[])
     stocks = stocks[stocks["product"].map(lambda p: bool(content is not None and content.get(p, 0) > 0))]
