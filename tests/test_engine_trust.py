@@ -17,7 +17,7 @@ from critmin.scenario import schema as S
 from critmin.simulate.fast import StepSolver
 from critmin.simulate.loop import simulate
 from critmin.simulate.plausibility import plausibility_flags
-from critmin.simulate.shocks import approved_share
+from critmin.simulate.shocks import CompiledShock, civil_share, licence_share
 from critmin.simulate.summary import summarise
 from critmin.world.model import World
 
@@ -64,6 +64,17 @@ def test_baseline_holds_still_at_reference(runs):
     assert float(ratio.where(present).min()) > 0.01
     assert float(run.series("baseline", "shortfall").sum()) < 1e-3  # t over 36 months, all nodes
     assert plausibility_flags(run).empty
+    # quantities hold still too: every activity at its reference output, consumption at reference demand,
+    # and no stock drawn or built
+    output = run.series("baseline", "activity").to_series().dropna()
+    reference = run.inputs.activities.set_index(["process", "region", "product"])["ref_quantity"] / 12
+    expected = reference.reindex(output.index.droplevel("date")).to_numpy()
+    assert np.nanmax(np.abs(output.to_numpy() / expected - 1)) < 0.005
+    consumption = run.series("baseline", "consumption").sum("sector")
+    demand = consumption + run.series("baseline", "shortfall").sum("sector")
+    assert float(abs(consumption - demand).max()) < 1e-6
+    moved = sum(float(r.release.sum() + r.restock.sum()) for r in run.steps["baseline"])
+    assert moved < 0.01  # t over 36 months and every stock
 
 
 def test_baseline_reproduces_the_largest_recorded_arcs(world, runs):
@@ -167,7 +178,27 @@ def test_framework_reduces_us_japan_shortfall_in_the_2027_repeat(runs):
     public = stocks.sel(holder="public", region=["USA", "JPN"], product=["Dy_oxide", "Tb_oxide"])
     assert bool((public > 0).all())
     assert all(report["acted"] for report in framework.policy_reports)
+    kinds = {report["type"] for report in framework.policy_reports}
+    assert kinds == {"stockpile_policy", "project", "recycling_policy"}
+    delivered = {r["name"]: r["delivered_t"] for r in framework.policy_reports if r["type"] == "project"}
+    assert all(t > 0 for t in delivered.values()), delivered  # every financed plant produced
     assert plausibility_flags(framework).empty
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "us-japan-framework-2025",
+        "china-2025-10-expansion",
+        "china-embargo-us-jpn-12m",
+        "myanmar-clay-outage",
+        "backtest/quota-2010",
+    ],
+)
+def test_every_other_bundled_scenario_runs_without_flags(world, name):
+    run = simulate(world, load_scenario(SCENARIOS / f"{name}.yaml"))
+    flags = plausibility_flags(run)
+    assert flags.empty, flags[["kind", "region", "product", "message"]].to_string()
 
 
 def test_a_stockpile_that_cannot_buy_says_so(world):
@@ -210,12 +241,54 @@ def _licence(**fields) -> S.ExportControl:
     return S.ExportControl(**{**base, **fields})
 
 
-def test_approval_schedule_with_processing_lag():
-    control = _licence(lag_days=30, approval=[S.Approval(start=dt.date(2025, 4, 4), share=0.5)])
-    assert approved_share(control, dt.date(2025, 4, 1)) == 0.0
-    # April: the lag runs to 4 May; May: 0 for 3 days, then 0.5 for 28 of 31 days
-    assert approved_share(control, dt.date(2025, 5, 1)) == pytest.approx(0.5 * 28 / 31)
-    assert approved_share(control, dt.date(2025, 6, 1)) == pytest.approx(0.5)
+REGIONS = ["CHN", "JPN", "USA"]
+
+
+def _compiled(control: S.ExportControl, general: tuple[str, ...] = ()) -> CompiledShock:
+    covers = [np.isin(REGIONS, a.destinations.regions or REGIONS) for a in control.approval]
+    return CompiledShock(control, None, np.array(covers, bool).reshape(-1, 3), np.isin(REGIONS, general))
+
+
+def test_licence_share_mid_month_start_counts_days_outside_the_window():
+    control = _licence(start=dt.date(2025, 4, 16), approval=[S.Approval(start=dt.date(2025, 4, 16), share=0.5)])
+    shares, outside = civil_share(control, _compiled(control), dt.date(2025, 4, 1))
+    assert outside.sum() == 15
+    assert shares.mean(axis=0) == pytest.approx([0.75] * 3)  # 15 free days and 15 days at one half
+
+
+def test_licence_share_processing_lag_and_destination_schedules():
+    control = _licence(
+        lag_days=30,
+        approval=[
+            S.Approval(start=dt.date(2025, 4, 4), share=0.5),
+            S.Approval(start=dt.date(2025, 5, 10), share=0.9, destinations=S.Places(regions=["JPN"])),
+        ],
+    )
+    compiled = _compiled(control, general=("USA",))
+    april, _ = civil_share(control, compiled, dt.date(2025, 4, 1))
+    assert april.mean(axis=0)[0] == pytest.approx(3 / 30)  # CHN column: 3 days before the control, then the lag
+    assert april.mean(axis=0)[2] == pytest.approx(1.0)  # a general licence needs no licence and waits for none
+    may, _ = civil_share(control, compiled, dt.date(2025, 5, 1))
+    # the lag ends on 4 May; JPN gets 0.5 for 6 days, then its own 0.9 from 10 May
+    assert may.mean(axis=0)[1] == pytest.approx((6 * 0.5 + 22 * 0.9) / 31)
+    assert may.mean(axis=0)[0] == pytest.approx(28 * 0.5 / 31)
+
+
+def test_defence_end_use_gets_the_military_share(world):
+    inputs = market_inputs(world, MarketSettings(curves="stepwise"))
+    data = base_step_data(inputs, 1 / 12)
+    control = _licence(approval=[S.Approval(start=dt.date(2025, 4, 4), share=0.5)], military_share=0.0)
+    compiled = CompiledShock(
+        control, None, np.ones((1, len(inputs.regions)), bool), np.zeros(len(inputs.regions), bool)
+    )
+    allowed = licence_share(control, compiled, data, dt.date(2025, 6, 1))
+    usa = data.demand.sel(region="USA", product="NdFeB_hree").fillna(0)
+    defence = float(usa.sel(sector="defence") / usa.sum())
+    assert 0 < defence < 1
+    assert float(allowed.sel(destination="USA", product="NdFeB_hree")) == pytest.approx(0.5 * (1 - defence))
+    in_lag = _licence(approval=control.approval, military_share=1.0, lag_days=90)
+    lagged = licence_share(in_lag, compiled, data, dt.date(2025, 6, 1))
+    assert float(lagged.sel(destination="USA", product="NdFeB_hree")) == 0.0  # nothing ships in the lag
 
 
 def test_general_licence_keeps_a_destination_supplied(world):

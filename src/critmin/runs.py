@@ -44,7 +44,8 @@ RUN_DDL = [
         last_date DATE, months BIGINT, worst_value DOUBLE, threshold DOUBLE, unit VARCHAR, message VARCHAR)""",
     """CREATE TABLE IF NOT EXISTS run_policies (
         run_id VARCHAR, name VARCHAR, type VARCHAR, region VARCHAR, product VARCHAR, target_t DOUBLE,
-        bought_t DOUBLE, mean_buy_price DOUBLE, released_t DOUBLE, acted BOOLEAN, reason VARCHAR)""",
+        bought_t DOUBLE, mean_buy_price DOUBLE, released_t DOUBLE, delivered_t DOUBLE, acted BOOLEAN,
+        reason VARCHAR)""",
 ]
 RESULT_TABLES = (
     "run_prices", "run_shortfall", "run_sector_shortfall", "run_stocks", "run_flows", "run_summary", "run_flags",

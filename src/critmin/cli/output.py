@@ -116,13 +116,13 @@ def print_policies(policies: pd.DataFrame) -> None:
     """What each policy shock did: bought, mean buy price, released, acted (nothing printed without policies)."""
     if policies.empty:
         return
-    columns = ["name", "type", "region", "product", "target_t", "bought_t", "mean_buy_price", "released_t", "acted",
-               "reason"]  # fmt: skip
+    columns = ["name", "type", "region", "product", "target_t", "bought_t", "mean_buy_price", "released_t",
+               "delivered_t", "acted", "reason"]  # fmt: skip
     emit(
         policies[columns],
         Format.table,
         title="Policies",
-        units={"target_t": "t", "bought_t": "t", "mean_buy_price": "USD/kg", "released_t": "t"},
+        units={"target_t": "t", "bought_t": "t", "mean_buy_price": "USD/kg", "released_t": "t", "delivered_t": "t"},
     )
 
 

@@ -65,7 +65,11 @@ class MarketSettings(BaseModel):
         "reservation_price.csv has no row: below it they stock output instead of selling.",
     )
     producer_release_multiple: float = Field(
-        1.0, gt=0, description="Producer inventories sell again at this multiple of the reference price (-)."
+        1.01,
+        gt=0,
+        description="Producer inventories sell again at this multiple of the reference price (-). Just above 1, so "
+        "that an unshocked step at reference prices does not draw on them (output and consumption stay at "
+        "reference) while they still cover the kilogram-sized imbalances that rounding leaves in the data.",
     )
     public_release_multiple: float = Field(
         1.5, gt=0, description="Public stockpiles release when the local price exceeds this multiple of reference."

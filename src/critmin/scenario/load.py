@@ -189,6 +189,10 @@ def check_against_world(scenario: Scenario, world: World) -> list[tuple[tuple, s
             if isinstance(value, Places):
                 check((*base, name, "regions"), value.regions, regions, "region")
                 check((*base, name, "groups"), value.groups, groups, "region group")
+        for j, approval in enumerate(getattr(shock, "approval", [])):
+            where = (*base, "approval", j, "destinations")
+            check((*where, "regions"), approval.destinations.regions, regions, "region")
+            check((*where, "groups"), approval.destinations.groups, groups, "region group")
         if isinstance(shock, Goods):
             check((*base, "elements"), shock.elements, elements, "element")
             check((*base, "products"), shock.products, products, "product")

@@ -55,10 +55,14 @@ class Window(Strict):
 
 
 class Approval(Strict):
-    """One period of a licence regime: from ``start`` on, this share of baseline exports is approved."""
+    """One period of a licence regime: from ``start`` on, this share of baseline exports to ``destinations`` is
+    approved (until a later entry covering the same destination)."""
 
     start: dt.date = Field(description="First day this approval share applies (YYYY-MM-DD).")
-    share: float = Field(ge=0, le=1, description="Share of baseline exports approved (0-1).")
+    share: float = Field(ge=0, le=1, description="Share of baseline exports approved for civil end use (0-1).")
+    destinations: Places = Field(
+        default_factory=Places, description="Destinations this entry covers (empty: every destination)."
+    )
 
 
 class ExportControl(Window, Goods):
@@ -77,12 +81,9 @@ class ExportControl(Window, Goods):
     )
     approval: list[Approval] = Field(
         default_factory=list,
-        description="licence: approval share of baseline exports from each date on (civil end use). Before the "
-        "first entry, and with no entries, nothing is approved.",
-    )
-    approval_by_destination: dict[str, float] = Field(
-        default_factory=dict,
-        description="licence: approval share (0-1) for named destination regions, replacing the schedule there.",
+        description="licence: approval shares of baseline exports over time, per destination (civil end use). "
+        "On each day a destination gets the latest entry that has started and covers it; before that, and "
+        "with no entries, nothing is approved.",
     )
     military_share: float = Field(
         0.0,
@@ -106,14 +107,6 @@ class ExportControl(Window, Goods):
         if dates != sorted(dates):
             raise ValueError("approval periods must be in date order")
         return approval
-
-    @field_validator("approval_by_destination")
-    @classmethod
-    def _shares(cls, shares):
-        bad = {k: v for k, v in shares.items() if not 0 <= v <= 1}
-        if bad:
-            raise ValueError(f"approval shares are between 0 and 1, got {bad}")
-        return shares
 
     @field_validator("magnitude")
     @classmethod
@@ -182,6 +175,12 @@ class RecyclingPolicy(Window, Goods):
     where: Places = Field(description="Regions.")
     collection_pct: float = Field(ge=0, le=100, description="Share of end-of-life flows collected and recycled, %.")
     ramp_months: float = Field(24, ge=0, description="Months to reach the collection share.")
+    unit_cost_multiple: float = Field(
+        1.0,
+        gt=0,
+        description="Recycling cost as a multiple of the recycled product's reference cost (-); support (grants, "
+        "offtake) below 1 makes collected material worth recycling at reference prices.",
+    )
 
 
 class PriceFloor(Window, Goods):

@@ -25,7 +25,13 @@ from critmin.simulate.balance import balance_residual
 from critmin.simulate.calendar import month_starts
 from critmin.simulate.fast import StepSolver
 from critmin.simulate.growth import demand_growth, supply_scale
-from critmin.simulate.policies import apply_recycling, apply_stockpile, element_use, stockpile_reports
+from critmin.simulate.policies import (
+    apply_recycling,
+    apply_stockpile,
+    capacity_reports,
+    element_use,
+    stockpile_reports,
+)
 from critmin.simulate.selectors import Resolver
 from critmin.simulate.shocks import apply_market_shocks, compile_shocks
 from critmin.world.flows import element_content
@@ -58,8 +64,8 @@ class RunResult:
     statuses: list[str]
     # per path, per step: largest node balance residual relative to the node's throughput (-)
     balance_residual: dict[str, list[float]] = field(default_factory=dict)
-    # one record per policy shock: name, type, region, product, target_t, bought_t, mean_buy_price,
-    # released_t, acted (bool), reason (str, empty when it acted)
+    # one record per policy shock and node: name, type, region, product, target_t, held_at_start_t, bought_t,
+    # mean_buy_price, released_t, delivered_t (projects, recycling), acted (bool), reason (empty when it acted)
     policy_reports: list[dict] = field(default_factory=list)
     # per path, per step: share of each region x product's demand lost to lagged substitution (-)
     substitution: dict[str, list[xr.DataArray]] = field(default_factory=dict)
@@ -81,7 +87,11 @@ def _reservations(scenario: S.Scenario, resolver: Resolver) -> tuple[pd.DataFram
                 stocks += [(r, p, shock.holder) for p in resolver.goods(shock)]
         elif isinstance(shock, S.RecyclingPolicy):
             for r in resolver.places(shock.where):
-                acts += [(r, "recycle", p, 1.0) for p in resolver.goods(shock) if resolver.stage.get(p) == "separation"]
+                acts += [
+                    (r, "recycle", p, shock.unit_cost_multiple)
+                    for p in resolver.goods(shock)
+                    if resolver.stage.get(p) == "separation"
+                ]
     act = pd.DataFrame(acts, columns=["region", "process", "product", "cost_multiple"])
     return act, pd.DataFrame(stocks, columns=["region", "product", "holder"])
 
@@ -147,6 +157,7 @@ def simulate(
         if progress:
             progress(i + 1, len(dates))
     reports = stockpile_reports(compiled, dates, steps["scenario"], scenario_data, content_da, stocks["scenario"])
+    reports += capacity_reports(compiled, dates, steps)
     return RunResult(
         scenario,
         dates,

@@ -24,7 +24,8 @@ FLAG_COLUMNS = [
     "message",
 ]  # fmt: skip
 POLICY_COLUMNS = [
-    "name", "type", "region", "product", "target_t", "bought_t", "mean_buy_price", "released_t", "acted", "reason",
+    "name", "type", "region", "product", "target_t", "bought_t", "mean_buy_price", "released_t", "delivered_t",
+    "acted", "reason",
 ]  # fmt: skip
 
 
@@ -56,7 +57,7 @@ def policy_frame(run: RunResult) -> pd.DataFrame:
     """The run's policy reports as a table (``POLICY_COLUMNS``); list-valued fields joined with commas."""
     rows = [{c: _scalar(report.get(c)) for c in POLICY_COLUMNS} for report in run.policy_reports]
     frame = pd.DataFrame(rows, columns=POLICY_COLUMNS)
-    for col in ("target_t", "bought_t", "mean_buy_price", "released_t"):
+    for col in ("target_t", "bought_t", "mean_buy_price", "released_t", "delivered_t"):
         frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
     frame["acted"] = frame["acted"].map(lambda v: bool(v) if v is not None else None).astype("boolean")
     for col in ("name", "type", "region", "product", "reason"):
@@ -220,7 +221,7 @@ def _policy_flags(run: RunResult, dates) -> list[dict]:
         rows.append(
             _row(
                 "policy_inactive", "scenario", region, product, dates, first, last, len(steps),
-                _float(report.get("bought_t")), _float(report.get("target_t")), "t",
+                _float(report.get("bought_t", report.get("delivered_t"))), _float(report.get("target_t")), "t",
                 f"{label}{where} did not act: {reason}",
             )
         )  # fmt: skip

@@ -40,7 +40,9 @@ def apply_stockpile(
     held = level.sel(holder=s.holder, drop=True).fillna(0)
     months_in = (date - s.start).days / DAYS_PER_MONTH
     months_left = max(1.0, s.build_months - months_in)
-    per_step = (np.maximum(target - held, 0) / months_left * share).where(c.mask)
+    # never faster than the build rate, also when refilling after a release
+    per_step = np.minimum(np.maximum(target - held, 0) / months_left, target / s.build_months)
+    per_step = (per_step * share).where(c.mask)
     sel = {"holder": s.holder}
     restock_cap = d.restock_cap.copy()
     restock_cap.loc[sel] = xr.where(c.mask, per_step.fillna(0), restock_cap.sel(**sel))
@@ -135,6 +137,61 @@ def stockpile_reports(
                     "bought_t": round(total, 6),
                     "mean_buy_price": None if mean_price is None else round(mean_price, 6),
                     "released_t": round(float(released.sum()), 6),
+                    "delivered_t": None,
+                    "acted": acted,
+                    "reason": reason,
+                }
+            )
+    return reports
+
+
+def capacity_reports(compiled, dates: list[dt.date], steps: dict[str, list[StepResult]]) -> list[dict]:
+    """What each project and recycling policy delivered beyond the baseline path, per region x product."""
+    reports = []
+    for c in compiled:
+        s = c.shock
+        if isinstance(s, S.Project):
+            cells = [(s.process, s.region, s.product)]
+        elif isinstance(s, S.RecyclingPolicy):
+            where = np.argwhere(c.mask.transpose("region", "product").values)
+            cells = [("recycle", c.mask.region.values[r], c.mask["product"].values[p]) for r, p in where]
+        else:
+            continue
+        for process, region, product in cells:
+            sel = {"process": process, "region": region, "product": product}
+            extra = sum(
+                float((scen.activity.sel(sel) - base.activity.sel(sel)).fillna(0))
+                for scen, base in zip(steps["scenario"], steps["baseline"], strict=True)
+            )
+            active = [d for d in dates if d >= s.start.replace(day=1) and (s.end is None or d <= s.end)]
+            acted, reason = extra > 1e-6, ""
+            if not active:
+                reason = "the policy window lies outside the run's horizon"
+            elif isinstance(s, S.Project) and not acted:
+                first = s.start + dt.timedelta(days=s.lead_time_months * DAYS_PER_MONTH)
+                reason = (
+                    f"first output due {first.isoformat()}, after the horizon"
+                    if first > dates[-1]
+                    else f"capacity available from {first.isoformat()} but never used: its cost "
+                    f"({s.unit_cost_multiple:g}x the activity's reference cost) stayed above the local price"
+                )
+            elif not acted:
+                reason = (
+                    "nothing recycled beyond the baseline: collected end-of-life material is recycled only when "
+                    "the local price covers the recycling cost (the product's reference cost), and it did not"
+                )
+            reports.append(
+                {
+                    "name": s.name or s.type,
+                    "type": s.type,
+                    "region": region,
+                    "product": product,
+                    "target_t": None,
+                    "held_at_start_t": None,
+                    "bought_t": None,
+                    "mean_buy_price": None,
+                    "released_t": None,
+                    "delivered_t": round(extra, 6),
                     "acted": acted,
                     "reason": reason,
                 }

@@ -19,7 +19,9 @@ from critmin.simulate.selectors import Resolver
 class CompiledShock:
     shock: S.Shock
     mask: xr.DataArray | None  # boolean array on the grid the shock acts on
-    destination_share: xr.DataArray | None = None  # licence: approval share override per destination (NaN: none)
+    # licence: per approval entry, which destinations it covers; and the destinations under a general licence
+    approval_covers: np.ndarray | None = None  # entries x destinations, bool
+    general_licence: np.ndarray | None = None  # destinations, bool
 
 
 def _isin(coord: str, values: list[str], all_values: list[str]) -> xr.DataArray:
@@ -30,14 +32,14 @@ def compile_shocks(shocks: list[S.Shock], resolver: Resolver, data: StepData) ->
     regions, products = resolver.regions, resolver.products
     compiled = []
     for shock in shocks:
-        mask, overrides = None, None
+        mask, covers, general = None, None, None
         if isinstance(shock, S.ExportControl) and shock.mode == "licence":
-            overrides = xr.DataArray(np.full(len(regions), np.nan), coords={"destination": regions}, dims="destination")
-            for region, share in shock.approval_by_destination.items():
-                if region in regions:
-                    overrides.loc[region] = share
-            if shock.general_licence.regions or shock.general_licence.groups:
-                overrides.loc[resolver.places(shock.general_licence)] = 1.0
+            covers = np.array([np.isin(regions, resolver.places(a.destinations)) for a in shock.approval], dtype=bool)
+            covers = covers.reshape(len(shock.approval), len(regions))
+            named = shock.general_licence.regions or shock.general_licence.groups
+            general = np.zeros(len(regions), bool)
+            if named:
+                general = np.isin(regions, resolver.places(shock.general_licence))
         if isinstance(shock, S.ExportControl):
             goods = resolver.goods(shock)
             mask = (
@@ -76,7 +78,7 @@ def compile_shocks(shocks: list[S.Shock], resolver: Resolver, data: StepData) ->
             mask = _isin("region", resolver.places(shock.where), regions) & _isin(
                 "product", resolver.goods(shock), products
             )
-        compiled.append(CompiledShock(shock, mask, overrides))
+        compiled.append(CompiledShock(shock, mask, covers, general))
     return compiled
 
 
@@ -99,7 +101,7 @@ def apply_market_shocks(
 ) -> StepData:
     """Export controls, tariffs, preferences, outages, demand shifts and projects active in this step."""
     arc_cap, arc_cost, contract_cost = d.arc_cap, d.arc_cost, d.arc_contract_cost
-    cap, demand, subsidy = d.activity_cap, d.demand, d.activity_subsidy
+    cap, quad, demand, subsidy = d.activity_cap, d.activity_quad, d.demand, d.activity_subsidy
     step_days = (step_end(step_start) - step_start).days + 1
     for c in compiled:
         s = c.shock
@@ -108,8 +110,15 @@ def apply_market_shocks(
             ramp = ramp_share(step_start, s)
             if ramp > 0:
                 key = {"process": s.process, "region": s.region, "product": s.product}
-                cap = cap.copy()
-                cap.loc[key] = float(cap.loc[key].fillna(0)) + s.capacity * d.step_years * ramp
+                cap, quad = cap.copy(), quad.copy()
+                before = float(cap.loc[key].fillna(0))
+                after = before + s.capacity * d.step_years * ramp
+                cap.loc[key] = after
+                # where the region already runs this activity, the plant joins its cost curve (stretched to the
+                # new capacity, so it runs at reference prices like the plants there); a new activity has the
+                # flat cost set by the project's unit_cost_multiple
+                if before > 0 and float(quad.loc[key].fillna(0)) > 0:
+                    quad.loc[key] = float(quad.loc[key]) * before / after
             continue
         if share <= 0:
             continue
@@ -122,8 +131,8 @@ def apply_market_shocks(
                 waited = days_between(s.start, step_start) + step_days
                 allowed = float(np.clip((waited - s.magnitude) / step_days, 0, 1))
                 allowed = 1 - share * (1 - allowed)
-            else:
-                allowed = 1 - share * (1 - licence_share(s, c, d, step_start))
+            else:  # a licence regime: its own day-by-day share, the window included
+                allowed = licence_share(s, c, d, step_start)
             base = baseline_trade if baseline_trade is not None else xr.zeros_like(arc_cap)
             limit = np.minimum(arc_cap, base.fillna(0) * allowed)
             arc_cap = xr.where(c.mask, limit, arc_cap).where(d.arc_cap.notnull())
@@ -147,6 +156,7 @@ def apply_market_shocks(
         arc_cost=arc_cost,
         arc_contract_cost=contract_cost,
         activity_cap=cap,
+        activity_quad=quad,
         demand=demand,
         activity_subsidy=subsidy,
     )
@@ -161,31 +171,38 @@ def _subsidy_by_activity(subsidy: xr.DataArray, d: StepData) -> xr.DataArray:
     return xr.concat(parts, dim="process").reindex_like(d.activity_cap).fillna(0.0)
 
 
-def approved_share(s: S.ExportControl, step_start: dt.date) -> float:
-    """Day-weighted civil approval share in a step: the schedule in force each day, nothing before the first
-    approval or within the processing lag."""
-    last = step_end(step_start)
-    days = pd.date_range(step_start, last, freq="D").date
-    opens = s.start + dt.timedelta(days=float(s.lag_days))
-    shares = np.zeros(len(days))
-    for period in s.approval:
-        shares[days >= period.start] = period.share
-    shares[days < opens] = 0.0
-    return float(shares.mean())
+def civil_share(s: S.ExportControl, c: CompiledShock, step_start: dt.date) -> tuple[np.ndarray, np.ndarray]:
+    """Day-weighted share of baseline exports allowed for civil use in a step, per destination: 1 on days
+    outside the control's window, 0 within the processing lag, otherwise the latest approval entry that has
+    started and covers the destination (1 under a general licence, 0 before any entry). Returns the days x
+    destinations shares and which days lie outside the window."""
+    days = pd.date_range(step_start, step_end(step_start), freq="D").date
+    destinations = len(c.general_licence)
+    shares = np.zeros((len(days), destinations))
+    for period, covers in zip(s.approval, c.approval_covers, strict=True):
+        started = days >= period.start
+        shares[np.ix_(started, covers)] = period.share
+    shares[days < s.start + dt.timedelta(days=float(s.lag_days))] = 0.0
+    shares[:, c.general_licence] = 1.0  # no individual licence, so no processing lag either
+    outside = (days < s.start) | ((days > s.end) if s.end is not None else False)
+    shares[outside] = 1.0
+    return shares, outside
 
 
 def licence_share(s: S.ExportControl, c: CompiledShock, d: StepData, step_start: dt.date) -> xr.DataArray:
-    """Approved share of baseline exports per destination x product: the civil schedule (or a destination's
-    own share, or 1 under a general licence) for civil uses, ``military_share`` for the defence share of the
-    destination's demand of each product."""
-    civil = approved_share(s, step_start)
-    lag_over = step_end(step_start) >= s.start + dt.timedelta(days=float(s.lag_days))
-    by_destination = c.destination_share.fillna(civil)
-    if not lag_over:
-        by_destination = xr.zeros_like(by_destination)
+    """Allowed share of baseline exports per destination x product in a step, averaged over its days: the civil
+    share for civil uses and ``military_share`` for the defence share of the destination's demand of each
+    product (nothing in the lag, everything outside the window)."""
+    shares, outside = civil_share(s, c, step_start)
+    in_lag = ~outside & (pd.date_range(step_start, step_end(step_start), freq="D").date
+                         < s.start + dt.timedelta(days=float(s.lag_days)))  # fmt: skip
+    civil = xr.DataArray(shares.mean(axis=0), coords={"destination": d.demand.region.values}, dims="destination")
+    military_days = (~outside & ~in_lag).mean()  # days on which the military share applies
     demand = d.demand.fillna(0).rename(region="destination")
     total = demand.sum("sector")
     defence = demand.sel(sector="defence") if "defence" in demand.sector.values else xr.zeros_like(total)
     with np.errstate(divide="ignore", invalid="ignore"):
         military = (defence / total).where(total > 0, 0.0)
-    return by_destination * (1 - military) + s.military_share * military
+    # on days outside the window everything moves, defence included; inside, defence gets its own share
+    defence_allowed = outside.mean() + military_days * s.military_share
+    return civil * (1 - military) + defence_allowed * military

@@ -48,9 +48,9 @@ def summarise(run: RunResult, regions: list[str] | None = None, elements: list[s
         pct = ((short - base_short).clip(min=0) / base_demand * 100).where(base_demand > 0)
     price = run.series("scenario", "price")
     base_price = run.series("baseline", "price")
-    shock_starts = [
-        s.start for s in run.scenario.shocks if s.type not in ("project", "stockpile_policy", "recycling_policy")
-    ]
+    # times to survive and recover count from the first disruption, not from the responses prepared for it
+    disruptions = ("export_control", "outage", "tariff", "demand_shift")
+    shock_starts = [s.start for s in run.scenario.shocks if s.type in disruptions]
     t0 = min(shock_starts) if shock_starts else run.dates[0]
     rows = []
     chosen_regions = regions or list(pct.region.values)

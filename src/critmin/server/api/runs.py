@@ -51,7 +51,7 @@ class SummaryPage(Page):
     )
     policies: list[dict[str, Any]] = Field(
         description="Policy reports {name, type, region, product, target_t, bought_t, mean_buy_price (USD/kg), "
-        "released_t, acted, reason}."
+        "released_t, delivered_t (t beyond the baseline, projects and recycling), acted, reason}."
     )
 
 
