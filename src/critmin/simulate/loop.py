@@ -20,10 +20,10 @@ from critmin.market.build import build_market
 from critmin.market.data import StepData, base_step_data, with_demand
 from critmin.market.inputs import MarketInputs, market_inputs
 from critmin.market.results import StepResult
+from critmin.market.step_solver import StepSolver
 from critmin.scenario import schema as S
 from critmin.simulate.balance import balance_residual
 from critmin.simulate.calendar import month_starts
-from critmin.simulate.fast import StepSolver
 from critmin.simulate.growth import demand_growth, supply_scale
 from critmin.simulate.policies import (
     apply_recycling,

@@ -1,7 +1,8 @@
-"""Re-solve a built market model step after step without rebuilding it.
+"""Solve a built market model step after step without rebuilding it.
 
-The linopy model is exported to HiGHS once; each step then only changes column bounds, costs and row bounds
-in place, and HiGHS warm-starts from the previous basis.
+The linopy model is exported to HiGHS once; each step then only changes column bounds, costs, row bounds and
+(for linear curves) the diagonal Hessian in place. Stepwise steps are LPs that HiGHS warm-starts from the
+previous basis; linear steps are QPs solved by the interior-point solver (:mod:`critmin.market.interior`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,10 @@ from critmin.market.data import StepData, trade_tiers
 from critmin.market.interior import solve_interior
 from critmin.market.quiet import quiet_stdout
 from critmin.market.results import StepResult, assemble
-from critmin.market.solve import MarketSolveError
+
+
+class MarketSolveError(RuntimeError):
+    """The solver did not reach an optimum; the message says why and what to check."""
 
 
 class _Slots:
