@@ -76,7 +76,7 @@ def test_baseline_holds_still_at_reference(runs):
     assert float(abs(consumption - demand).max()) < 1e-6
     moved = sum(float(r.release.sum() + r.restock.sum()) for r in run.steps["baseline"])
     # producers' stocks only cover the rounding imbalances of the data (its CSVs keep a tonne to three
-    # decimals): about 3 kg a month over every node, against about 250 kt a month of throughput
+    # decimals): about 3 kg a month over every node, against hundreds of kt a month of throughput
     assert moved < 0.5  # t over 36 months and every stock
 
 
