@@ -15,10 +15,12 @@ import xarray as xr
 
 from critmin.market.inputs import MarketInputs
 from critmin.market.settings import PROCESSES
+from critmin.schema import component
 
-HOLDERS = ("public", "private", "producer")
+# vocabularies declared once, in the schema (schema.csv)
+HOLDERS = component("stock").attribute("holder").allowed
 TIERS = ("contract", "spot")
-RELIEF_OPTIONS = ("thrift", "substitute")
+RELIEF_OPTIONS = component("demand_response").attribute("option").allowed
 
 
 @dataclass(frozen=True)

@@ -171,12 +171,16 @@ def _subsidy_by_activity(subsidy: xr.DataArray, d: StepData) -> xr.DataArray:
     return xr.concat(parts, dim="process").reindex_like(d.activity_cap).fillna(0.0)
 
 
+def _days(step_start: dt.date) -> np.ndarray:
+    return pd.date_range(step_start, step_end(step_start), freq="D").date
+
+
 def civil_share(s: S.ExportControl, c: CompiledShock, step_start: dt.date) -> tuple[np.ndarray, np.ndarray]:
     """Day-weighted share of baseline exports allowed for civil use in a step, per destination: 1 on days
     outside the control's window, 0 within the processing lag, otherwise the latest approval entry that has
     started and covers the destination (1 under a general licence, 0 before any entry). Returns the days x
     destinations shares and which days lie outside the window."""
-    days = pd.date_range(step_start, step_end(step_start), freq="D").date
+    days = _days(step_start)
     destinations = len(c.general_licence)
     shares = np.zeros((len(days), destinations))
     for period, covers in zip(s.approval, c.approval_covers, strict=True):
@@ -194,8 +198,7 @@ def licence_share(s: S.ExportControl, c: CompiledShock, d: StepData, step_start:
     share for civil uses and ``military_share`` for the defence share of the destination's demand of each
     product (nothing in the lag, everything outside the window)."""
     shares, outside = civil_share(s, c, step_start)
-    in_lag = ~outside & (pd.date_range(step_start, step_end(step_start), freq="D").date
-                         < s.start + dt.timedelta(days=float(s.lag_days)))  # fmt: skip
+    in_lag = ~outside & (_days(step_start) < s.start + dt.timedelta(days=float(s.lag_days)))
     civil = xr.DataArray(shares.mean(axis=0), coords={"destination": d.demand.region.values}, dims="destination")
     military_days = (~outside & ~in_lag).mean()  # days on which the military share applies
     demand = d.demand.fillna(0).rename(region="destination")
