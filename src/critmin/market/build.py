@@ -1,4 +1,4 @@
-"""Build the one-step clearing model as a linopy model (pure constraint-builder functions).
+"""The one-step clearing model, and its linopy formulation (pure constraint-builder functions).
 
 Spatial price equilibrium (Samuelson; Takayama-Judge): minimise production cost + trade cost + the consumer
 value given up (curtailment along demand curves, rationing at the value of lost load) + stock release cost
@@ -9,27 +9,45 @@ prices. Curves enter as segments (see :mod:`critmin.market.curves`).
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, replace
+from dataclasses import replace
+from functools import cached_property
+from typing import TYPE_CHECKING
 
-import linopy
 import numpy as np
 import xarray as xr
-from linopy.config import LinopySemanticsWarning
 
 from critmin.market.curves import Segments, segments
 from critmin.market.data import StepData, trade_tiers
 from critmin.market.inputs import MarketInputs
+from critmin.market.lp import StepLP
 from critmin.market.settings import MarketSettings
 
+if TYPE_CHECKING:  # linopy is imported only when a linopy model is built
+    import linopy
 
-@dataclass
+
 class MarketModel:
-    """The linopy model and what it was built from. Add constraints to ``model`` before solving if needed."""
+    """One clearing step: the inputs and step data it is built from, the sparse model the solvers use
+    (``lp``), and the linopy model (``model``), built on first use. Constraints added to ``model`` are
+    honoured by :func:`critmin.market.solve.solve_market`."""
 
-    model: linopy.Model
-    inputs: MarketInputs
-    settings: MarketSettings
-    data: StepData
+    def __init__(self, inputs: MarketInputs, settings: MarketSettings, data: StepData):
+        self.inputs, self.settings, self.data = inputs, settings, data
+        self._model: linopy.Model | None = None
+
+    @cached_property
+    def lp(self) -> StepLP:
+        return StepLP(self.data, self.settings)
+
+    @property
+    def model(self) -> linopy.Model:
+        if self._model is None:
+            self._model = linopy_model(self.data, self.settings)
+        return self._model
+
+    @property
+    def has_linopy_model(self) -> bool:
+        return self._model is not None
 
 
 def _finite(a: xr.DataArray, fill: float = 0.0) -> xr.DataArray:
@@ -165,8 +183,11 @@ def set_objective(m: linopy.Model, d: StepData, act_seg: Segments, cur_seg: Segm
     m.add_objective(objective)
 
 
-def build_market(inputs: MarketInputs, data: StepData, settings: MarketSettings | None = None) -> MarketModel:
-    settings = settings or MarketSettings()
+def linopy_model(data: StepData, settings: MarketSettings) -> linopy.Model:
+    """The clearing step as a linopy model (the reference formulation of :mod:`critmin.market.lp`)."""
+    import linopy
+    from linopy.config import LinopySemanticsWarning
+
     m = linopy.Model(force_dim_names=True)
     act_seg, cur_seg = activity_segments(data, settings), curtail_segments(data, settings)
     with warnings.catch_warnings():
@@ -179,4 +200,9 @@ def build_market(inputs: MarketInputs, data: StepData, settings: MarketSettings 
         add_stocks(m, data)
         add_balance(m, data, cur_seg, settings)
         set_objective(m, data, act_seg, cur_seg)
-    return MarketModel(model=m, inputs=inputs, settings=settings, data=data)
+    return m
+
+
+def build_market(inputs: MarketInputs, data: StepData, settings: MarketSettings | None = None) -> MarketModel:
+    """The clearing step of ``data``; the linopy model is built only when ``.model`` is first used."""
+    return MarketModel(inputs, settings or MarketSettings(), data)

@@ -1,30 +1,43 @@
 """Solve a built market model and write the results back.
 
-Stepwise curves make the model an LP, solved by HiGHS through linopy (the linopy model then carries the
-solution). Linear curves make it a convex QP with a diagonal Hessian. HiGHS's active-set QP solver answers
-textbook worlds only to about 1e-5 (it regularises the Hessian and stops within its tolerances; tighter
-settings make it fail on half of them) and calls the bundled world non-convex, so exact mode hands the model,
-as exported to HiGHS, to the interior-point QP solver of :mod:`critmin.market.interior`, the same path the
-time loop takes: one exact solver for one step and for a run. It meets 1e-6 on random textbook worlds
-(tests/test_textbook_linear.py).
+The default route hands the sparse step model (:mod:`critmin.market.lp`) to HiGHS as arrays: the simplex for
+stepwise curves (an LP), the interior-point QP solver of :mod:`critmin.market.interior` for exact linear
+curves (HiGHS's active-set QP solver answers textbook worlds only to about 1e-5 and calls the bundled world
+non-convex). A model whose linopy formulation was used (``market.model``, e.g. to add constraints) is solved
+through linopy instead, so added constraints are honoured; both routes give the same optimum
+(tests/test_sparse_lp.py).
 """
 
 from __future__ import annotations
 
 import warnings
 
+import numpy as np
+import xarray as xr
+
 from critmin.market.build import MarketModel, curtail_segments
+from critmin.market.interior import solve_interior
 from critmin.market.quiet import quiet_stdout
-from critmin.market.results import StepResult, write_back
+from critmin.market.results import StepResult, assemble, write_back
 from critmin.market.step_solver import MarketSolveError, StepSolver
 
 
 def solve_market(market: MarketModel, **options) -> StepResult:
-    """Solve and return flows, prices (balance duals), shortfall and stock changes. ``options`` go to HiGHS
-    (stepwise curves). Constraints added to ``market.model`` are honoured in both modes."""
-    if market.settings.curves == "linear":
-        return StepSolver(market).solve(market.data)
+    """Solve and return flows, prices (balance duals), shortfall and stock changes. ``options`` go to HiGHS.
+    Constraints added to ``market.model`` are honoured in both curve forms."""
+    if market.has_linopy_model:
+        return _solve_linopy(market, **options)
+    solver = StepSolver(market.lp, market.data)
+    for key, value in options.items():
+        solver.h.setOptionValue(key, value)
+    return solver.solve(market.data)
+
+
+def _solve_linopy(market: MarketModel, **options) -> StepResult:
     m = market.model
+    offset = curtail_segments(market.data, market.settings).offset
+    if market.settings.curves == "linear":
+        return _solve_linopy_qp(market, offset)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with quiet_stdout():
@@ -34,5 +47,46 @@ def solve_market(market: MarketModel, **options) -> StepResult:
             f"HiGHS returned {status}/{condition}. Unserved demand is priced, so a consistent world always "
             "clears: check for negative capacities or NaN costs."
         )
-    offset = curtail_segments(market.data, market.settings).offset
     return write_back(m, market.data, offset, condition, m.objective.value)
+
+
+def _solve_linopy_qp(market: MarketModel, offset: xr.DataArray) -> StepResult:
+    """The linopy model exported to HiGHS, solved by the interior-point QP solver, read back by label."""
+    from linopy import solvers
+
+    m = market.model
+    with quiet_stdout():  # HiGHS prints its banner on stdout, which would corrupt JSON output
+        h = solvers.Highs.from_model(m, io_api="direct", options={"output_flag": False}).solver_model
+    qp = solve_interior(h)
+    if qp.status != "optimal":
+        raise MarketSolveError(f"the interior-point QP solver returned {qp.status}")
+    col_of = _inverse(m.variables.label_index.vlabels, m._xCounter)
+    row_of = _inverse(m.constraints.label_index.clabels, m._cCounter)
+
+    def read(labels: xr.DataArray, values: np.ndarray, index_of: np.ndarray) -> xr.DataArray:
+        present = labels.values >= 0
+        out = np.full(labels.shape, np.nan)
+        out[present] = values[index_of[labels.values[present]]]
+        return xr.DataArray(out, coords=labels.coords, dims=labels.dims)
+
+    v = {name: read(m.variables[name].labels, qp.x, col_of) for name in m.variables}
+    return assemble(
+        "optimal",
+        qp.objective,
+        price=read(m.constraints["balance"].labels, qp.row_dual, row_of),
+        activity=v["activity"].sum("segment", min_count=1),
+        trade=v["trade"].sum("tier", min_count=1),
+        curtail=v["curtail"].sum("segment", min_count=1) + offset,
+        unserved=v["unserved"],
+        release=v["release"],
+        restock=v["restock"],
+        relief=v["relief"],
+        switch=v["switch"],
+        demand=market.data.demand,
+    )
+
+
+def _inverse(labels: np.ndarray, size: int) -> np.ndarray:
+    out = np.full(max(size, int(labels.max()) + 1 if len(labels) else 0), -1, dtype=np.int64)
+    out[labels] = np.arange(len(labels))
+    return out

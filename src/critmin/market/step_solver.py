@@ -1,161 +1,146 @@
-"""Solve a built market model step after step without rebuilding it.
+"""Solve a market step after step without rebuilding it.
 
-The linopy model is exported to HiGHS once; each step then only changes column bounds, costs, row bounds and
-(for linear curves) the diagonal Hessian in place. Stepwise steps are LPs that HiGHS warm-starts from the
-previous basis; linear steps are QPs solved by the interior-point solver (:mod:`critmin.market.interior`).
+The sparse step model (:mod:`critmin.market.lp`) is passed to HiGHS once, as arrays; each step then only
+changes column bounds, costs, row bounds and (for linear curves) the diagonal Hessian in place. Stepwise steps
+are LPs that HiGHS warm-starts from the previous basis; linear steps are QPs solved by the interior-point
+solver (:mod:`critmin.market.interior`).
 """
 
 from __future__ import annotations
 
+import highspy
 import numpy as np
 import xarray as xr
-from linopy import solvers
 
-from critmin.market.build import MarketModel, activity_segments, curtail_segments
-from critmin.market.curves import staircase
-from critmin.market.data import StepData, trade_tiers
+from critmin.market.data import StepData
 from critmin.market.interior import solve_interior
-from critmin.market.quiet import quiet_stdout
-from critmin.market.results import StepResult, assemble
+from critmin.market.lp import StepLP, StepNumbers
+from critmin.market.results import StepResult
 
 
 class MarketSolveError(RuntimeError):
     """The solver did not reach an optimum; the message says why and what to check."""
 
 
-class _Slots:
-    """Columns (or rows) of one linopy variable (or constraint) in the HiGHS model."""
+class ResultGrids:
+    """Coordinates of the result arrays, taken once from the base step data, so a step's results are wrapped
+    as labelled arrays without alignment work."""
 
-    def __init__(self, labels: xr.DataArray, index_of: np.ndarray):
-        self.labels = labels
-        self.dims = labels.dims
-        self.present = labels.values >= 0
-        self.index = index_of[labels.values[self.present]]
+    def __init__(self, d: StepData):
+        def coords(a: xr.DataArray, dims: tuple[str, ...]) -> xr.DataArray:
+            template = xr.DataArray(np.empty(tuple(a.sizes[k] for k in dims)), dims=dims)
+            return template.assign_coords({k: a.coords[k].values for k in dims})
 
-    def pick(self, values: xr.DataArray) -> np.ndarray:
-        return values.transpose(*self.dims).values[self.present]
+        self.node = coords(d.demand, ("region", "product"))
+        self.activity = coords(d.activity_cap, ("process", "region", "product"))
+        self.trade = coords(d.arc_cap, ("origin", "destination", "product"))
+        self.demand = coords(d.demand, ("region", "sector", "product"))
+        self.stock = coords(d.stock_level, ("region", "product", "holder"))
+        self.relief = coords(d.relief_share, ("region", "sector", "product", "option"))
+        self.switch = coords(d.switch_share, ("region", "source", "product"))
 
-    def fill(self, flat: np.ndarray) -> xr.DataArray:
-        out = np.full(self.labels.shape, np.nan)
-        out[self.present] = flat[self.index]
-        return xr.DataArray(out, coords=self.labels.coords, dims=self.dims)
+    @staticmethod
+    def wrap(values: np.ndarray, template: xr.DataArray) -> xr.DataArray:
+        return template.copy(deep=False, data=values)
 
 
 class StepSolver:
-    def __init__(self, market: MarketModel):
-        self.market = market
-        m = market.model
-        with quiet_stdout():  # HiGHS prints its banner on stdout, which would corrupt JSON output
-            built = solvers.Highs.from_model(m, io_api="direct", options={"output_flag": False})
-        self.h = built.solver_model
+    """One HiGHS instance holding one step model; ``solve(d)`` clears the step described by ``d``."""
+
+    def __init__(self, lp: StepLP, base: StepData):
+        self.lp = lp
+        self.grids = ResultGrids(base)
+        self.h = highspy.Highs()
+        self._all_cols = np.arange(lp.num_col, dtype=np.int32)
+        self._all_rows = np.arange(lp.num_row, dtype=np.int32)
         self.h.setOptionValue("output_flag", False)
-        col_of = _inverse(m.variables.label_index.vlabels, m._xCounter)
-        row_of = _inverse(m.constraints.label_index.clabels, m._cCounter)
-        self.cols = {name: _Slots(m.variables[name].labels, col_of) for name in m.variables}
-        self.rows = {name: _Slots(m.constraints[name].labels, row_of) for name in m.constraints}
+        numbers = lp.step_numbers(base)
+        model = highspy.HighsLp()
+        model.num_col_, model.num_row_ = lp.num_col, lp.num_row
+        model.col_cost_, model.col_lower_, model.col_upper_ = numbers.cost, numbers.col_lower, numbers.col_upper
+        model.row_lower_, model.row_upper_ = numbers.row_lower, numbers.row_upper
+        a = lp.matrix
+        model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        model.a_matrix_.start_, model.a_matrix_.index_, model.a_matrix_.value_ = a.indptr, a.indices, a.data
+        self.h.passModel(model)
+        if numbers.hessian is not None:
+            self.load(numbers)
 
-    def _bounds_and_costs(self, name: str, lower, upper, cost) -> None:
-        slot = self.cols[name]
-        n = len(slot.index)
-        if n == 0:
-            return
-        lo = np.broadcast_to(lower, n) if np.isscalar(lower) else slot.pick(lower)
-        hi = slot.pick(upper)
-        hi = np.where(np.isposinf(hi), np.inf, np.nan_to_num(hi, nan=0.0))
-        self.h.changeColsBounds(n, slot.index.astype(np.int32), np.nan_to_num(lo, nan=0.0), hi)
-        c = slot.pick(cost)
-        self.h.changeColsCost(n, slot.index.astype(np.int32), np.nan_to_num(c, nan=0.0, posinf=0.0))
+    def load(self, numbers: StepNumbers) -> None:
+        """Write one step's bounds, costs and Hessian into the HiGHS model."""
+        h = self.h
+        h.changeColsBounds(self.lp.num_col, self._all_cols, numbers.col_lower, numbers.col_upper)
+        h.changeColsCost(self.lp.num_col, self._all_cols, numbers.cost)
+        if self.lp.num_row:
+            h.changeRowsBounds(self.lp.num_row, self._all_rows, numbers.row_lower, numbers.row_upper)
+        if numbers.hessian is not None:
+            cols = np.flatnonzero(numbers.hessian > 0)
+            start = np.searchsorted(cols, np.arange(self.lp.num_col + 1)).astype(np.int32)
+            h.passHessian(self.lp.num_col, len(cols), 1, start, cols.astype(np.int32), numbers.hessian[cols])
 
-    def _row_bounds(self, name: str, lower, upper) -> None:
-        slot = self.rows.get(name)
-        if slot is None or len(slot.index) == 0:
-            return
-        n = len(slot.index)
-        lo = np.full(n, -np.inf) if lower is None else np.nan_to_num(slot.pick(lower), nan=0.0)
-        hi = np.full(n, np.inf) if upper is None else np.nan_to_num(slot.pick(upper), nan=0.0)
-        self.h.changeRowsBounds(n, slot.index.astype(np.int32), lo, hi)
-
-    def _staircase(self, name: str, lower, upper, lin, quad, ref, subsidy=None) -> None:
-        """Stepwise curves computed in numpy on the whole grid, then written to the present columns."""
-        slot = self.cols[name]
-        dims = slot.dims[:-1]  # the variable's dims less ``segment``
-        width, cost = staircase(*(a.transpose(*dims).values for a in (lower, upper, lin, quad, ref)))
-        if subsidy is not None:
-            cost = cost - subsidy.transpose(*dims).values[..., None]
-        n = len(slot.index)
-        hi = width[slot.present]
-        self.h.changeColsBounds(n, slot.index.astype(np.int32), np.zeros(n), np.nan_to_num(hi, nan=0.0))
-        self.h.changeColsCost(n, slot.index.astype(np.int32), np.nan_to_num(cost[slot.present], nan=0.0))
-
-    def _hessian(self, act, cur) -> None:
-        """The QP's diagonal Hessian from this step's curve slopes (they change with growth)."""
-        diagonal = np.zeros(self.h.getNumCol())
-        for name, quad in (("activity", act.quad), ("curtail", cur.quad)):
-            slot = self.cols[name]
-            diagonal[slot.index] = np.nan_to_num(slot.pick(quad), nan=0.0)
-        cols = np.nonzero(diagonal > 0)[0]
-        start = np.searchsorted(cols, np.arange(len(diagonal) + 1)).astype(np.int32)
-        self.h.passHessian(len(diagonal), len(cols), 1, start, cols.astype(np.int32), diagonal[cols])
-
-    def _run(self) -> tuple[np.ndarray, np.ndarray, float]:
+    def run(self) -> tuple[np.ndarray, np.ndarray, float]:
         """Primal values, row duals and objective: HiGHS's simplex for the stepwise LP, the interior-point QP
         solver for exact linear curves (see :mod:`critmin.market.interior`)."""
-        if self.market.settings.curves == "linear":
+        if self.lp.settings.curves == "linear":
             qp = solve_interior(self.h)
             if qp.status != "optimal":
-                raise MarketSolveError(f"the interior-point QP solver returned {qp.status} in the time loop")
+                raise MarketSolveError(f"the interior-point QP solver returned {qp.status}")
             return qp.x, qp.row_dual, qp.objective
         self.h.run()
         status = self.h.getModelStatus()
-        if str(status) != "HighsModelStatus.kOptimal":
-            raise MarketSolveError(f"HiGHS returned {status} in the time loop")
+        if status != highspy.HighsModelStatus.kOptimal:
+            raise MarketSolveError(
+                f"HiGHS returned {self.h.modelStatusToString(status)}. Unserved demand is priced, so a consistent "
+                "world always clears: check for negative capacities or NaN costs."
+            )
         sol = self.h.getSolution()
         return np.asarray(sol.col_value), np.asarray(sol.row_dual), self.h.getInfo().objective_function_value
 
     def solve(self, d: StepData) -> StepResult:
-        settings = self.market.settings
-        if settings.curves == "stepwise":
-            lower = xr.zeros_like(d.activity_cap).where(d.activity_cap.notnull())
-            self._staircase(
-                "activity", lower, d.activity_cap, d.activity_lin, d.activity_quad, d.activity_ref, d.activity_subsidy
-            )
-            self._staircase("curtail", d.curtail_floor, d.curtail_cap, d.curtail_lin, d.curtail_quad, d.curtail_lin)
-            offset = d.curtail_floor.fillna(0).where(d.curtail_floor.notnull())
-        else:
-            act, cur = activity_segments(d, settings), curtail_segments(d, settings)
-            self._bounds_and_costs("activity", act.lower, act.upper, act.lin)
-            self._bounds_and_costs("curtail", cur.lower, cur.upper, cur.lin)
-            self._hessian(act, cur)
-            offset = cur.offset
-        trade_upper, trade_cost = trade_tiers(d)
-        self._bounds_and_costs("trade", 0.0, trade_upper, trade_cost)
-        self._bounds_and_costs("switch", 0.0, d.switch_cap, d.switch_cost)
-        self._bounds_and_costs("relief", 0.0, d.relief_cap, d.relief_cost)
-        self._bounds_and_costs("unserved", 0.0, d.demand, d.voll)
-        self._bounds_and_costs("release", 0.0, d.stock_level, d.release_price)
-        self._bounds_and_costs("restock", 0.0, d.restock_cap, -d.restock_price)
-        rhs = (d.demand - offset).sum("sector", min_count=1).fillna(0)
-        self._row_bounds("balance", rhs, None)
-        self._row_bounds("consumption_nonnegative", None, (d.demand - offset).fillna(0))
-        x, dual, objective = self._run()
-        v = {name: slot.fill(x) for name, slot in self.cols.items()}
-        return assemble(
-            "optimal",
-            objective,
-            price=self.rows["balance"].fill(dual),
-            activity=v["activity"].sum("segment", min_count=1),
-            trade=v["trade"].sum("tier", min_count=1),
-            curtail=v["curtail"].sum("segment", min_count=1) + offset,
-            unserved=v["unserved"],
-            release=v["release"],
-            restock=v["restock"],
-            relief=v["relief"],
-            switch=v["switch"],
-            demand=d.demand,
+        numbers = self.lp.step_numbers(d)
+        self.load(numbers)
+        x, dual, objective = self.run()
+        return self.result(x, dual, objective, d, numbers)
+
+    def result(self, x, dual, objective, d: StepData, numbers: StepNumbers) -> StepResult:
+        """Results on the labelled grids: segments and tiers summed, the curtailment offset added back."""
+        lp, g, c = self.lp, self.grids, self.lp.columns
+
+        def summed(name: str, axis: int) -> np.ndarray:
+            """A block's values summed over its segment (last) or tier (first) axis."""
+            b = c[name]
+            shape = b.shape[:-1] if axis == -1 else b.shape[1:]
+            size = int(np.prod(shape))
+            cells = b.flat // b.shape[-1] if axis == -1 else b.flat % size
+            total = np.bincount(cells, weights=x[b.start : b.stop], minlength=size)
+            present = np.zeros(size, dtype=bool)
+            present[cells] = True
+            return np.where(present, total, np.nan).reshape(shape)
+
+        def plain(name: str) -> np.ndarray:
+            b = c[name]
+            return b.grid(x[b.start : b.stop])
+
+        demand = d.demand.transpose(*g.demand.dims).values
+        present = ~np.isnan(demand)
+        curtail = summed("curtail", -1) + numbers.offset
+        unserved = plain("unserved")
+        relief = plain("relief")
+        relieved = np.nan_to_num(np.nansum(relief, axis=-1))
+        consumption = np.where(present, demand - curtail - unserved - relieved, np.nan)
+        shortfall = np.where(present, np.maximum(curtail, 0) + unserved + relieved, np.nan)
+        balance = lp.rows["balance"]
+        return StepResult(
+            status="optimal",
+            objective=float(objective),
+            price=g.wrap(balance.grid(dual[balance.start : balance.stop]), g.node),
+            activity=g.wrap(summed("activity", -1), g.activity),
+            trade=g.wrap(summed("trade", -1), g.trade),
+            consumption=g.wrap(consumption, g.demand),
+            shortfall=g.wrap(shortfall, g.demand),
+            unserved=g.wrap(np.where(present, unserved, np.nan), g.demand),
+            release=g.wrap(plain("release"), g.stock),
+            restock=g.wrap(plain("restock"), g.stock),
+            relief=g.wrap(relief, g.relief),
+            switch=g.wrap(plain("switch"), g.switch),
         )
-
-
-def _inverse(labels: np.ndarray, size: int) -> np.ndarray:
-    out = np.full(max(size, int(labels.max()) + 1 if len(labels) else 0), -1, dtype=np.int64)
-    out[labels] = np.arange(len(labels))
-    return out

@@ -4,7 +4,9 @@
         = consumption + exports + intake (separation, recipes) + stock build + switched out
 
 A positive residual is product thrown away (the balance allows free disposal); producer stocks should leave
-none, so any residual above tolerance is flagged."""
+none, so any residual above tolerance is flagged. Computed from the results and the step data alone (not from
+the solver's row activities), so it checks the solver and the write-back together.
+"""
 
 from __future__ import annotations
 
@@ -13,35 +15,49 @@ import xarray as xr
 
 from critmin.market.data import StepData
 from critmin.market.results import StepResult
+from critmin.market.settings import PROCESSES
+
+MADE = [PROCESSES.index(p) for p in ("extract", "convert", "recycle")]
+SEPARATE, CONVERT = PROCESSES.index("separate"), PROCESSES.index("convert")
+
+
+def _array(a: xr.DataArray, *dims: str) -> np.ndarray:
+    """Values in the order of ``dims``, NaN (no such flow) as 0."""
+    return np.nan_to_num(a.values if a.dims == dims else a.transpose(*dims).values)
+
+
+def node_flows(result: StepResult, d: StepData) -> tuple[np.ndarray, np.ndarray]:
+    """Inflow and outflow per region x product (arrays on the result's region and product coordinates)."""
+    act = _array(result.activity, "process", "region", "product")
+    separate, converted = act[SEPARATE], act[CONVERT]
+    separated = separate @ _array(d.yields, "concentrate", "product")
+    intake = separate + converted @ _array(d.recipe, "output", "product")
+    trade = _array(result.trade, "origin", "destination", "product")
+    switch = _array(result.switch, "region", "source", "product")
+    consumption = _array(result.consumption, "region", "sector", "product").sum(axis=1)
+    release = _array(result.release, "region", "product", "holder").sum(axis=2)
+    restock = _array(result.restock, "region", "product", "holder").sum(axis=2)
+    inflow = act[MADE].sum(axis=0) + separated + release + trade.sum(axis=0) + switch.sum(axis=1)
+    outflow = consumption + trade.sum(axis=1) + intake + restock + switch.sum(axis=2)
+    return inflow, outflow
 
 
 def node_residual(result: StepResult, d: StepData) -> tuple[xr.DataArray, xr.DataArray]:
     """Residual and throughput (the larger side of the balance) per region x product, per step."""
-    act = result.activity.fillna(0)
-    made = act.sel(process=["extract", "convert", "recycle"]).sum("process")
-    separate = act.sel(process="separate", drop=True)
-    separated = (separate.rename(product="concentrate") * d.yields).sum("concentrate")
-    converted = act.sel(process="convert", drop=True).rename(product="output")
-    intake = separate + (converted * d.recipe).sum("output")
-    trade = result.trade.fillna(0)
-    imports = trade.sum("origin").rename(destination="region")
-    exports = trade.sum("destination").rename(origin="region")
-    switch = result.switch.fillna(0)
-    switched_in = switch.sum("source")
-    switched_out = switch.sum("product").rename(source="product")
-    consumption = result.consumption.sum("sector", min_count=1).fillna(0)
-    inflow = made + separated + result.release.fillna(0).sum("holder") + imports + switched_in
-    outflow = consumption + exports + intake + result.restock.fillna(0).sum("holder") + switched_out
-    return inflow - outflow, np.maximum(inflow, outflow)
+    inflow, outflow = node_flows(result, d)
+    template = result.price.transpose("region", "product")
+    return template.copy(data=inflow - outflow), template.copy(data=np.maximum(inflow, outflow))
 
 
 def balance_residual(result: StepResult, d: StepData) -> float:
     """Largest residual relative to its node's throughput (-), over nodes that move anything."""
-    residual, throughput = node_residual(result, d)
-    scale = float(throughput.max())
+    inflow, outflow = node_flows(result, d)
+    throughput = np.maximum(inflow, outflow)
+    scale = float(throughput.max(initial=0.0))
     if scale <= 0:
         return 0.0
     # nodes moving less than 1e-9 of the largest are solver noise, not product
     active = throughput > 1e-9 * scale
-    relative = (abs(residual) / throughput).where(active)
-    return float(relative.max()) if bool(active.any()) else 0.0
+    if not active.any():
+        return 0.0
+    return float((np.abs(inflow - outflow)[active] / throughput[active]).max())

@@ -111,7 +111,7 @@ def simulate(
     inputs, content, resolver = prepare(world, scenario)
     base = base_step_data(inputs, STEP_YEARS)
     market = build_market(inputs, base, scenario.market)
-    solvers = {path: StepSolver(market) for path in PATHS}
+    solvers = {path: StepSolver(market.lp, base) for path in PATHS}
     compiled = compile_shocks(scenario.shocks, resolver, base)
     ref_price = xr.DataArray(inputs.ref_price.to_numpy(), coords={"product": inputs.products}, dims="product")
     dates = month_starts(scenario.start, scenario.end)
