@@ -188,12 +188,6 @@ def _curtail_cap(price, demand, elasticity, voll) -> xr.DataArray:
     return np.minimum(demand, elasticity * demand * (voll / price - 1)).where(demand.notnull())
 
 
-def with_demand(data: StepData, demand: xr.DataArray, reference: StepData) -> StepData:
-    """Shift demand curves horizontally to new reference quantities, keeping their slopes: the price at which
-    consumption falls to zero and the rationing point keep their distance from the new reference."""
-    return data.with_(demand=demand, curtail_cap=np.minimum(demand, reference.curtail_cap))
-
-
 def trade_tiers(d: StepData) -> tuple[xr.DataArray, xr.DataArray]:
     """Upper bounds and costs of the two trade tiers (dim ``tier``): the calibrated contract volume first,
     then spot trade beyond it. ``arc_cap`` bounds their sum (export controls act there)."""

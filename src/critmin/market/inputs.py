@@ -115,15 +115,19 @@ def _activities(world, products, yields, recipe, ref_price, settings) -> pd.Data
     trade = world.table("trade_flow")
     coproducts = set(yields["product"])
     made_by_recipe = set(recipe["output"])
-    rows = []
-    for r in production.itertuples(index=False):
-        if r.route == "secondary":
-            rows.append((r.region, "recycle", r.product, ref_price[r.product], r.quantity))
-        elif r.product in made_by_recipe:
-            margin = ref_price[r.product] - _input_cost(recipe, r.product, ref_price)
-            rows.append((r.region, "convert", r.product, margin, r.quantity))
-        elif r.product not in coproducts:
-            rows.append((r.region, "extract", r.product, ref_price[r.product], r.quantity))
+    input_cost = (
+        recipe["quantity"] * recipe["input"].map(ref_price).to_numpy()
+    ).groupby(recipe["output"]).sum()  # fmt: skip
+    route, product = production["route"].to_numpy(), production["product"]
+    price = product.map(ref_price).to_numpy()
+    recycled = route == "secondary"
+    converted = ~recycled & product.isin(made_by_recipe).to_numpy()
+    extracted = ~recycled & ~converted & ~product.isin(coproducts).to_numpy()
+    process = np.select([recycled, converted, extracted], ["recycle", "convert", "extract"], "")
+    margin = np.where(converted, price - product.map(input_cost).fillna(0.0).to_numpy(), price)
+    columns = {"region": production["region"], "process": process, "product": product}
+    made = pd.DataFrame({**columns, "ref_cost": margin, "ref_quantity": production["quantity"]})
+    rows = list(made[process != ""].itertuples(index=False, name=None))
     # separation: the concentrate each region takes in (output + imports - exports)
     for conc in yields["concentrate"].unique():
         made = production[production["product"] == conc].groupby("region")["quantity"].sum()
@@ -153,11 +157,6 @@ def _activities(world, products, yields, recipe, ref_price, settings) -> pd.Data
     return frame.sort_values(["process", "region", "product"]).reset_index(drop=True)
 
 
-def _input_cost(recipe: pd.DataFrame, output: str, ref_price: pd.Series) -> float:
-    rows = recipe[recipe["output"] == output]
-    return float((rows["quantity"].to_numpy() * ref_price.reindex(rows["input"]).to_numpy()).sum())
-
-
 def _apply_curve_rows(frame: pd.DataFrame, curves: pd.DataFrame) -> pd.DataFrame:
     """Explicit supply_curve rows replace (or add) the calibrated defaults."""
     if curves.empty:
@@ -181,16 +180,21 @@ def _apply_capacity(frame, capacity, yields, settings) -> pd.DataFrame:
     frame.loc[frame["ref_quantity"] <= 0, "capacity"] = np.inf
     if capacity.empty:
         return frame
-    cap = capacity.set_index(["region", "product"])["capacity"]
-    for i, row in frame.iterrows():
-        if row.process == "separate":
-            # separation capacity is published per separated product: the concentrate it allows
-            share = yields[yields["concentrate"] == row["product"]].set_index("product")["share"]
-            limits = [cap[(row.region, p)] / s for p, s in share.items() if s > 0 and (row.region, p) in cap.index]
-            if limits:
-                frame.at[i, "capacity"] = min(limits)
-        elif (row.region, row["product"]) in cap.index and row.process != "recycle":
-            frame.at[i, "capacity"] = cap[(row.region, row["product"])]
+    published = capacity[["region", "product", "capacity"]]
+    # separation capacity is published per separated product: the concentrate it allows is the tightest of
+    # capacity / yield share over the products the concentrate yields
+    per_concentrate = published.merge(yields[yields["share"] > 0], on="product")
+    per_concentrate = (
+        per_concentrate.assign(limit=per_concentrate["capacity"] / per_concentrate["share"])
+        .groupby(["region", "concentrate"])["limit"].min()
+    )  # fmt: skip
+    direct = published.set_index(["region", "product"])["capacity"]
+    key = pd.MultiIndex.from_frame(frame[["region", "product"]])
+    separating = (frame["process"] == "separate").to_numpy()
+    from_concentrate = per_concentrate.reindex(key).to_numpy()
+    from_product = direct.reindex(key).to_numpy()
+    limit = np.where(separating, from_concentrate, np.where(frame["process"] != "recycle", from_product, np.nan))
+    frame["capacity"] = np.where(np.isnan(limit), frame["capacity"], limit)
     return frame
 
 

@@ -17,7 +17,7 @@ import pandas as pd
 import xarray as xr
 
 from critmin.market.build import build_market
-from critmin.market.data import StepData, base_step_data, with_demand
+from critmin.market.data import StepData, base_step_data
 from critmin.market.inputs import MarketInputs, market_inputs
 from critmin.market.results import StepResult
 from critmin.market.step_solver import StepSolver
@@ -69,11 +69,18 @@ class RunResult:
     policy_reports: list[dict] = field(default_factory=list)
     # per path, per step: share of each region x product's demand lost to lagged substitution (-)
     substitution: dict[str, list[xr.DataArray]] = field(default_factory=dict)
+    _series: dict = field(default_factory=dict, repr=False, compare=False)  # series() cache
 
     def series(self, path: str, name: str) -> xr.DataArray:
         """One result array over time, e.g. ``series("scenario", "price")`` (dims ..., date)."""
-        arrays = [getattr(r, name) for r in self.steps[path]]
-        return xr.concat(arrays, dim=pd.Index(pd.to_datetime(self.dates), name="date"))
+        key = (path, name)
+        if key not in self._series:
+            arrays = [getattr(r, name) for r in self.steps[path]]
+            first = arrays[0]
+            values = np.stack([a.transpose(*first.dims).values for a in arrays], axis=-1)
+            coords = {**{k: first.coords[k].values for k in first.dims}, "date": pd.to_datetime(self.dates)}
+            self._series[key] = xr.DataArray(values, coords=coords, dims=(*first.dims, "date"))
+        return self._series[key]
 
 
 def _reservations(scenario: S.Scenario, resolver: Resolver) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -184,8 +191,24 @@ def _dynamic_data(base, state, growth, years, dynamics: S.Dynamics, ref_price) -
             activity_quad=base.activity_quad / scale,
             arc_contract=base.arc_contract * scale,
         )
-    d = with_demand(d, demand * (1 - state.substitution), base)
-    return d.with_(stock_level=state.stock_level.where(base.stock_level.notnull()))
+    # demand curves shift horizontally to the new reference quantities, keeping their slopes (the rationing
+    # point keeps its distance); numpy on the shared grids, aligned by construction
+    kept = 1 - _values(state.substitution, "region", "product")[:, None, :]
+    net = _values(demand, "region", "sector", "product") * kept
+    cap = np.fmin(net, _values(base.curtail_cap, "region", "sector", "product"))
+    cap = np.where(np.isnan(net), np.nan, cap)
+    template = base.demand.transpose("region", "sector", "product")
+    level = _values(state.stock_level, "region", "product", "holder")
+    present = ~np.isnan(_values(base.stock_level, "region", "product", "holder"))
+    return d.with_(
+        demand=template.copy(data=net),
+        curtail_cap=template.copy(data=cap),
+        stock_level=state.stock_level.copy(data=np.where(present, level, np.nan)),
+    )
+
+
+def _values(a: xr.DataArray, *dims: str) -> np.ndarray:
+    return a.values if a.dims == dims else a.transpose(*dims).values
 
 
 def _apply_policies(d: StepData, compiled, date, state: PathState, content_da, lifetime, ref_price) -> StepData:
@@ -201,10 +224,14 @@ def _apply_policies(d: StepData, compiled, date, state: PathState, content_da, l
 
 def _advance(state: PathState, result: StepResult, d: StepData, content_da, lifetime: float) -> None:
     """Carry stocks, in-use stocks and substitution into the next step."""
-    change = result.release.fillna(0) - result.restock.fillna(0)
-    state.stock_level = (state.stock_level - change).where(state.stock_level.notnull())
-    inflow = (result.consumption.sum("sector", min_count=1).fillna(0) * content_da).sum("product")
-    state.in_use = state.in_use + inflow - state.in_use / lifetime * d.step_years
+    dims = state.stock_level.dims
+    change = np.nan_to_num(_values(result.release, *dims)) - np.nan_to_num(_values(result.restock, *dims))
+    state.stock_level = state.stock_level.copy(data=state.stock_level.values - change)  # NaN stays NaN
+    consumed = np.nan_to_num(_values(result.consumption, "region", "sector", "product")).sum(axis=1)
+    inflow = consumed @ _values(content_da, "product", "element")  # region x element
+    in_use = _values(state.in_use, "region", "element")
+    updated = in_use + inflow - in_use / lifetime * d.step_years
+    state.in_use = state.in_use.transpose("region", "element").copy(data=updated)
 
 
 def _substitute(state: PathState, steps: dict[str, list[StepResult]], i: int, dyn: S.Dynamics) -> None:
@@ -214,14 +241,17 @@ def _substitute(state: PathState, steps: dict[str, list[StepResult]], i: int, dy
     lag = i - dyn.substitution_lag_months
     if lag < 0:
         return
+    dims = state.substitution.dims
     with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = steps["scenario"][lag].price / steps["baseline"][lag].price
-    pressure = (ratio - 1).clip(0, 1).fillna(0)
+        ratio = _values(steps["scenario"][lag].price, *dims) / _values(steps["baseline"][lag].price, *dims)
+    pressure = np.nan_to_num(np.clip(ratio - 1, 0, 1))
     rate = dyn.substitution_max_pct_per_yr / 100 * STEP_YEARS
-    state.peak_substitution = np.maximum(state.peak_substitution, state.substitution)
-    floor = state.peak_substitution * dyn.substitution_persistence_pct / 100
-    relaxed = (ratio <= 1.05).fillna(True)
-    grown = np.minimum(state.substitution + rate * pressure, dyn.substitution_cap_pct / 100)
-    unwound = np.maximum(state.substitution - rate, floor)
-    state.substitution = xr.where(relaxed, np.minimum(state.substitution, unwound), grown)
-    state.peak_substitution = np.maximum(state.peak_substitution, state.substitution)
+    current = state.substitution.values
+    peak = np.maximum(state.peak_substitution.values, current)
+    floor = peak * dyn.substitution_persistence_pct / 100
+    relaxed = ratio <= 1.05  # NaN (no price on either path) is not
+    grown = np.minimum(current + rate * pressure, dyn.substitution_cap_pct / 100)
+    unwound = np.maximum(current - rate, floor)
+    updated = np.where(relaxed, np.minimum(current, unwound), grown)
+    state.substitution = state.substitution.copy(data=updated)
+    state.peak_substitution = state.peak_substitution.copy(data=np.maximum(peak, updated))

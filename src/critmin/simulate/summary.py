@@ -14,6 +14,9 @@ SUMMARY_COLUMNS = [
 ]  # fmt: skip
 
 
+ABOVE_TOLERANCE = 1e-9  # relative: shortfall counts as above the threshold only beyond this
+
+
 def element_shortfall(run: RunResult, path: str = "scenario") -> tuple[xr.DataArray, xr.DataArray]:
     """Shortfall and reference demand by region x element x date, in element units (t REO, t Ga, t)."""
     content = xr.DataArray(
@@ -56,22 +59,35 @@ def summarise(run: RunResult, regions: list[str] | None = None, elements: list[s
     chosen_regions = regions or list(pct.region.values)
     price_product = price_products(run)
     chosen_elements = elements or [e for e in pct.element.values if e in price_product]
+    # plain arrays (region, element, date) and (region, product, date), looked up by position
+    dims = ("region", "element", "date")
+    pct_v = pct.transpose(*dims).values
+    excess = (short - base_short).clip(min=0).transpose(*dims).values
+    demand_v = base_demand.transpose(*dims).values
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio_v = (price / base_price).transpose("region", "product", "date").values
+    region_at = {r: i for i, r in enumerate(pct.region.values)}
+    element_at = {e: i for i, e in enumerate(pct.element.values)}
+    product_at = {p: i for i, p in enumerate(price.product.values)}
     for region in chosen_regions:
         for element in chosen_elements:
-            series = pct.sel(region=region, element=element)
-            if not bool((base_demand.sel(region=region, element=element) > 0).any()):
+            r, e = region_at[region], element_at[element]
+            if not (demand_v[r, e] > 0).any():
                 continue
             product = price_product.get(element)
-            ratio = (price.sel(region=region, product=product) / base_price.sel(region=region, product=product)).values
+            ratio = ratio_v[r, product_at[product]] if product in product_at else np.array([])
             ratio = ratio[np.isfinite(ratio)]
-            values = series.fillna(0).values
-            short_steps = [i for i, v in enumerate(values) if v > threshold and run.dates[i] >= t0.replace(day=1)]
+            values = np.nan_to_num(pct_v[r, e])
+            # a shortfall exactly at the threshold (common: substitution moves demand in round steps) is not above
+            # it; the tolerance keeps float noise of 1e-15 from deciding the month
+            above = values > threshold + ABOVE_TOLERANCE * max(threshold, 1.0)
+            short_steps = [i for i, v in enumerate(above) if v and run.dates[i] >= t0.replace(day=1)]
             first = short_steps[0] if short_steps else None
             last = short_steps[-1] if short_steps else None
             recovered = None
             if last is not None and last + 1 < len(run.dates):
                 recovered = run.dates[last + 1]
-            cumulative = float(((short - base_short).clip(min=0)).sel(region=region, element=element).sum())
+            cumulative = float(np.nansum(excess[r, e]))
             rows.append(
                 {
                     "region": region,
