@@ -1,0 +1,62 @@
+"""The bundled scenarios give the stored results (tests/data/regression, from the engine before the speed
+work): prices and shortfalls on every node and month, within solver tolerance."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from critmin.engine import bundled_scenarios, run_scenario
+from critmin.scenario import load_scenario
+from critmin.world.model import World
+
+STORED = Path(__file__).parent / "data" / "regression"
+PATHS = ("baseline", "scenario")
+PRICE_RTOL = 1e-6  # relative, per node
+SHORTFALL_ATOL = 1e-6  # t per month: far below any reported figure (rounded to 1e-3 t)
+
+
+def results(world: World, name: str) -> dict[str, np.ndarray]:
+    run, _, _ = run_scenario(world, load_scenario(bundled_scenarios()[name], world))
+    out = {}
+    for path in PATHS:
+        out[f"{path}_price"] = run.series(path, "price").transpose("region", "product", "date").values
+        shortfall = run.series(path, "shortfall").sum("sector", min_count=1)
+        out[f"{path}_shortfall"] = shortfall.transpose("region", "product", "date").values
+    price = run.series("scenario", "price")
+    out["region"], out["product"] = price.region.values.astype(str), price["product"].values.astype(str)
+    out["date"] = price.date.values.astype("datetime64[D]").astype(str)
+    return out
+
+
+@pytest.fixture(scope="module")
+def world():
+    return World.bundled()
+
+
+def test_every_bundled_scenario_has_stored_results():
+    assert {p.stem for p in STORED.glob("*.npz")} == set(bundled_scenarios())
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in STORED.glob("*.npz")))
+def test_bundled_scenario_matches_stored_results(world, name):
+    stored = np.load(STORED / f"{name}.npz")
+    now = results(world, name)
+    for coord in ("region", "product", "date"):
+        assert list(now[coord]) == list(stored[coord]), f"{name}: {coord} changed"
+    for path in PATHS:
+        old, new = stored[f"{path}_price"], now[f"{path}_price"]
+        np.testing.assert_array_equal(np.isnan(new), np.isnan(old), err_msg=f"{name} {path}: priced nodes moved")
+        np.testing.assert_allclose(new, old, rtol=PRICE_RTOL, atol=0, err_msg=f"{name} {path} price")
+        old, new = stored[f"{path}_shortfall"], now[f"{path}_shortfall"]
+        np.testing.assert_allclose(new, old, rtol=0, atol=SHORTFALL_ATOL, err_msg=f"{name} {path} shortfall")
+
+
+if __name__ == "__main__" and "--write" in sys.argv:
+    bundled = World.bundled()
+    for scenario in bundled_scenarios():
+        np.savez_compressed(STORED / f"{scenario}.npz", **results(bundled, scenario))
+        print("wrote", scenario)
