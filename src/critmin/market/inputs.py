@@ -191,8 +191,8 @@ def _apply_capacity(frame, capacity, yields, settings) -> pd.DataFrame:
     direct = published.set_index(["region", "product"])["capacity"]
     key = pd.MultiIndex.from_frame(frame[["region", "product"]])
     separating = (frame["process"] == "separate").to_numpy()
-    from_concentrate = per_concentrate.reindex(key).to_numpy()
-    from_product = direct.reindex(key).to_numpy()
+    from_concentrate = per_concentrate.reindex(key).to_numpy(dtype=float)
+    from_product = direct.reindex(key).to_numpy(dtype=float)
     limit = np.where(separating, from_concentrate, np.where(frame["process"] != "recycle", from_product, np.nan))
     frame["capacity"] = np.where(np.isnan(limit), frame["capacity"], limit)
     return frame

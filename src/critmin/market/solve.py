@@ -27,7 +27,7 @@ def solve_market(market: MarketModel, **options) -> StepResult:
     Constraints added to ``market.model`` are honoured in both curve forms."""
     if market.has_linopy_model:
         return _solve_linopy(market, **options)
-    solver = StepSolver(market.lp, market.data)
+    solver = StepSolver(market)
     for key, value in options.items():
         solver.h.setOptionValue(key, value)
     return solver.solve(market.data)

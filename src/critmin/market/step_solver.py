@@ -12,9 +12,10 @@ import highspy
 import numpy as np
 import xarray as xr
 
+from critmin.market.build import MarketModel
 from critmin.market.data import StepData
 from critmin.market.interior import solve_interior
-from critmin.market.lp import StepLP, StepNumbers
+from critmin.market.lp import StepNumbers
 from critmin.market.results import StepResult
 
 
@@ -47,7 +48,8 @@ class ResultGrids:
 class StepSolver:
     """One HiGHS instance holding one step model; ``solve(d)`` clears the step described by ``d``."""
 
-    def __init__(self, lp: StepLP, base: StepData):
+    def __init__(self, market: MarketModel):
+        lp, base = market.lp, market.data
         self.lp = lp
         self.grids = ResultGrids(base)
         self.h = highspy.Highs()

@@ -22,7 +22,7 @@ def arc_calibration(world: World, settings: MarketSettings | None = None) -> pd.
     settings = settings or MarketSettings(curves="stepwise")
     inputs = market_inputs(world, settings)
     data = base_step_data(inputs, 1 / 12)
-    result = StepSolver(build_market(inputs, data, settings).lp, data).solve(data)
+    result = StepSolver(build_market(inputs, data, settings)).solve(data)
     recorded = world.table("trade_flow").groupby(["origin", "destination", "product"])["quantity"].sum()
     equilibrium = (result.trade.to_series().dropna() * 12).reindex(recorded.index).fillna(0.0)
     frame = pd.DataFrame({"recorded": recorded, "equilibrium": equilibrium}).reset_index()

@@ -23,8 +23,17 @@ from critmin.market.results import StepResult
 from critmin.market.step_solver import StepSolver
 from critmin.scenario import schema as S
 from critmin.simulate.balance import balance_residual
+from critmin.simulate.baseline import (
+    PROCESS_CACHE,
+    BaselinePath,
+    MemoryCache,
+    StoreCache,
+    baseline_key,
+    element_grid,
+    solve_baseline,
+)
 from critmin.simulate.calendar import month_starts
-from critmin.simulate.growth import demand_growth, supply_scale
+from critmin.simulate.growth import demand_growth
 from critmin.simulate.policies import (
     apply_recycling,
     apply_stockpile,
@@ -34,23 +43,11 @@ from critmin.simulate.policies import (
 )
 from critmin.simulate.selectors import Resolver
 from critmin.simulate.shocks import apply_market_shocks, compile_shocks
+from critmin.simulate.state import STEP_YEARS, PathState, advance, dynamic_data, initial_state, substitute
 from critmin.world.flows import element_content
 from critmin.world.model import World
 
-STEP_YEARS = 1 / 12
 PATHS = ("baseline", "scenario")
-
-
-@dataclass
-class PathState:
-    stock_level: xr.DataArray
-    substitution: xr.DataArray  # region, product: share of demand lost to substitution
-    in_use: xr.DataArray  # region, element: in-use stock, element units
-    peak_substitution: xr.DataArray | None = None
-
-    def __post_init__(self):
-        if self.peak_substitution is None:
-            self.peak_substitution = self.substitution.copy()
 
 
 @dataclass
@@ -83,7 +80,7 @@ class RunResult:
         return self._series[key]
 
 
-def _reservations(scenario: S.Scenario, resolver: Resolver) -> tuple[pd.DataFrame, pd.DataFrame]:
+def reservations(scenario: S.Scenario, resolver: Resolver) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Activities and stocks the scenario may add, so the model is built once with room for them."""
     acts, stocks = [], []
     for shock in scenario.shocks:
@@ -103,112 +100,86 @@ def _reservations(scenario: S.Scenario, resolver: Resolver) -> tuple[pd.DataFram
     return act, pd.DataFrame(stocks, columns=["region", "product", "holder"])
 
 
-def prepare(world: World, scenario: S.Scenario):
-    content = element_content(world)
-    resolver = Resolver(world, content)
-    acts, stocks = _reservations(scenario, resolver)
-    return market_inputs(world, scenario.market, acts, stocks), content, resolver
-
-
 def simulate(
     world: World,
     scenario: S.Scenario,
     progress: Callable[[int, int], None] | None = None,
+    cache: MemoryCache | StoreCache | None = PROCESS_CACHE,
 ) -> RunResult:
-    inputs, content, resolver = prepare(world, scenario)
+    """Run the baseline (from ``cache`` when it holds this world, horizon and settings; ``None``: always
+    solve it) and then the scenario path. ``progress(done, total)`` counts months solved."""
+    content = element_content(world)
+    resolver = Resolver(world, content)
+    reserved = reservations(scenario, resolver)
+    months = len(month_starts(scenario.start, scenario.end))
+    key = baseline_key(world, scenario, reserved) if cache is not None else None
+    baseline = cache.get(key) if cache is not None else None
+    if baseline is not None and len(baseline) < months:
+        baseline = None  # cached for a shorter horizon: solve the whole path again (and keep the longer one)
+    total = months if baseline is not None else 2 * months
+    if baseline is None:
+        report = (lambda i: progress(i, total)) if progress else None
+        baseline = solve_baseline(world, scenario, content, reserved, report)
+        if cache is not None:
+            cache.put(key, baseline)
+    done = total - months
+    report = (lambda i: progress(done + i, total)) if progress else None
+    return scenario_path(world, scenario, content, reserved, baseline.head(months), report)
+
+
+def scenario_path(
+    world: World,
+    scenario: S.Scenario,
+    content: pd.DataFrame,
+    reserved: tuple[pd.DataFrame, pd.DataFrame],
+    baseline: BaselinePath,
+    progress: Callable[[int], None] | None = None,
+) -> RunResult:
+    """Clear the scenario's months against a solved baseline (quotas are shares of its flows, substitution
+    follows the price ratio to it)."""
+    resolver = Resolver(world, content)
+    inputs = market_inputs(world, scenario.market, *reserved)
     base = base_step_data(inputs, STEP_YEARS)
-    market = build_market(inputs, base, scenario.market)
-    solvers = {path: StepSolver(market.lp, base) for path in PATHS}
+    solver = StepSolver(build_market(inputs, base, scenario.market))
     compiled = compile_shocks(scenario.shocks, resolver, base)
     ref_price = xr.DataArray(inputs.ref_price.to_numpy(), coords={"product": inputs.products}, dims="product")
     dates = month_starts(scenario.start, scenario.end)
-    elements = list(content.columns)
-    content_da = xr.DataArray(
-        content.to_numpy(), coords={"product": content.index, "element": elements}, dims=["product", "element"]
-    ).reindex(product=inputs.products, fill_value=0.0)
-    ref_inflow = (base.demand.sum("sector", min_count=1).fillna(0) * content_da).sum("product") / STEP_YEARS
+    content_da = element_grid(content, inputs.products)
     lifetime = scenario.dynamics.product_lifetime_yr
-    states = {
-        path: PathState(
-            stock_level=base.stock_level.copy(),
-            substitution=xr.zeros_like(base.demand.isel(sector=0, drop=True)).fillna(0.0),
-            in_use=ref_inflow * lifetime,
-        )
-        for path in PATHS
-    }
+    state = initial_state(base, content_da, lifetime)
     growth = demand_growth(world.table("demand"), base)
-    steps: dict[str, list[StepResult]] = {p: [] for p in PATHS}
-    stocks: dict[str, list[xr.DataArray]] = {p: [] for p in PATHS}
-    residuals: dict[str, list[float]] = {p: [] for p in PATHS}
-    substitution: dict[str, list[xr.DataArray]] = {p: [] for p in PATHS}
-    scenario_data: list[StepData] = []
-    statuses = []
+    steps, stocks, residuals, substitution, data = [], [], [], [], []
+    lag = scenario.dynamics.substitution_lag_months
     for i, date in enumerate(dates):
-        years = i * STEP_YEARS
-        for path in PATHS:
-            state = states[path]
-            d = _dynamic_data(base, state, growth, years, scenario.dynamics, ref_price)
-            if path == "scenario":
-                baseline_trade = steps["baseline"][i].trade
-                d = apply_market_shocks(d, compiled, date, ref_price, baseline_trade)
-                d = _apply_policies(d, compiled, date, state, content_da, lifetime, ref_price)
-                scenario_data.append(d)
-            result = solvers[path].solve(d)
-            steps[path].append(result)
-            stocks[path].append(state.stock_level.copy())
-            residuals[path].append(balance_residual(result, d))
-            substitution[path].append(state.substitution)
-            _advance(state, result, d, content_da, lifetime)
-        _substitute(states["scenario"], steps, i, scenario.dynamics)
-        statuses.append("optimal")
+        d = dynamic_data(base, state, growth, i * STEP_YEARS, scenario.dynamics, ref_price)
+        d = apply_market_shocks(d, compiled, date, ref_price, baseline.steps[i].trade)
+        d = _apply_policies(d, compiled, date, state, content_da, lifetime, ref_price)
+        result = solver.solve(d)
+        steps.append(result)
+        stocks.append(state.stock_level.copy())
+        residuals.append(balance_residual(result, d))
+        substitution.append(state.substitution)
+        data.append(d)
+        advance(state, result, d, content_da, lifetime)
+        if i - lag >= 0:
+            substitute(state, steps[i - lag].price, baseline.steps[i - lag].price, scenario.dynamics)
         if progress:
-            progress(i + 1, len(dates))
-    reports = stockpile_reports(compiled, dates, steps["scenario"], scenario_data, content_da, stocks["scenario"])
-    reports += capacity_reports(compiled, dates, steps)
+            progress(i + 1)
+    all_steps = {"baseline": list(baseline.steps), "scenario": steps}
+    reports = stockpile_reports(compiled, dates, steps, data, content_da, stocks)
+    reports += capacity_reports(compiled, dates, all_steps)
     return RunResult(
         scenario,
         dates,
         inputs,
         content,
-        steps,
-        stocks,
-        statuses,
-        balance_residual=residuals,
+        all_steps,
+        {"baseline": list(baseline.stocks), "scenario": stocks},
+        ["optimal"] * len(dates),
+        balance_residual={"baseline": list(baseline.residuals), "scenario": residuals},
         policy_reports=reports,
-        substitution=substitution,
+        substitution={"baseline": list(baseline.substitution), "scenario": substitution},
     )
-
-
-def _dynamic_data(base, state, growth, years, dynamics: S.Dynamics, ref_price) -> StepData:
-    """Demand (grown on the trend, net of substitution) and stock bounds from the path's current levels."""
-    demand = base.demand
-    d = base
-    if dynamics.growth == "trend" and years > 0:
-        demand = base.demand * (1 + growth / 100) ** years
-        scale = supply_scale(base, demand, ref_price.to_numpy())
-        d = base.with_(
-            activity_cap=base.activity_cap * scale,
-            activity_quad=base.activity_quad / scale,
-            arc_contract=base.arc_contract * scale,
-        )
-    # demand curves shift horizontally to the new reference quantities, keeping their slopes (the rationing
-    # point keeps its distance); numpy on the shared grids, aligned by construction
-    kept = 1 - _values(state.substitution, "region", "product")[:, None, :]
-    net = _values(demand, "region", "sector", "product") * kept
-    cap = np.fmin(net, _values(base.curtail_cap, "region", "sector", "product"))
-    cap = np.where(np.isnan(net), np.nan, cap)
-    template = base.demand.transpose("region", "sector", "product")
-    level = _values(state.stock_level, "region", "product", "holder")
-    present = ~np.isnan(_values(base.stock_level, "region", "product", "holder"))
-    return d.with_(
-        demand=template.copy(data=net),
-        curtail_cap=template.copy(data=cap),
-        stock_level=state.stock_level.copy(data=np.where(present, level, np.nan)),
-    )
-
-
-def _values(a: xr.DataArray, *dims: str) -> np.ndarray:
-    return a.values if a.dims == dims else a.transpose(*dims).values
 
 
 def _apply_policies(d: StepData, compiled, date, state: PathState, content_da, lifetime, ref_price) -> StepData:
@@ -222,36 +193,3 @@ def _apply_policies(d: StepData, compiled, date, state: PathState, content_da, l
     return d
 
 
-def _advance(state: PathState, result: StepResult, d: StepData, content_da, lifetime: float) -> None:
-    """Carry stocks, in-use stocks and substitution into the next step."""
-    dims = state.stock_level.dims
-    change = np.nan_to_num(_values(result.release, *dims)) - np.nan_to_num(_values(result.restock, *dims))
-    state.stock_level = state.stock_level.copy(data=state.stock_level.values - change)  # NaN stays NaN
-    consumed = np.nan_to_num(_values(result.consumption, "region", "sector", "product")).sum(axis=1)
-    inflow = consumed @ _values(content_da, "product", "element")  # region x element
-    in_use = _values(state.in_use, "region", "element")
-    updated = in_use + inflow - in_use / lifetime * d.step_years
-    state.in_use = state.in_use.transpose("region", "element").copy(data=updated)
-
-
-def _substitute(state: PathState, steps: dict[str, list[StepResult]], i: int, dyn: S.Dynamics) -> None:
-    """Lagged substitution: a price above baseline ``lag`` months ago moves demand away, at most
-    ``substitution_max_pct_per_yr``, reaching the full rate when the price has doubled. Once the price is back
-    at baseline it unwinds at the same rate, down to ``substitution_persistence_pct`` of its peak."""
-    lag = i - dyn.substitution_lag_months
-    if lag < 0:
-        return
-    dims = state.substitution.dims
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = _values(steps["scenario"][lag].price, *dims) / _values(steps["baseline"][lag].price, *dims)
-    pressure = np.nan_to_num(np.clip(ratio - 1, 0, 1))
-    rate = dyn.substitution_max_pct_per_yr / 100 * STEP_YEARS
-    current = state.substitution.values
-    peak = np.maximum(state.peak_substitution.values, current)
-    floor = peak * dyn.substitution_persistence_pct / 100
-    relaxed = ratio <= 1.05  # NaN (no price on either path) is not
-    grown = np.minimum(current + rate * pressure, dyn.substitution_cap_pct / 100)
-    unwound = np.maximum(current - rate, floor)
-    updated = np.where(relaxed, np.minimum(current, unwound), grown)
-    state.substitution = state.substitution.copy(data=updated)
-    state.peak_substitution = state.peak_substitution.copy(data=np.maximum(peak, updated))

@@ -160,7 +160,8 @@ def capacity_reports(compiled, dates: list[dt.date], steps: dict[str, list[StepR
         for process, region, product in cells:
             sel = {"process": process, "region": region, "product": product}
             extra = sum(
-                float((scen.activity.sel(sel) - base.activity.sel(sel)).fillna(0))
+                # the baseline model has no place for reserved capacity: NaN there is none used
+                float(scen.activity.sel(sel).fillna(0) - base.activity.sel(sel).fillna(0))
                 for scen, base in zip(steps["scenario"], steps["baseline"], strict=True)
             )
             active = [d for d in dates if d >= s.start.replace(day=1) and (s.end is None or d <= s.end)]
