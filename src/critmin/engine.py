@@ -13,6 +13,7 @@ import xarray as xr
 from critmin.market import MarketSettings, StepResult, base_step_data, build_market, market_inputs, solve_market
 from critmin.market.curves import CurveForm
 from critmin.scenario import Scenario, load_scenario
+from critmin.simulate.baseline import PROCESS_CACHE, MemoryCache, StoreCache
 from critmin.simulate.loop import RunResult, simulate
 from critmin.simulate.plausibility import plausibility_flags
 from critmin.simulate.selectors import Resolver
@@ -54,12 +55,19 @@ def clear(
 
 
 def run_scenario(
-    world: World, scenario: Scenario, progress: Callable[[int, int], None] | None = None
+    world: World,
+    scenario: Scenario,
+    progress: Callable[[int, int], None] | None = None,
+    cache: MemoryCache | StoreCache | None = PROCESS_CACHE,
 ) -> tuple[RunResult, pd.DataFrame, float]:
     """Simulate and summarise; returns the run, its summary and the wall time in seconds. The run's plausibility
-    flags are ``plausibility_flags(run)`` (``critmin.runs.save_run`` stores them with the run)."""
+    flags are ``plausibility_flags(run)`` (``critmin.runs.save_run`` stores them with the run).
+
+    The baseline path comes from ``cache`` when it holds one for this world, start month and settings (the
+    process's memory by default; ``StoreCache(store)`` keeps it in the DuckDB store; ``None`` always solves it).
+    """
     started = time.perf_counter()
-    run = simulate(world, scenario, progress)
+    run = simulate(world, scenario, progress, cache)
     summary = summarise(run)
     return run, summary, time.perf_counter() - started
 

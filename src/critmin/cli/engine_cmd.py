@@ -156,15 +156,19 @@ def run(
     from critmin.api import element_units
     from critmin.runs import run_policies, save_run
     from critmin.scenario import load_scenario
+    from critmin.simulate.baseline import StoreCache
     from critmin.store import Store
 
     with user_errors():
         w = resolve_world(world, db)
         sc = load_scenario(path, w)
-        with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} months"),
-                      TimeRemainingColumn(), console=err_console, transient=True) as bar:  # fmt: skip
+        with Progress(TextColumn("{task.description}"), BarColumn(),
+                      TextColumn("{task.completed}/{task.total} months solved"), TimeRemainingColumn(),
+                      console=err_console, transient=True) as bar:  # fmt: skip
             task = bar.add_task(f"running {sc.name}", total=None)
-            result, summary, wall = engine.run_scenario(w, sc, lambda i, n: bar.update(task, completed=i, total=n))
+            result, summary, wall = engine.run_scenario(
+                w, sc, lambda i, n: bar.update(task, completed=i, total=n), StoreCache(path=db)
+            )
         flags = engine.plausibility_flags(result)
         with Store(db) as store:
             run_id = save_run(

@@ -13,6 +13,7 @@ from critmin.runs import ensure_tables, save_run
 from critmin.scenario import Scenario, describe, load_scenario
 from critmin.server.config import ServerConfig
 from critmin.server.jobs import JobManager
+from critmin.simulate.baseline import StoreCache
 from critmin.store import Store, data_version
 from critmin.world.flows import element_content, element_flows
 
@@ -75,9 +76,9 @@ class AppContext:
         return api.supply_chain(self.world, element, top=top, flows=self.flows)
 
     def _execute(self, scenario: Scenario, yaml_text: str, progress: Callable[[int, int], None]) -> str:
-        run, summary, wall = engine.run_scenario(self.world, scenario, progress)
         view = self.cursor()
         try:
+            run, summary, wall = engine.run_scenario(self.world, scenario, progress, StoreCache(view))
             return save_run(view, self.world, run, yaml_text, summary, wall, self.units)
         finally:
             self.run_cache.clear()

@@ -17,8 +17,10 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -123,42 +125,58 @@ def solve_baseline(
 
 
 class MemoryCache:
-    """The last ``size`` baseline paths of this process."""
+    """The last ``size`` baseline paths of this process (thread-safe: the server's workers share it)."""
 
     def __init__(self, size: int = 2):
         self.size = size
         self._paths: OrderedDict[str, BaselinePath] = OrderedDict()
+        self._lock = threading.Lock()
 
     def get(self, key: str) -> BaselinePath | None:
-        path = self._paths.get(key)
-        if path is not None:
-            self._paths.move_to_end(key)
-        return path
+        with self._lock:
+            path = self._paths.get(key)
+            if path is not None:
+                self._paths.move_to_end(key)
+            return path
 
     def put(self, key: str, path: BaselinePath) -> None:
-        self._paths[key] = path
-        self._paths.move_to_end(key)
-        while len(self._paths) > self.size:
-            self._paths.popitem(last=False)
+        with self._lock:
+            self._paths[key] = path
+            self._paths.move_to_end(key)
+            while len(self._paths) > self.size:
+                self._paths.popitem(last=False)
 
 
 PROCESS_CACHE = MemoryCache()
 
 
 class StoreCache:
-    """Baseline paths kept in the DuckDB store (table ``baseline_cache``), with the process cache in front."""
+    """Baseline paths kept in the DuckDB store (table ``baseline_cache``), with the process cache in front.
+    Give an open ``store``, or a ``path`` to open the store only for each lookup and write (so a long run
+    does not hold the file)."""
 
     DDL = "CREATE TABLE IF NOT EXISTS baseline_cache (key VARCHAR PRIMARY KEY, created TIMESTAMP, payload BLOB)"
 
-    def __init__(self, store, memory: MemoryCache = PROCESS_CACHE):
-        self.store, self.memory = store, memory
-        store.con.execute(self.DDL)
+    def __init__(self, store=None, *, path=None, memory: MemoryCache = PROCESS_CACHE):
+        self._store, self._path, self.memory = store, path, memory
+
+    @contextmanager
+    def _open(self):
+        if self._store is not None:
+            yield self._store
+            return
+        from critmin.store import Store
+
+        with Store(self._path) as store:
+            yield store
 
     def get(self, key: str) -> BaselinePath | None:
         path = self.memory.get(key)
         if path is not None:
             return path
-        row = self.store.con.execute("SELECT payload FROM baseline_cache WHERE key = ?", [key]).fetchone()
+        with self._open() as store:
+            store.con.execute(self.DDL)
+            row = store.con.execute("SELECT payload FROM baseline_cache WHERE key = ?", [key]).fetchone()
         if row is None:
             return None
         path = unpack(bytes(row[0]))
@@ -167,9 +185,10 @@ class StoreCache:
 
     def put(self, key: str, path: BaselinePath) -> None:
         self.memory.put(key, path)
-        self.store.con.execute(
-            "INSERT OR REPLACE INTO baseline_cache VALUES (?, now(), ?)", [key, pack(path)]
-        )
+        payload = pack(path)
+        with self._open() as store:
+            store.con.execute(self.DDL)
+            store.con.execute("INSERT OR REPLACE INTO baseline_cache VALUES (?, now(), ?)", [key, payload])
 
 
 def pack(path: BaselinePath) -> bytes:
