@@ -87,6 +87,16 @@ class StepSolver:
             h.passHessian(self.lp.num_col, len(cols), 1, start, cols.astype(np.int32), numbers.hessian[cols])
         self._loaded = numbers
 
+    def basis(self):
+        """The current basis (to restart later solves from it)."""
+        return self.h.getBasis()
+
+    def restart(self, basis) -> None:
+        """Make the next solve start from ``basis`` (dropping what earlier solves left, pricing weights too)."""
+        if self.lp.settings.curves == "stepwise":
+            self.h.clearSolver()
+            self.h.setBasis(basis)
+
     def run(self) -> tuple[np.ndarray, np.ndarray, float]:
         """Primal values, row duals and objective: HiGHS's simplex for the stepwise LP, the interior-point QP
         solver for exact linear curves (see :mod:`critmin.market.interior`)."""

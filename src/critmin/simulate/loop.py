@@ -109,22 +109,65 @@ def simulate(
     """Run the baseline (from ``cache`` when it holds this world, horizon and settings; ``None``: always
     solve it) and then the scenario path. ``progress(done, total)`` counts months solved."""
     content = element_content(world)
-    resolver = Resolver(world, content)
-    reserved = reservations(scenario, resolver)
+    reserved = reservations(scenario, Resolver(world, content))
+    months = len(month_starts(scenario.start, scenario.end))
+    baseline, solved = cached_baseline(world, scenario, content, reserved, cache, progress)
+    report = (lambda i: progress(solved + i, solved + months)) if progress else None
+    return scenario_path(world, scenario, content, reserved, baseline, report)
+
+
+def cached_baseline(world, scenario, content, reserved, cache, progress=None) -> tuple[BaselinePath, int]:
+    """The baseline over the scenario's horizon, from ``cache`` or solved (and then cached); also returns
+    how many months were solved for it. ``progress(done, total)`` assumes one scenario path follows."""
     months = len(month_starts(scenario.start, scenario.end))
     key = baseline_key(world, scenario, reserved) if cache is not None else None
     baseline = cache.get(key) if cache is not None else None
-    if baseline is not None and len(baseline) < months:
-        baseline = None  # cached for a shorter horizon: solve the whole path again (and keep the longer one)
-    total = months if baseline is not None else 2 * months
-    if baseline is None:
-        report = (lambda i: progress(i, total)) if progress else None
-        baseline = solve_baseline(world, scenario, content, reserved, report)
-        if cache is not None:
-            cache.put(key, baseline)
-    done = total - months
-    report = (lambda i: progress(done + i, total)) if progress else None
-    return scenario_path(world, scenario, content, reserved, baseline.head(months), report)
+    if baseline is not None and len(baseline) >= months:
+        return baseline.head(months), 0
+    # not cached, or for a shorter horizon: solve the whole path (and keep the longer one)
+    report = (lambda i: progress(i, 2 * months)) if progress else None
+    baseline = solve_baseline(world, scenario, content, reserved, report)
+    if cache is not None:
+        cache.put(key, baseline)
+    return baseline, months
+
+
+@dataclass
+class PathModel:
+    """What every scenario path on one world, horizon and model structure shares: the inputs, the reference
+    step, one warm-started solver, and the grids the state updates use."""
+
+    world: World
+    inputs: MarketInputs
+    base: StepData
+    solver: StepSolver
+    resolver: Resolver
+    content: pd.DataFrame
+    content_da: xr.DataArray
+    ref_price: xr.DataArray
+    growth: xr.DataArray
+    start_basis: object  # the solver's optimal basis on the reference step: every path starts from it
+
+
+def path_model(world: World, scenario: S.Scenario, content: pd.DataFrame, reserved) -> PathModel:
+    inputs = market_inputs(world, scenario.market, *reserved)
+    base = base_step_data(inputs, STEP_YEARS)
+    solver = StepSolver(build_market(inputs, base, scenario.market))
+    # where prices are degenerate, the solver reports the one its pivots reach: starting every path from one
+    # basis makes a path's results independent of the paths solved before it (a draw equals its single run)
+    solver.solve(base)
+    return PathModel(
+        world=world,
+        inputs=inputs,
+        base=base,
+        solver=solver,
+        start_basis=solver.basis(),
+        resolver=Resolver(world, content),
+        content=content,
+        content_da=element_grid(content, inputs.products),
+        ref_price=xr.DataArray(inputs.ref_price.to_numpy(), coords={"product": inputs.products}, dims="product"),
+        growth=demand_growth(world.table("demand"), base),
+    )
 
 
 def scenario_path(
@@ -137,24 +180,26 @@ def scenario_path(
 ) -> RunResult:
     """Clear the scenario's months against a solved baseline (quotas are shares of its flows, substitution
     follows the price ratio to it)."""
-    resolver = Resolver(world, content)
-    inputs = market_inputs(world, scenario.market, *reserved)
-    base = base_step_data(inputs, STEP_YEARS)
-    solver = StepSolver(build_market(inputs, base, scenario.market))
-    compiled = compile_shocks(scenario.shocks, resolver, base)
-    ref_price = xr.DataArray(inputs.ref_price.to_numpy(), coords={"product": inputs.products}, dims="product")
+    return run_path(path_model(world, scenario, content, reserved), scenario, baseline, progress)
+
+
+def run_path(
+    model: PathModel, scenario: S.Scenario, baseline: BaselinePath, progress: Callable[[int], None] | None = None
+) -> RunResult:
+    """One scenario path on a prepared model (its solver starts from the basis the last path left)."""
+    base, content_da, ref_price = model.base, model.content_da, model.ref_price
+    compiled = compile_shocks(scenario.shocks, model.resolver, base)
+    model.solver.restart(model.start_basis)
     dates = month_starts(scenario.start, scenario.end)
-    content_da = element_grid(content, inputs.products)
     lifetime = scenario.dynamics.product_lifetime_yr
     state = initial_state(base, content_da, lifetime)
-    growth = demand_growth(world.table("demand"), base)
     steps, stocks, residuals, substitution, data = [], [], [], [], []
     lag = scenario.dynamics.substitution_lag_months
     for i, date in enumerate(dates):
-        d = dynamic_data(base, state, growth, i * STEP_YEARS, scenario.dynamics, ref_price)
+        d = dynamic_data(base, state, model.growth, i * STEP_YEARS, scenario.dynamics, ref_price)
         d = apply_market_shocks(d, compiled, date, ref_price, baseline.steps[i].trade)
         d = _apply_policies(d, compiled, date, state, content_da, lifetime, ref_price)
-        result = solver.solve(d)
+        result = model.solver.solve(d)
         steps.append(result)
         stocks.append(state.stock_level.copy())
         residuals.append(balance_residual(result, d))
@@ -171,8 +216,8 @@ def scenario_path(
     return RunResult(
         scenario,
         dates,
-        inputs,
-        content,
+        model.inputs,
+        model.content,
         all_steps,
         {"baseline": list(baseline.stocks), "scenario": stocks},
         ["optimal"] * len(dates),

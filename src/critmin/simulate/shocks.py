@@ -22,6 +22,10 @@ class CompiledShock:
     # licence: per approval entry, which destinations it covers; and the destinations under a general licence
     approval_covers: np.ndarray | None = None  # entries x destinations, bool
     general_licence: np.ndarray | None = None  # destinations, bool
+    arc_mask: np.ndarray | None = None  # trade shocks: the mask on origin x destination x product, as numpy
+
+
+ARC_DIMS = ("origin", "destination", "product")
 
 
 def _isin(coord: str, values: list[str], all_values: list[str]) -> xr.DataArray:
@@ -78,7 +82,10 @@ def compile_shocks(shocks: list[S.Shock], resolver: Resolver, data: StepData) ->
             mask = _isin("region", resolver.places(shock.where), regions) & _isin(
                 "product", resolver.goods(shock), products
             )
-        compiled.append(CompiledShock(shock, mask, covers, general))
+        arc_mask = None
+        if isinstance(shock, S.ExportControl | S.Tariff | S.AllyPreference):
+            arc_mask = mask.broadcast_like(data.arc_cap).transpose(*ARC_DIMS).values.astype(bool)
+        compiled.append(CompiledShock(shock, mask, covers, general, arc_mask))
     return compiled
 
 
@@ -99,10 +106,16 @@ def apply_market_shocks(
     ref_price: xr.DataArray,
     baseline_trade: xr.DataArray | None,
 ) -> StepData:
-    """Export controls, tariffs, preferences, outages, demand shifts and projects active in this step."""
-    arc_cap, arc_cost, contract_cost = d.arc_cap, d.arc_cost, d.arc_contract_cost
+    """Export controls, tariffs, preferences, outages, demand shifts and projects active in this step. Trade
+    shocks work on numpy arrays of the arc grid (the Monte Carlo inner loop); the rest on labelled arrays."""
+    arc_present = ~np.isnan(d.arc_cap.transpose(*ARC_DIMS).values)
+    arc_cap = d.arc_cap.transpose(*ARC_DIMS).values
+    arc_cost = d.arc_cost.transpose(*ARC_DIMS).values
+    contract_cost = d.arc_contract_cost.transpose(*ARC_DIMS).values
+    price = ref_price.values[None, None, :]  # per product, on the arc grid
     cap, quad, demand, subsidy = d.activity_cap, d.activity_quad, d.demand, d.activity_subsidy
     step_days = (step_end(step_start) - step_start).days + 1
+    base_flow = None
     for c in compiled:
         s = c.shock
         share = overlap(step_start, s.start, s.end)
@@ -131,18 +144,23 @@ def apply_market_shocks(
                 waited = days_between(s.start, step_start) + step_days
                 allowed = float(np.clip((waited - s.magnitude) / step_days, 0, 1))
                 allowed = 1 - share * (1 - allowed)
-            else:  # a licence regime: its own day-by-day share, the window included
-                allowed = licence_share(s, c, d, step_start)
-            base = baseline_trade if baseline_trade is not None else xr.zeros_like(arc_cap)
-            limit = np.minimum(arc_cap, base.fillna(0) * allowed)
-            arc_cap = xr.where(c.mask, limit, arc_cap).where(d.arc_cap.notnull())
+            else:  # a licence regime: its own day-by-day share, the window included (destination x product)
+                allowed = licence_share(s, c, d, step_start).transpose("destination", "product").values[None]
+            if base_flow is None:
+                base_flow = (
+                    np.zeros_like(arc_cap) if baseline_trade is None
+                    else np.nan_to_num(baseline_trade.transpose(*ARC_DIMS).values)
+                )  # fmt: skip
+            limit = np.minimum(arc_cap, base_flow * allowed)
+            arc_cap = np.where(c.arc_mask, limit, arc_cap)
+            arc_cap = np.where(arc_present, arc_cap, np.nan)
         elif isinstance(s, S.Tariff):
-            duty = xr.where(c.mask, s.rate_pct / 100 * ref_price * share, 0.0)
+            duty = np.where(c.arc_mask, s.rate_pct / 100 * price * share, 0.0)
             arc_cost, contract_cost = arc_cost + duty, contract_cost + duty
         elif isinstance(s, S.AllyPreference):
             # importers pay allied suppliers up to the premium more: a bonus on allied arcs, never a penalty
             # on the others (spot costs stay non-negative, so no subsidised round trips)
-            bonus = xr.where(c.mask, s.premium_pct / 100 * ref_price * share, 0.0)
+            bonus = np.where(c.arc_mask, s.premium_pct / 100 * price * share, 0.0)
             arc_cost, contract_cost = np.maximum(arc_cost - bonus, 0.0), contract_cost - bonus
         elif isinstance(s, S.Outage):
             cap = cap * xr.where(c.mask, 1 - s.magnitude * share, 1.0)
@@ -151,10 +169,11 @@ def apply_market_shocks(
         elif isinstance(s, S.PriceFloor):
             per_unit = xr.where(c.mask, np.maximum(s.price - ref_price, 0) * share, 0.0)
             subsidy = subsidy + _subsidy_by_activity(per_unit, d)
+    arcs = d.arc_cap.transpose(*ARC_DIMS)
     return d.with_(
-        arc_cap=arc_cap,
-        arc_cost=arc_cost,
-        arc_contract_cost=contract_cost,
+        arc_cap=arcs.copy(data=arc_cap),
+        arc_cost=arcs.copy(data=arc_cost),
+        arc_contract_cost=arcs.copy(data=contract_cost),
         activity_cap=cap,
         activity_quad=quad,
         demand=demand,
@@ -199,13 +218,16 @@ def licence_share(s: S.ExportControl, c: CompiledShock, d: StepData, step_start:
     product (nothing in the lag, everything outside the window)."""
     shares, outside = civil_share(s, c, step_start)
     in_lag = ~outside & (_days(step_start) < s.start + dt.timedelta(days=float(s.lag_days)))
-    civil = xr.DataArray(shares.mean(axis=0), coords={"destination": d.demand.region.values}, dims="destination")
+    civil = shares.mean(axis=0)[:, None]  # destination x 1
     military_days = (~outside & ~in_lag).mean()  # days on which the military share applies
-    demand = d.demand.fillna(0).rename(region="destination")
-    total = demand.sum("sector")
-    defence = demand.sel(sector="defence") if "defence" in demand.sector.values else xr.zeros_like(total)
+    demand = np.nan_to_num(d.demand.transpose("region", "sector", "product").values)
+    total = demand.sum(axis=1)
+    sectors = list(d.demand.sector.values)
+    defence = demand[:, sectors.index("defence")] if "defence" in sectors else np.zeros_like(total)
     with np.errstate(divide="ignore", invalid="ignore"):
-        military = (defence / total).where(total > 0, 0.0)
+        military = np.where(total > 0, defence / total, 0.0)
     # on days outside the window everything moves, defence included; inside, defence gets its own share
     defence_allowed = outside.mean() + military_days * s.military_share
-    return civil * (1 - military) + defence_allowed * military
+    allowed = civil * (1 - military) + defence_allowed * military
+    coords = {"destination": d.demand.region.values, "product": d.demand["product"].values}
+    return xr.DataArray(allowed, coords=coords, dims=("destination", "product"))

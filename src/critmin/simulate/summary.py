@@ -19,23 +19,29 @@ ABOVE_TOLERANCE = 1e-9  # relative: shortfall counts as above the threshold only
 
 def element_shortfall(run: RunResult, path: str = "scenario") -> tuple[xr.DataArray, xr.DataArray]:
     """Shortfall and reference demand by region x element x date, in element units (t REO, t Ga, t)."""
-    content = xr.DataArray(
-        run.content.to_numpy(),
-        coords={"product": run.content.index, "element": run.content.columns},
-        dims=["product", "element"],
-    )
-    shortfall = run.series(path, "shortfall").sum("sector", min_count=1).fillna(0)
-    demand = (run.series(path, "consumption") + run.series(path, "shortfall")).sum("sector", min_count=1).fillna(0)
-    return (shortfall * content).sum("product"), (demand * content).sum("product")
+    shortfall = run.series(path, "shortfall")
+    consumption = run.series(path, "consumption").transpose(*shortfall.dims)
+    products = list(shortfall["product"].values)
+    content = run.content.reindex(products).fillna(0.0).to_numpy()  # product x element
+    axes = [shortfall.dims.index(d) for d in ("region", "sector", "product", "date")]
+    short = np.nan_to_num(np.moveaxis(shortfall.values, axes, range(4))).sum(axis=1)  # region x product x date
+    used = np.nan_to_num(np.moveaxis(consumption.values, axes, range(4))).sum(axis=1)
+    coords = {"region": shortfall.region.values, "element": list(run.content.columns), "date": shortfall.date.values}
+
+    def by_element(values: np.ndarray) -> xr.DataArray:
+        return xr.DataArray(np.einsum("rpt,pe->ret", values, content), coords=coords, dims=tuple(coords))
+
+    return by_element(short), by_element(short + used)
 
 
 def price_products(run: RunResult) -> dict[str, str]:
     """The product whose price stands for each element: its separation-stage product (oxide, primary Ga,
     processed graphite)."""
+    content = run.content
+    single = content[(content > 0).sum(axis=1) == 1]
     out = {}
-    single = run.content[(run.content > 0).sum(axis=1) == 1]
-    for element in run.content.columns:
-        candidates = [p for p in single.index if single.at[p, element] == 1]
+    for element in content.columns:
+        candidates = list(single.index[single[element].to_numpy() == 1])
         sep = [p for p in candidates if p.endswith("_oxide") or p in ("Ga_primary", "graphite_processed")]
         if sep or candidates:
             out[element] = (sep or candidates)[0]
