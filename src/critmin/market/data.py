@@ -67,6 +67,17 @@ class StepData:
         return (self.switch_share * regional).where(self.switch_share.notnull())
 
 
+def ordered(a: xr.DataArray, *dims: str) -> xr.DataArray:
+    """``a`` with its dims in this order (itself when they already are: xarray's transpose copies metadata,
+    which the time loop cannot afford on every array of every step)."""
+    return a if a.dims == dims else a.transpose(*dims)
+
+
+def values_in(a: xr.DataArray, *dims: str) -> np.ndarray:
+    """The values of ``a`` with its dims in this order."""
+    return ordered(a, *dims).values
+
+
 def _grid(coords: dict[str, list[str]], fill: float = np.nan) -> xr.DataArray:
     shape = tuple(len(v) for v in coords.values())
     return xr.DataArray(np.full(shape, fill), coords=coords, dims=list(coords))

@@ -21,7 +21,7 @@ import scipy.sparse as sp
 import xarray as xr
 
 from critmin.market.curves import GRID, staircase
-from critmin.market.data import StepData
+from critmin.market.data import StepData, values_in
 from critmin.market.settings import PROCESSES, MarketSettings
 
 
@@ -55,7 +55,7 @@ class Block:
 
 
 def _values(a: xr.DataArray, dims: tuple[str, ...]) -> np.ndarray:
-    return a.values if a.dims == dims else a.transpose(*dims).values
+    return values_in(a, *dims)
 
 
 ACT_DIMS = ("process", "region", "product")

@@ -13,7 +13,7 @@ import numpy as np
 import xarray as xr
 
 from critmin.market.build import MarketModel
-from critmin.market.data import StepData
+from critmin.market.data import StepData, values_in
 from critmin.market.interior import solve_interior
 from critmin.market.lp import StepNumbers
 from critmin.market.results import StepResult
@@ -140,7 +140,7 @@ class StepSolver:
             b = c[name]
             return b.grid(x[b.start : b.stop])
 
-        demand = d.demand.transpose(*g.demand.dims).values
+        demand = values_in(d.demand, *g.demand.dims)
         present = ~np.isnan(demand)
         curtail = summed("curtail", -1) + numbers.offset
         unserved = plain("unserved")

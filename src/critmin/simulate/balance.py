@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from critmin.market.data import StepData
+from critmin.market.data import StepData, ordered, values_in
 from critmin.market.results import StepResult
 from critmin.market.settings import PROCESSES
 
@@ -23,7 +23,7 @@ SEPARATE, CONVERT = PROCESSES.index("separate"), PROCESSES.index("convert")
 
 def _array(a: xr.DataArray, *dims: str) -> np.ndarray:
     """Values in the order of ``dims``, NaN (no such flow) as 0."""
-    return np.nan_to_num(a.values if a.dims == dims else a.transpose(*dims).values)
+    return np.nan_to_num(values_in(a, *dims))
 
 
 def node_flows(result: StepResult, d: StepData) -> tuple[np.ndarray, np.ndarray]:
@@ -45,8 +45,8 @@ def node_flows(result: StepResult, d: StepData) -> tuple[np.ndarray, np.ndarray]
 def node_residual(result: StepResult, d: StepData) -> tuple[xr.DataArray, xr.DataArray]:
     """Residual and throughput (the larger side of the balance) per region x product, per step."""
     inflow, outflow = node_flows(result, d)
-    template = result.price.transpose("region", "product")
-    return template.copy(data=inflow - outflow), template.copy(data=np.maximum(inflow, outflow))
+    template = ordered(result.price, "region", "product")
+    return template.copy(deep=False, data=inflow - outflow), template.copy(deep=False, data=np.maximum(inflow, outflow))
 
 
 def balance_residual(result: StepResult, d: StepData) -> float:

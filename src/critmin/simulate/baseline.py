@@ -115,7 +115,7 @@ def solve_baseline(
         d = dynamic_data(base, state, growth, i * STEP_YEARS, scenario.dynamics, ref_price)
         result = solver.solve(d)
         path.steps.append(result)
-        path.stocks.append(state.stock_level.copy())
+        path.stocks.append(state.stock_level)  # never changed in place: each step makes a new array
         path.residuals.append(balance_residual(result, d))
         path.substitution.append(state.substitution)
         advance(state, result, d, content_da, lifetime)
@@ -231,13 +231,13 @@ def unpack(payload: bytes) -> BaselinePath:
         StepResult(
             status="optimal",
             objective=float(data["objective"][i]),
-            **{name: templates[name].copy(data=data[name][i]) for name in ARRAYS},
+            **{name: templates[name].copy(deep=False, data=data[name][i]) for name in ARRAYS},
         )
         for i in range(months)
     ]
     return BaselinePath(
         steps=steps,
-        stocks=[templates["stocks"].copy(data=data["stocks"][i]) for i in range(months)],
+        stocks=[templates["stocks"].copy(deep=False, data=data["stocks"][i]) for i in range(months)],
         residuals=[float(v) for v in data["residuals"]],
-        substitution=[templates["substitution"].copy(data=data["substitution"][i]) for i in range(months)],
+        substitution=[templates["substitution"].copy(deep=False, data=data["substitution"][i]) for i in range(months)],
     )

@@ -17,7 +17,7 @@ import pandas as pd
 import xarray as xr
 
 from critmin.market.build import build_market
-from critmin.market.data import StepData, base_step_data
+from critmin.market.data import StepData, base_step_data, values_in
 from critmin.market.inputs import MarketInputs, market_inputs
 from critmin.market.results import StepResult
 from critmin.market.step_solver import StepSolver
@@ -74,7 +74,7 @@ class RunResult:
         if key not in self._series:
             arrays = [getattr(r, name) for r in self.steps[path]]
             first = arrays[0]
-            values = np.stack([a.transpose(*first.dims).values for a in arrays], axis=-1)
+            values = np.stack([values_in(a, *first.dims) for a in arrays], axis=-1)
             coords = {**{k: first.coords[k].values for k in first.dims}, "date": pd.to_datetime(self.dates)}
             self._series[key] = xr.DataArray(values, coords=coords, dims=(*first.dims, "date"))
         return self._series[key]
@@ -201,7 +201,7 @@ def run_path(
         d = _apply_policies(d, compiled, date, state, content_da, lifetime, ref_price)
         result = model.solver.solve(d)
         steps.append(result)
-        stocks.append(state.stock_level.copy())
+        stocks.append(state.stock_level)  # never changed in place: each step makes a new array
         residuals.append(balance_residual(result, d))
         substitution.append(state.substitution)
         data.append(d)

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from critmin.market.data import StepData
+from critmin.market.data import StepData, ordered, values_in
 from critmin.scenario import schema as S
 from critmin.simulate.calendar import days_between, overlap, step_end
 from critmin.simulate.selectors import Resolver
@@ -108,10 +108,10 @@ def apply_market_shocks(
 ) -> StepData:
     """Export controls, tariffs, preferences, outages, demand shifts and projects active in this step. Trade
     shocks work on numpy arrays of the arc grid (the Monte Carlo inner loop); the rest on labelled arrays."""
-    arc_present = ~np.isnan(d.arc_cap.transpose(*ARC_DIMS).values)
-    arc_cap = d.arc_cap.transpose(*ARC_DIMS).values
-    arc_cost = d.arc_cost.transpose(*ARC_DIMS).values
-    contract_cost = d.arc_contract_cost.transpose(*ARC_DIMS).values
+    arc_present = ~np.isnan(values_in(d.arc_cap, *ARC_DIMS))
+    arc_cap = values_in(d.arc_cap, *ARC_DIMS)
+    arc_cost = values_in(d.arc_cost, *ARC_DIMS)
+    contract_cost = values_in(d.arc_contract_cost, *ARC_DIMS)
     price = ref_price.values[None, None, :]  # per product, on the arc grid
     cap, quad, demand, subsidy = d.activity_cap, d.activity_quad, d.demand, d.activity_subsidy
     step_days = (step_end(step_start) - step_start).days + 1
@@ -145,11 +145,11 @@ def apply_market_shocks(
                 allowed = float(np.clip((waited - s.magnitude) / step_days, 0, 1))
                 allowed = 1 - share * (1 - allowed)
             else:  # a licence regime: its own day-by-day share, the window included (destination x product)
-                allowed = licence_share(s, c, d, step_start).transpose("destination", "product").values[None]
+                allowed = values_in(licence_share(s, c, d, step_start), "destination", "product")[None]
             if base_flow is None:
                 base_flow = (
                     np.zeros_like(arc_cap) if baseline_trade is None
-                    else np.nan_to_num(baseline_trade.transpose(*ARC_DIMS).values)
+                    else np.nan_to_num(values_in(baseline_trade, *ARC_DIMS))
                 )  # fmt: skip
             limit = np.minimum(arc_cap, base_flow * allowed)
             arc_cap = np.where(c.arc_mask, limit, arc_cap)
@@ -169,11 +169,11 @@ def apply_market_shocks(
         elif isinstance(s, S.PriceFloor):
             per_unit = xr.where(c.mask, np.maximum(s.price - ref_price, 0) * share, 0.0)
             subsidy = subsidy + _subsidy_by_activity(per_unit, d)
-    arcs = d.arc_cap.transpose(*ARC_DIMS)
+    arcs = ordered(d.arc_cap, *ARC_DIMS)
     return d.with_(
-        arc_cap=arcs.copy(data=arc_cap),
-        arc_cost=arcs.copy(data=arc_cost),
-        arc_contract_cost=arcs.copy(data=contract_cost),
+        arc_cap=arcs.copy(deep=False, data=arc_cap),
+        arc_cost=arcs.copy(deep=False, data=arc_cost),
+        arc_contract_cost=arcs.copy(deep=False, data=contract_cost),
         activity_cap=cap,
         activity_quad=quad,
         demand=demand,
@@ -220,7 +220,7 @@ def licence_share(s: S.ExportControl, c: CompiledShock, d: StepData, step_start:
     in_lag = ~outside & (_days(step_start) < s.start + dt.timedelta(days=float(s.lag_days)))
     civil = shares.mean(axis=0)[:, None]  # destination x 1
     military_days = (~outside & ~in_lag).mean()  # days on which the military share applies
-    demand = np.nan_to_num(d.demand.transpose("region", "sector", "product").values)
+    demand = np.nan_to_num(values_in(d.demand, "region", "sector", "product"))
     total = demand.sum(axis=1)
     sectors = list(d.demand.sector.values)
     defence = demand[:, sectors.index("defence")] if "defence" in sectors else np.zeros_like(total)

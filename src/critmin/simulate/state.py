@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
-from critmin.market.data import StepData
+from critmin.market.data import StepData, ordered, values_in
 from critmin.market.results import StepResult
 from critmin.scenario import schema as S
 from critmin.simulate.growth import supply_scale
@@ -59,30 +59,30 @@ def dynamic_data(base, state, growth, years, dynamics: S.Dynamics, ref_price) ->
     net = values_on(demand, "region", "sector", "product") * kept
     cap = np.fmin(net, values_on(base.curtail_cap, "region", "sector", "product"))
     cap = np.where(np.isnan(net), np.nan, cap)
-    template = base.demand.transpose("region", "sector", "product")
+    template = ordered(base.demand, "region", "sector", "product")
     level = values_on(state.stock_level, "region", "product", "holder")
     present = ~np.isnan(values_on(base.stock_level, "region", "product", "holder"))
     return d.with_(
-        demand=template.copy(data=net),
-        curtail_cap=template.copy(data=cap),
-        stock_level=state.stock_level.copy(data=np.where(present, level, np.nan)),
+        demand=template.copy(deep=False, data=net),
+        curtail_cap=template.copy(deep=False, data=cap),
+        stock_level=state.stock_level.copy(deep=False, data=np.where(present, level, np.nan)),
     )
 
 
 def values_on(a: xr.DataArray, *dims: str) -> np.ndarray:
-    return a.values if a.dims == dims else a.transpose(*dims).values
+    return values_in(a, *dims)
 
 
 def advance(state: PathState, result: StepResult, d: StepData, content_da, lifetime: float) -> None:
     """Carry stocks, in-use stocks and substitution into the next step."""
     dims = state.stock_level.dims
     change = np.nan_to_num(values_on(result.release, *dims)) - np.nan_to_num(values_on(result.restock, *dims))
-    state.stock_level = state.stock_level.copy(data=state.stock_level.values - change)  # NaN stays NaN
+    state.stock_level = state.stock_level.copy(deep=False, data=state.stock_level.values - change)  # NaN stays NaN
     consumed = np.nan_to_num(values_on(result.consumption, "region", "sector", "product")).sum(axis=1)
     inflow = consumed @ values_on(content_da, "product", "element")  # region x element
     in_use = values_on(state.in_use, "region", "element")
     updated = in_use + inflow - in_use / lifetime * d.step_years
-    state.in_use = state.in_use.transpose("region", "element").copy(data=updated)
+    state.in_use = ordered(state.in_use, "region", "element").copy(deep=False, data=updated)
 
 
 def substitute(state: PathState, scenario_price: xr.DataArray, baseline_price: xr.DataArray, dyn: S.Dynamics) -> None:
@@ -101,5 +101,5 @@ def substitute(state: PathState, scenario_price: xr.DataArray, baseline_price: x
     grown = np.minimum(current + rate * pressure, dyn.substitution_cap_pct / 100)
     unwound = np.maximum(current - rate, floor)
     updated = np.where(relaxed, np.minimum(current, unwound), grown)
-    state.substitution = state.substitution.copy(data=updated)
-    state.peak_substitution = state.peak_substitution.copy(data=np.maximum(peak, updated))
+    state.substitution = state.substitution.copy(deep=False, data=updated)
+    state.peak_substitution = state.peak_substitution.copy(deep=False, data=np.maximum(peak, updated))
