@@ -6,10 +6,12 @@ import datetime as dt
 import uuid
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import xarray as xr
 
 from critmin import __version__
+from critmin.market.data import values_in
 from critmin.scenario.load import scenario_hash
 from critmin.simulate.loop import PATHS, RunResult
 from critmin.simulate.plausibility import FLAG_COLUMNS, FLAG_KINDS, POLICY_COLUMNS, plausibility_flags, policy_frame
@@ -67,12 +69,18 @@ def ensure_tables(store: Store) -> None:
     store.run_tables_ready = True
 
 
-def _tidy(array, name: str, run_id: str, path: str) -> pd.DataFrame:
-    frame = array.to_dataframe(name).reset_index().dropna(subset=[name])
-    frame["date"] = pd.to_datetime(frame["date"]).dt.date
-    frame.insert(0, "path", path)
-    frame.insert(0, "run_id", run_id)
-    return frame
+def _tidy(arrays: dict[str, xr.DataArray], run_id: str, path: str) -> pd.DataFrame:
+    """Arrays on one grid as rows: run_id, path, one column per dim, then one per array; the cells present
+    (non-NaN) in every array, in the arrays' own order (numpy indexing, no MultiIndex)."""
+    first = next(iter(arrays.values()))
+    values = {name: np.asarray(a.transpose(*first.dims).values) for name, a in arrays.items()}
+    cells = np.nonzero(np.logical_and.reduce([~np.isnan(v) for v in values.values()]))
+    columns: dict[str, object] = {"run_id": run_id, "path": path}
+    for dim, index in zip(first.dims, cells, strict=True):
+        labels = first.coords[dim].values
+        columns[dim] = pd.to_datetime(labels[index]).date if dim == "date" else labels[index]
+    columns.update({name: v[cells] for name, v in values.items()})
+    return pd.DataFrame(columns)
 
 
 def result_tables(
@@ -81,31 +89,31 @@ def result_tables(
     out: dict[str, list[pd.DataFrame]] = {t: [] for t in RESULT_TABLES}
     for path in PATHS:
         out["run_prices"].append(
-            _tidy(run.series(path, "price"), "price_usd_per_kg", run_id, path)[
+            _tidy({"price_usd_per_kg": run.series(path, "price")}, run_id, path)[
                 ["run_id", "path", "date", "region", "product", "price_usd_per_kg"]
             ]
         )
         short, demand = element_shortfall(run, path)
-        frame = _tidy(short, "shortfall", run_id, path).merge(
-            _tidy(demand, "demand", run_id, path), on=["run_id", "path", "date", "region", "element"]
-        )
+        frame = _tidy({"shortfall": short, "demand": demand}, run_id, path)
         frame = frame[frame["demand"] > 0]
         frame["unit"] = frame["element"].map(units).fillna("t")
         out["run_shortfall"].append(
             frame[["run_id", "path", "date", "region", "element", "shortfall", "demand", "unit"]]
         )
-        sector = _tidy(run.series(path, "shortfall"), "shortfall", run_id, path).merge(
-            _tidy(run.series(path, "consumption"), "consumption", run_id, path),
-            on=["run_id", "path", "date", "region", "sector", "product"],
+        sector = _tidy(
+            {"shortfall": run.series(path, "shortfall"), "consumption": run.series(path, "consumption")}, run_id, path
         )
         out["run_sector_shortfall"].append(
             sector[["run_id", "path", "date", "region", "sector", "product", "shortfall", "consumption"]]
         )
-        stocks = xr.concat(run.stocks[path], dim=pd.Index(pd.to_datetime(run.dates), name="date"))
-        out["run_stocks"].append(
-            _tidy(stocks, "level", run_id, path)[["run_id", "path", "date", "region", "product", "holder", "level"]]
+        first = run.stocks[path][0]
+        stocks = first.expand_dims(date=pd.to_datetime(run.dates)).copy(
+            data=np.stack([values_in(level, *first.dims) for level in run.stocks[path]])
         )
-        flows = _tidy(run.series(path, "trade"), "quantity", run_id, path)
+        out["run_stocks"].append(
+            _tidy({"level": stocks}, run_id, path)[["run_id", "path", "date", "region", "product", "holder", "level"]]
+        )
+        flows = _tidy({"quantity": run.series(path, "trade")}, run_id, path)
         flows = flows[flows["quantity"].abs() > 1e-9]
         out["run_flows"].append(flows[["run_id", "path", "date", "origin", "destination", "product", "quantity"]])
     summary = summary.copy()
@@ -139,7 +147,7 @@ def save_run(
             "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 run_id, run.scenario.name, scenario_hash(run.scenario), scenario_yaml, data_version(world),
-                __version__, "HiGHS (highspy) via linopy", ",".join(sorted(set(run.statuses))), len(run.dates),
+                __version__, "HiGHS (highspy), sparse arrays", ",".join(sorted(set(run.statuses))), len(run.dates),
                 run.dates[0], run.dates[-1], dt.datetime.now(), wall_s,
             ],
         )  # fmt: skip
