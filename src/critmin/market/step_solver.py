@@ -13,7 +13,7 @@ import numpy as np
 import xarray as xr
 
 from critmin.market.build import MarketModel
-from critmin.market.data import StepData, values_in
+from critmin.market.data import StepData, on_grid, values_in
 from critmin.market.interior import solve_interior
 from critmin.market.lp import StepNumbers
 from critmin.market.results import StepResult
@@ -42,7 +42,7 @@ class ResultGrids:
 
     @staticmethod
     def wrap(values: np.ndarray, template: xr.DataArray) -> xr.DataArray:
-        return template.copy(deep=False, data=values)
+        return on_grid(template, values)
 
 
 class StepSolver:

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from critmin.market.data import StepData, ordered, values_in
+from critmin.market.data import StepData, on_grid, ordered, values_in
 from critmin.scenario import schema as S
 from critmin.simulate.calendar import days_between, overlap, step_end
 from critmin.simulate.selectors import Resolver
@@ -171,9 +171,9 @@ def apply_market_shocks(
             subsidy = subsidy + _subsidy_by_activity(per_unit, d)
     arcs = ordered(d.arc_cap, *ARC_DIMS)
     return d.with_(
-        arc_cap=arcs.copy(deep=False, data=arc_cap),
-        arc_cost=arcs.copy(deep=False, data=arc_cost),
-        arc_contract_cost=arcs.copy(deep=False, data=contract_cost),
+        arc_cap=on_grid(arcs, arc_cap),
+        arc_cost=on_grid(arcs, arc_cost),
+        arc_contract_cost=on_grid(arcs, contract_cost),
         activity_cap=cap,
         activity_quad=quad,
         demand=demand,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
-from critmin.market.data import StepData, ordered, values_in
+from critmin.market.data import StepData, on_grid, ordered, values_in
 from critmin.market.results import StepResult
 from critmin.scenario import schema as S
 from critmin.simulate.growth import supply_scale
@@ -63,9 +63,9 @@ def dynamic_data(base, state, growth, years, dynamics: S.Dynamics, ref_price) ->
     level = values_on(state.stock_level, "region", "product", "holder")
     present = ~np.isnan(values_on(base.stock_level, "region", "product", "holder"))
     return d.with_(
-        demand=template.copy(deep=False, data=net),
-        curtail_cap=template.copy(deep=False, data=cap),
-        stock_level=state.stock_level.copy(deep=False, data=np.where(present, level, np.nan)),
+        demand=on_grid(template, net),
+        curtail_cap=on_grid(template, cap),
+        stock_level=on_grid(state.stock_level, np.where(present, level, np.nan)),
     )
 
 
@@ -77,12 +77,12 @@ def advance(state: PathState, result: StepResult, d: StepData, content_da, lifet
     """Carry stocks, in-use stocks and substitution into the next step."""
     dims = state.stock_level.dims
     change = np.nan_to_num(values_on(result.release, *dims)) - np.nan_to_num(values_on(result.restock, *dims))
-    state.stock_level = state.stock_level.copy(deep=False, data=state.stock_level.values - change)  # NaN stays NaN
+    state.stock_level = on_grid(state.stock_level, state.stock_level.values - change)  # NaN stays NaN
     consumed = np.nan_to_num(values_on(result.consumption, "region", "sector", "product")).sum(axis=1)
     inflow = consumed @ values_on(content_da, "product", "element")  # region x element
     in_use = values_on(state.in_use, "region", "element")
     updated = in_use + inflow - in_use / lifetime * d.step_years
-    state.in_use = ordered(state.in_use, "region", "element").copy(deep=False, data=updated)
+    state.in_use = on_grid(ordered(state.in_use, "region", "element"), updated)
 
 
 def substitute(state: PathState, scenario_price: xr.DataArray, baseline_price: xr.DataArray, dyn: S.Dynamics) -> None:
@@ -101,5 +101,5 @@ def substitute(state: PathState, scenario_price: xr.DataArray, baseline_price: x
     grown = np.minimum(current + rate * pressure, dyn.substitution_cap_pct / 100)
     unwound = np.maximum(current - rate, floor)
     updated = np.where(relaxed, np.minimum(current, unwound), grown)
-    state.substitution = state.substitution.copy(deep=False, data=updated)
-    state.peak_substitution = state.peak_substitution.copy(deep=False, data=np.maximum(peak, updated))
+    state.substitution = on_grid(state.substitution, updated)
+    state.peak_substitution = on_grid(state.peak_substitution, np.maximum(peak, updated))
