@@ -96,11 +96,13 @@ def simulate_draws(
     baseline, solved = cached_baseline(world, first, content, reserved, cache)
     model = path_model(world, first, content, reserved)
     prices, shortfalls, summaries = [], [], []
+    shared: dict = {}  # the baseline's stacked series, the same for every draw
     for i, variant in enumerate(variants):
-        run = run_path(model, variant, baseline)
+        run = run_path(model, variant, baseline, baseline_series=shared)
         prices.append(run.series("scenario", "price"))
         shortfalls.append(run.series("scenario", "shortfall").sum("sector", min_count=1))
         summaries.append(summarise(run).assign(draw=i))
+        shared = {key: series for key, series in run._series.items() if key[0] == "baseline"}
         if progress:
             progress(i + 1, len(variants))
     draw = pd.Index(np.arange(len(variants)), name="draw")

@@ -184,9 +184,14 @@ def scenario_path(
 
 
 def run_path(
-    model: PathModel, scenario: S.Scenario, baseline: BaselinePath, progress: Callable[[int], None] | None = None
+    model: PathModel,
+    scenario: S.Scenario,
+    baseline: BaselinePath,
+    progress: Callable[[int], None] | None = None,
+    baseline_series: dict | None = None,
 ) -> RunResult:
-    """One scenario path on a prepared model (its solver starts from the basis the last path left)."""
+    """One scenario path on a prepared model, its solver restarted from the model's start basis.
+    ``baseline_series``: the baseline's stacked series from an earlier path on the same baseline (draws)."""
     base, content_da, ref_price = model.base, model.content_da, model.ref_price
     compiled = compile_shocks(scenario.shocks, model.resolver, base)
     model.solver.restart(model.start_basis)
@@ -224,6 +229,7 @@ def run_path(
         balance_residual={"baseline": list(baseline.residuals), "scenario": residuals},
         policy_reports=reports,
         substitution={"baseline": list(baseline.substitution), "scenario": substitution},
+        _series=dict(baseline_series or {}),
     )
 
 
