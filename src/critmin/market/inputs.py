@@ -127,20 +127,26 @@ def _activities(world, products, yields, recipe, ref_price, settings) -> pd.Data
     margin = np.where(converted, price - product.map(input_cost).fillna(0.0).to_numpy(), price)
     columns = {"region": production["region"], "process": process, "product": product}
     made = pd.DataFrame({**columns, "ref_cost": margin, "ref_quantity": production["quantity"]})
-    rows = list(made[process != ""].itertuples(index=False, name=None))
+    made = made[process != ""]
     # separation: the concentrate each region takes in (output + imports - exports)
-    for conc in yields["concentrate"].unique():
-        made = production[production["product"] == conc].groupby("region")["quantity"].sum()
-        flows = trade[trade["product"] == conc]
-        intake = (
-            made.add(flows.groupby("destination")["quantity"].sum(), fill_value=0)
-            .sub(flows.groupby("origin")["quantity"].sum(), fill_value=0)
-            .clip(lower=0)
-        )
-        share = yields[yields["concentrate"] == conc].set_index("product")["share"]
-        margin = float((share * ref_price.reindex(share.index)).sum()) - ref_price[conc]
-        rows += [(region, "separate", conc, margin, q) for region, q in intake.items() if q > 0]
-    frame = pd.DataFrame(rows, columns=["region", "process", "product", "ref_cost", "ref_quantity"])
+    concentrates = yields["concentrate"].unique()
+    key = ["region", "product"]
+    output = production[production["product"].isin(concentrates)].groupby(key)["quantity"].sum()
+    flows = trade[trade["product"].isin(concentrates)]
+    imports = flows.groupby(["destination", "product"])["quantity"].sum().rename_axis(key)
+    exports = flows.groupby(["origin", "product"])["quantity"].sum().rename_axis(key)
+    intake = output.add(imports, fill_value=0).sub(exports, fill_value=0).clip(lower=0)
+    intake = intake[intake > 0].reset_index()
+    value = {
+        conc: float((group.set_index("product")["share"] * ref_price.reindex(group["product"]).to_numpy()).sum())
+        for conc, group in yields.groupby("concentrate", sort=False)
+    }  # the oxides' value per t of concentrate
+    margin = intake["product"].map(value) - intake["product"].map(ref_price)
+    separated = pd.DataFrame(
+        {"region": intake["region"], "process": "separate", "product": intake["product"], "ref_cost": margin,
+         "ref_quantity": intake["quantity"]}
+    )  # fmt: skip
+    frame = pd.concat([made, separated], ignore_index=True)
     frame = frame.groupby(["region", "process", "product"], as_index=False).agg(
         ref_cost=("ref_cost", "first"), ref_quantity=("ref_quantity", "sum")
     )
