@@ -16,17 +16,10 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from critmin.indicator_units import INDICATOR_UNITS as INDICATOR_UNITS  # re-exported
 from critmin.world.flows import PRODUCING_STAGES, ElementFlows
 
 UPSTREAM_ORDER = ("use", "magnet", "metal", "separation", "mine", "secondary")
-INDICATOR_UNITS = {
-    "hhi": "index 0-10000",
-    "top3_share": "%",
-    "production": "t/yr (element content)",
-    "production_share": "%",
-    "import_reliance": "%",
-    "eu_supply_risk": "index (EU CRM 2017 method)",
-}
 
 
 # --- textbook formulas -----------------------------------------------------------------------------------

@@ -1,0 +1,125 @@
+"""Fast enough to explore: the quick commands do not load the heavy libraries, and indicators computed once per
+world are the same as computed afresh.
+
+Import checks run in a fresh interpreter (a subprocess), since this test process has long since loaded pandas.
+They are behavioural (which modules were imported), never timings."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import critmin
+
+HEAVY = ("pandas", "xarray", "linopy")
+SRC = Path(critmin.__file__).resolve().parents[1]  # the critmin under test, first on the child's path
+
+
+def python(*args: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")]))
+    result = subprocess.run([sys.executable, *args], env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+def loaded_after(code: str) -> dict:
+    """Run ``code`` in a fresh interpreter and return what it left: {"heavy": [...], "out": str}."""
+    script = f"""
+import contextlib, io, json, sys
+out = io.StringIO()
+with contextlib.redirect_stdout(out):
+{_indent(code)}
+heavy = sorted({{m.split(".")[0] for m in sys.modules}} & {set(HEAVY)!r})
+print(json.dumps({{"heavy": heavy, "out": out.getvalue()}}))
+"""
+    return json.loads(python("-c", script).stdout.splitlines()[-1])
+
+
+def _indent(code: str) -> str:
+    return "\n".join("    " + line for line in code.strip().splitlines())
+
+
+def invoke(*args: str) -> str:
+    """Code that runs the critmin app as the console script does, swallowing its normal exit."""
+    return f"""
+from critmin.cli.main import app
+try:
+    app({list(args)!r}, prog_name="critmin")
+except SystemExit as exc:
+    assert exc.code in (0, None), exc.code
+"""
+
+
+def test_version_loads_no_heavy_library():
+    result = loaded_after(invoke("--version"))
+    assert result["heavy"] == []
+    assert result["out"].strip() == f"critmin {critmin.__version__}"
+
+
+@pytest.mark.parametrize(
+    "args", [[], ["data"], ["world"], ["scenario"], ["runs"], ["indicators"], ["exposure"], ["serve"], ["run"]]
+)
+def test_help_loads_no_heavy_library(args):
+    result = loaded_after(invoke(*args, "--help"))
+    assert result["heavy"] == [], args
+    assert "Usage" in result["out"]
+
+
+def test_help_lists_every_command_with_its_help():
+    from critmin.cli.main import app
+
+    out = loaded_after(invoke("--help"))["out"]
+    names = [c.name or c.callback.__name__ for c in app.registered_commands]
+    names += [g.name for g in app.registered_groups]
+    assert {"indicators", "exposure", "overview", "clear", "validate", "run", "serve"} <= set(names)
+    assert {"data", "world", "scenario", "runs"} <= set(names)
+    lines = out.splitlines()
+    for name in names:
+        row = [line for line in lines if line.strip(" │|").split(" ")[:1] == [name]]
+        assert row, f"{name} missing from critmin --help"
+        assert len(row[0].strip(" │|").split()) > 1, f"{name} has no help text in critmin --help"
+
+
+def test_module_entry_point_imports_no_heavy_library():
+    """``python -m critmin.cli.main --version``, traced with -X importtime (every module imported, in order)."""
+    trace = python("-X", "importtime", "-m", "critmin.cli.main", "--version").stderr
+    imported = {line.split("|")[-1].strip().split(".")[0] for line in trace.splitlines() if "|" in line}
+    assert "typer" in imported  # the trace is real
+    assert imported.isdisjoint(HEAVY), imported & set(HEAVY)
+
+
+def test_import_critmin_is_lazy_and_names_still_work():
+    code = """
+import critmin
+lazy = sorted({m.split(".")[0] for m in sys.modules} & {"pandas", "xarray", "linopy"})
+print(json.dumps(lazy))
+import critmin.api, critmin.world, critmin.world.model
+assert critmin.exposure is critmin.api.exposure and critmin.indicators is critmin.api.indicators
+assert critmin.load_world is critmin.api.load_world and critmin.overview is critmin.api.overview
+assert critmin.World is critmin.world.model.World is critmin.world.World
+assert critmin.WorldValidationError is critmin.world.problems.WorldValidationError
+for name in critmin.__all__:
+    getattr(critmin, name)
+assert set(critmin.__all__) <= set(dir(critmin))
+from critmin import World, exposure, metrics, schema
+assert metrics.INDICATOR_UNITS and schema.STAGES
+"""
+    out = loaded_after(code)["out"]
+    assert json.loads(out.splitlines()[0]) == []
+
+
+def test_submodules_loaded_before_stay_reachable_as_attributes():
+    code = """
+import critmin
+assert critmin.api.INDICATORS == tuple(critmin.metrics.INDICATOR_UNITS)
+assert "mine" in critmin.schema.STAGES
+assert critmin.world.World.bundled
+"""
+    loaded_after(code)
+    with pytest.raises(AttributeError):
+        critmin.no_such_name  # noqa: B018
