@@ -123,3 +123,102 @@ assert critmin.world.World.bundled
     loaded_after(code)
     with pytest.raises(AttributeError):
         critmin.no_such_name  # noqa: B018
+
+
+# --- indicators: cached per world, same values as computed afresh -------------------------------------------
+
+
+def _reference_supply_risk(flows, wgi, eol_rir_pct, substitution, regions, elements, stages):
+    """The supply-risk loop as it was before its intermediates were cached: one look-through table per region x
+    element, filtered with pandas. The values must agree to the last bit."""
+    import numpy as np
+
+    from critmin import metrics as ind
+
+    shares = ind.production_shares(flows)
+    records = []
+    for element in elements:
+        members = flows.element_groups.get(element, [element])
+        if any(m not in eol_rir_pct for m in members):
+            continue
+        weights = flows.production[flows.production["element"].isin(members)].groupby("element")["quantity"].sum()
+        eol = float(sum(eol_rir_pct[m] * weights.get(m, 0.0) for m in members) / max(weights.sum(), 1e-12)) / 100.0
+        si = float(np.mean([substitution.get(m, 1.0) for m in members]))
+        for region in regions:
+            origins = ind.look_through_origin(flows, region, element)
+            if origins.empty:
+                continue
+            for stage in stages:
+                rows = shares[(shares["stage"] == stage) & (shares["element"] == element)]
+                glob = rows.set_index("region")["share"].to_dict()
+                src = origins[origins["origin_stage"] == stage].set_index("origin_region")["share"]
+                if not glob or src.empty or any(r not in wgi for r in [*glob, *src.index]):
+                    continue
+                src = src / src.sum()
+                ir = 1.0 - float(src.get(region, 0.0))
+                records.append((stage, element, region, ind.eu_supply_risk(glob, src.to_dict(), wgi, ir, eol, si)))
+    return records
+
+
+def test_supply_risk_matches_the_uncached_computation(bundled):
+    from critmin import metrics as ind
+    from critmin.world.flows import element_flows
+
+    params = bundled.table("element_parameter")
+    by = {p: dict(zip(g["element"], g["value"], strict=True)) for p, g in params.groupby("parameter")}
+    wgi_rows = bundled.table("region_parameter").query("parameter == 'wgi_mean'")
+    wgi = dict(zip(wgi_rows["region"], wgi_rows["value"], strict=True))
+    args = (
+        wgi,
+        by["eol_rir_pct"],
+        by.get("substitution_index", {}),
+        ["JPN", "USA", "EU", "CHN", "KOR"],
+        ["Dy", "Tb", "Nd", "NdPr", "REE", "Ga", "graphite"],
+        ("mine", "separation"),
+    )
+    table = ind.supply_risk(element_flows(bundled), *args)
+    got = list(zip(table["stage"], table["element"], table["region"], table["value"], strict=True))
+    want = _reference_supply_risk(element_flows(bundled), *args)
+    assert len(want) > 20
+    assert got == want  # exact: same arithmetic in the same order
+
+
+def test_cached_intermediates_match_a_groupby_per_stage_and_element(bundled):
+    import numpy as np
+    import pandas as pd
+
+    from critmin import metrics as ind
+    from critmin.world.flows import element_flows
+
+    flows = element_flows(bundled)
+    regions = flows.regions
+    keys = set(map(tuple, flows.production[["stage", "element"]].to_numpy())) | set(
+        map(tuple, flows.trade[["stage", "element"]].to_numpy())
+    )
+    for stage, element in sorted(keys):
+        prod = flows.production[(flows.production["stage"] == stage) & (flows.production["element"] == element)]
+        total = prod.groupby("region")["quantity"].sum()
+        primary = prod[prod["route"] == "primary"].groupby("region")["quantity"].sum()
+        fraction = (primary.reindex(total.index, fill_value=0.0) / total.where(total > 0)).fillna(1.0)
+        assert np.array_equal(ind._primary_vector(flows, stage, element), fraction.reindex(regions, fill_value=1.0))
+        mix = ind.supply_mix(flows, stage, element).reindex(index=regions, columns=regions).fillna(0.0)
+        assert np.array_equal(ind._mix_matrix(flows, stage, element), mix.to_numpy())
+        assert not ind._mix_matrix(flows, stage, element).flags.writeable  # shared: read-only
+    use = flows.use
+    for (region, element), (by_stage, quantity) in ind._use_by_stage(flows).items():
+        rows = use[(use["region"] == region) & (use["element"] == element)].groupby("stage")["quantity"].sum()
+        assert by_stage == list(rows.items()) and quantity == float(rows.sum())
+    assert isinstance(ind.supply_mix(flows, "mine", "Dy"), pd.DataFrame)
+
+
+def test_indicators_are_the_same_computed_twice_and_filtered(bundled):
+    from critmin.world.flows import element_flows
+
+    flows = element_flows(bundled)
+    first = critmin.indicators(bundled, flows=flows)
+    again = critmin.indicators(bundled, flows=flows)  # from the flows' cache
+    fresh = critmin.indicators(bundled)
+    assert first.equals(again) and first.equals(fresh)
+    japan = critmin.indicators(bundled, indicator="eu_supply_risk", region="JPN", flows=flows)
+    full = first[(first["indicator"] == "eu_supply_risk") & (first["region"] == "JPN")].reset_index(drop=True)
+    assert japan.equals(full)
