@@ -222,3 +222,44 @@ def test_indicators_are_the_same_computed_twice_and_filtered(bundled):
     japan = critmin.indicators(bundled, indicator="eu_supply_risk", region="JPN", flows=flows)
     full = first[(first["indicator"] == "eu_supply_risk") & (first["region"] == "JPN")].reset_index(drop=True)
     assert japan.equals(full)
+
+
+# --- the server: the full indicator table is computed once, at start-up or by the first request ---------------
+
+
+def test_server_computes_the_full_indicator_table_once(db, monkeypatch, bundled):
+    import threading
+
+    from fastapi.testclient import TestClient
+
+    from critmin import api
+    from critmin.server import ServerConfig, create_app
+
+    calls = []
+    real = api.indicators
+
+    def counting(world, **kwargs):
+        calls.append({k: v for k, v in kwargs.items() if k != "flows"})
+        return real(world, **kwargs)
+
+    monkeypatch.setattr(api, "indicators", counting)
+    with TestClient(create_app(ServerConfig(db=db))) as client:
+        # straight after start-up, while the warm-up is (most likely) still computing: the request waits for it
+        response = client.get("/api/indicators")
+        for thread in threading.enumerate():
+            if thread.name == "critmin-warm-up":
+                thread.join(timeout=120)
+        again = client.get("/api/indicators")
+        dy = client.get("/api/indicators", params={"element": "Dy"})
+    full = {"indicator": None, "stage": None, "element": None, "region": None}
+    assert calls.count(full) == 1, calls
+    assert response.status_code == again.status_code == dy.status_code == 200
+    assert response.json() == again.json()
+    want = real(bundled)
+    records = response.json()["records"]
+    assert response.json()["total"] == len(want) == len(records)
+    keys = ["indicator", "stage", "element", "region"]
+    assert [tuple(r[k] for k in keys) for r in records] == list(zip(*(want[k] for k in keys), strict=True))
+    # values as the API writes them (DataFrame.to_json rounds to 10 decimal places)
+    assert [r["value"] for r in records] == pytest.approx(want["value"].tolist(), rel=1e-9, abs=1e-10)
+    assert {r["element"] for r in dy.json()["records"]} == {"Dy"}
