@@ -7,10 +7,10 @@ from pathlib import Path
 import pandas as pd
 
 from critmin import metrics as ind
+from critmin.indicator_units import INDICATORS
 from critmin.world.flows import PRODUCING_STAGES, ElementFlows, element_flows
 from critmin.world.model import World
 
-INDICATORS = tuple(ind.INDICATOR_UNITS)
 OVERVIEW_ELEMENTS = ("NdPr", "Dy", "Tb", "Ga", "graphite")
 
 

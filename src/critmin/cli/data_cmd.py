@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import typer
-from rich.progress import Progress
 
 from critmin.cli.output import (
     DB_OPTION,
@@ -19,7 +18,9 @@ from critmin.cli.output import (
     resolve_world,
     user_errors,
 )
-from critmin.schema import components, render_markdown
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 app = typer.Typer(help="The store and the data behind it: load, sources, assumptions, docs.", no_args_is_help=True)
 
@@ -27,6 +28,8 @@ app = typer.Typer(help="The store and the data behind it: load, sources, assumpt
 @app.command("load")
 def load(db: Path = DB_OPTION, fmt: Format = FORMAT_OPTION) -> None:
     """Build the store from the bundled, sourced 2024 world (replaces the active world and its overrides)."""
+    from rich.progress import Progress
+
     from critmin.store import Store
     from critmin.world.model import World
 
@@ -47,11 +50,17 @@ def load(db: Path = DB_OPTION, fmt: Format = FORMAT_OPTION) -> None:
 
 
 def _row_key(comp_name: str, row: pd.Series) -> str:
+    from critmin.schema import components
+
     comp = components()[comp_name]
     return ", ".join(f"{k}={row[k]}" for k in comp.key)
 
 
 def _main_value(comp_name: str, row: pd.Series):
+    import pandas as pd
+
+    from critmin.schema import components
+
     comp = components()[comp_name]
     for attr in comp.attributes:
         if attr.type == "float" and not attr.key and pd.notna(row.get(attr.name)):
@@ -72,6 +81,10 @@ def sources(
     fmt: Format = FORMAT_OPTION,
 ) -> None:
     """Sources cited by the data, with how many rows cite each; or, with --assumptions, the assumption rows."""
+    import pandas as pd
+
+    from critmin.schema import components
+
     with user_errors():
         w = resolve_world(world, db)
         if component is not None and component not in components():
@@ -116,4 +129,6 @@ def sources(
 @app.command("docs")
 def docs() -> None:
     """Print the data documentation generated from the schema (docs/data.md)."""
+    from critmin.schema import render_markdown
+
     typer.echo(render_markdown(), nl=False)

@@ -7,7 +7,6 @@ import json
 import sys
 from pathlib import Path
 
-import pandas as pd
 import typer
 from rich.markup import escape
 
@@ -124,6 +123,8 @@ def scenario_schema() -> None:
 @scenario_app.command("list")
 def scenario_list(fmt: Format = FORMAT_OPTION) -> None:
     """The bundled scenarios."""
+    import pandas as pd
+
     from critmin import engine
     from critmin.scenario import describe, load_scenario
 

@@ -1,15 +1,18 @@
-"""critmin command line: thin layer over the Python API (critmin.api)."""
+"""critmin command line: thin layer over the Python API (critmin.api).
+
+pandas, xarray and linopy (through critmin.api, critmin.engine and the store) are imported inside the commands
+that use them, so ``critmin --help`` and ``critmin --version`` stay fast; tests/test_fast_commands.py checks it."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
 import typer
 
-from critmin import __version__, api
+from critmin import __version__
 from critmin.cli import data_cmd, engine_cmd, serve_cmd, world_cmd
 from critmin.cli.output import DB_OPTION, FORMAT_OPTION, WORLD_OPTION, Format, console, emit, resolve_world, user_errors
+from critmin.indicator_units import INDICATORS
 
 app = typer.Typer(
     name="critmin",
@@ -46,9 +49,7 @@ def main(
 
 @app.command()
 def indicators(
-    indicator: str = typer.Option(
-        None, "--indicator", "-i", help=f"One of: {', '.join(api.INDICATORS)} [default: all]."
-    ),
+    indicator: str = typer.Option(None, "--indicator", "-i", help=f"One of: {', '.join(INDICATORS)} [default: all]."),
     stage: str = typer.Option(None, "--stage", "-s", help="mine, separation, metal or magnet [default: all]."),
     element: str = typer.Option(None, "--element", "-e", help="Element id, e.g. Dy, Ga, graphite, NdPr, REE."),
     region: str = typer.Option(None, "--region", "-r", help="Region id (ISO3, EU, ROW) for regional indicators."),
@@ -58,6 +59,8 @@ def indicators(
 ) -> None:
     """Concentration (HHI 0-10,000, top-3 share %), production and shares, import reliance (%), and EU-style
     supply risk, per stage x element (x region). JSON: {indicator, stage, element, region, value, unit}."""
+    from critmin import api
+
     with user_errors():
         table = api.indicators(
             resolve_world(world, db), indicator=indicator, stage=stage, element=element, region=region
@@ -81,6 +84,8 @@ def exposure(
 ) -> None:
     """Look-through origin: the share of REGION's ELEMENT that comes from each region at each upstream stage.
     JSON: {region, element, stage, origin_stage, origin_region, share} with share a fraction (0-1)."""
+    from critmin import api
+
     with user_errors():
         table = api.exposure(resolve_world(world, db), region=region, element=element, stage=stage)
     emit(table, fmt, title=f"Where {region}'s {element} comes from (share of its {stage} input)")
@@ -90,6 +95,10 @@ def exposure(
 def overview(world: Path = WORLD_OPTION, db: Path = DB_OPTION, fmt: Format = FORMAT_OPTION) -> None:
     """Top producers per stage for NdPr, Dy, Tb, Ga and graphite, and Japan's and the US's look-through
     exposure to China for Dy and Tb."""
+    import pandas as pd
+
+    from critmin import api
+
     with user_errors():
         result = api.overview(resolve_world(world, db))
     if fmt is not Format.table:

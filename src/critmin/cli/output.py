@@ -1,4 +1,7 @@
-"""Rendering tidy records as a rich table, CSV or JSON (a list of records), and uniform error reporting."""
+"""Rendering tidy records as a rich table, CSV or JSON (a list of records), and uniform error reporting.
+
+pandas and duckdb are imported where they are used, not here: every command module imports this one, and
+``critmin --help`` / ``--version`` must not pay for them."""
 
 from __future__ import annotations
 
@@ -9,15 +12,16 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import duckdb
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from critmin.world.problems import WorldValidationError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # Tables piped to a file or another program are not squeezed into 80 columns.
 console = Console() if sys.stdout.isatty() else Console(width=200)
@@ -51,7 +55,9 @@ WORLD_OPTION = typer.Option(
 
 
 def _clean(value):
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+    from pandas import NA
+
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is NA:
         return None
     if hasattr(value, "isoformat"):  # timestamps
         return value.isoformat()
@@ -77,6 +83,9 @@ def _cell(value, column: str) -> str:
 
 def emit(frame: pd.DataFrame, fmt: Format, *, title: str | None = None, units: dict[str, str] | None = None) -> None:
     """Write a table to stdout in the chosen format. ``units`` label table headers."""
+    import pandas as pd
+    from rich.table import Table
+
     if fmt is Format.json:
         sys.stdout.write(json.dumps(records(frame), indent=2, allow_nan=False) + "\n")
     elif fmt is Format.csv:
@@ -97,6 +106,8 @@ def emit(frame: pd.DataFrame, fmt: Format, *, title: str | None = None, units: d
 
 def print_flags(flags: pd.DataFrame, run_id: str, *, limit: int = 40) -> None:
     """A run's plausibility flags as a table (kind, path, where, months, message), or a green all-clear line."""
+    from rich.table import Table
+
     if flags.empty:
         console.print("[green]No plausibility flags[/green]")
         return
@@ -131,7 +142,15 @@ def report(fmt: Format, message: str, record: dict) -> None:
     if fmt is Format.table:
         console.print(message, highlight=False)
     else:
+        import pandas as pd
+
         emit(pd.DataFrame([record]), fmt)
+
+
+def _expected_errors() -> tuple[type[BaseException], ...]:
+    import duckdb
+
+    return (ValueError, KeyError, FileExistsError, FileNotFoundError, RuntimeError, duckdb.Error, OSError)
 
 
 @contextmanager
@@ -146,7 +165,7 @@ def user_errors() -> Iterator[None]:
         if len(exc.problems) > 100:
             err_console.print(f"  ... and {len(exc.problems) - 100} more")
         raise typer.Exit(1) from None
-    except (ValueError, KeyError, FileExistsError, FileNotFoundError, RuntimeError, duckdb.Error, OSError) as exc:
+    except _expected_errors() as exc:  # evaluated only when an exception reaches this clause
         err_console.print(f"[bold red]error:[/bold red] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
 

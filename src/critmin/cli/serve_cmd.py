@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from pathlib import Path
 
@@ -32,6 +31,8 @@ def serve(
     The served world is read once at start-up from the store (or --world); runs submitted over HTTP are
     stored in the same DuckDB store. The store is held open while serving, so other critmin processes cannot
     write to it meanwhile."""
+    import logging
+
     import uvicorn
 
     from critmin.server import ServerConfig, create_app

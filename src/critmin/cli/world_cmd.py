@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
 import typer
-from rich.progress import Progress
 
 from critmin.cli.output import (
     DB_OPTION,
@@ -41,6 +39,8 @@ def import_(
 ) -> None:
     """Import a world folder in one transaction. Any bad row aborts the import and leaves the store unchanged;
     every problem is listed as file:line: column: reason."""
+    from rich.progress import Progress
+
     from critmin.store import Store
     from critmin.world.balance import balance_report
 
@@ -134,6 +134,8 @@ def check(
     """Mass-balance residuals at every node (tolerance scaled to the data), calibration error against the
     observed 2024 figures, and the calibration error of every recorded trade arc in the unshocked equilibrium
     (t/yr). Exits 1 if a node fails, a target with a tolerance is missed, or an arc is off by more than 10%."""
+    import pandas as pd
+
     from critmin.market import MarketDataError
     from critmin.market.trade_calibration import TOLERANCE_PCT, arc_calibration
     from critmin.world.balance import balance_report

@@ -3,6 +3,8 @@ per query, and the job manager."""
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from collections.abc import Callable
 from functools import lru_cache
 
@@ -33,8 +35,11 @@ class AppContext:
         self.elements = list(dict.fromkeys([*self.world.table("element")["id"], *sorted(self.flows.element_groups)]))
         self.scenario_files = engine.bundled_scenarios()
         self.jobs = JobManager(self._execute, max_pending=config.max_pending_jobs, max_seconds=config.max_run_seconds)
-        # The world is fixed for the app's life, so derived tables are cached by their arguments.
-        self.indicators = lru_cache(maxsize=256)(self._indicators)
+        # The world is fixed for the app's life, so derived tables are cached by their arguments (and their
+        # intermediates in self.flows.cache). Indicators are computed under a lock, so that the start-up warm-up
+        # (see start) and requests arriving meanwhile compute each table once: they wait, then hit the cache.
+        self._indicators_cached = lru_cache(maxsize=256)(self._indicators)
+        self._indicators_lock = threading.Lock()
         self.exposure = lru_cache(maxsize=1024)(self._exposure)
         self.sankey = lru_cache(maxsize=64)(self._sankey)
         self.bundled = lru_cache(maxsize=64)(self._bundled)
@@ -47,6 +52,17 @@ class AppContext:
             self.store = Store(self.config.db)
         ensure_tables(self.store)
         self.jobs.start()
+        threading.Thread(target=self._warm_up, name="critmin-warm-up", daemon=True).start()
+
+    def _warm_up(self) -> None:
+        """Compute the full indicator table (and with it the intermediates every filtered query reuses) in the
+        background, so the first /api/indicators request finds it ready or waits for it, never recomputes."""
+        with contextlib.suppress(Exception):  # a request asking for it reports the error
+            self.indicators(None, None, None, None)
+
+    def indicators(self, indicator, stage, element, region) -> pd.DataFrame:
+        with self._indicators_lock:
+            return self._indicators_cached(indicator, stage, element, region)
 
     def close(self) -> None:
         self.jobs.shutdown()

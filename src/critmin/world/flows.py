@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import pandas as pd
-import xarray as xr
 
 from critmin.schema import STAGES
 from critmin.world.model import World
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 PRODUCING_STAGES = STAGES[:-1]  # mine, separation, metal, magnet
 
@@ -102,6 +105,8 @@ class ElementFlows:
 
 
 def _array(frame: pd.DataFrame, dims: list[str]) -> xr.DataArray:
+    import xarray as xr  # here, not at the top: the indicators and the command line do without it
+
     series = frame.groupby(dims)["quantity"].sum()
     return xr.DataArray.from_series(series).fillna(0.0)
 

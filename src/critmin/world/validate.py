@@ -57,7 +57,7 @@ def check_references(comp: Component, frame: pd.DataFrame, tables: dict[str, pd.
     return problems
 
 
-def expected_unit(comp: Component, row: pd.Series, product_units: dict[str, str]) -> str | None:
+def expected_unit(comp: Component, row: pd.Series | dict, product_units: dict[str, str]) -> str | None:
     """The unit a row must carry under its component's unit rule; None when any unit goes."""
     rule = comp.unit_rule
     if not rule:
@@ -74,8 +74,8 @@ def check_units(comp: Component, frame: pd.DataFrame, product_units: dict[str, s
     if not comp.provenance or not comp.unit_rule or frame.empty:
         return []
     problems = []
-    for pos in range(len(frame)):
-        row = frame.iloc[pos]
+    # plain dicts, not frame.iloc[pos]: building a Series per row made this the slowest part of loading a world
+    for pos, row in enumerate(frame.to_dict(orient="records")):
         want = expected_unit(comp, row, product_units)
         got = row["unit"]
         if want is None or "?" in want or got is None:
