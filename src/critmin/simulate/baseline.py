@@ -69,10 +69,7 @@ def baseline_key(world: World, scenario: S.Scenario, reserved: tuple[pd.DataFram
     reserves, see :func:`critmin.simulate.loop.reservations`)."""
     from critmin.store import data_version
 
-    version = getattr(world, "_critmin_data_version", None)
-    if version is None:  # hashing every table costs ~0.1 s: once per world object
-        version = data_version(world)
-        object.__setattr__(world, "_critmin_data_version", version)
+    version = data_version(world)
     parts = {
         "format": CACHE_FORMAT,
         "critmin": __version__,
