@@ -2,12 +2,44 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from critmin.world import World
 from critmin.world.flows import element_flows
 
 REPO = Path(__file__).resolve().parents[1]
 FACTS = REPO.parent / "shared" / "data" / "facts"
+
+# Hypothesis: no wall-clock limits (a deadline or the too_slow health check fails a correct test on a busy
+# machine). The default profile keeps budgets small for `make test`; --slow loads the `slow` profile, and the
+# property tests' full budgets (tests/property_budget.py) run only then.
+_UNTIMED = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
+settings.register_profile("default", max_examples=10, **_UNTIMED)
+settings.register_profile("slow", max_examples=100, **_UNTIMED)
+SLOW_REASON = "slow: run with `pytest --slow -m slow` (or `make test-slow`)"
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--slow",
+        action="store_true",
+        default=False,
+        help="also run the tests marked slow (full hypothesis budgets); `-m slow` runs only those",
+    )
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: long runs (full property-test budgets); skipped without --slow")
+    settings.load_profile("slow" if config.getoption("--slow") else "default")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--slow"):
+        return
+    skip = pytest.mark.skip(reason=SLOW_REASON)
+    for item in items:
+        if item.get_closest_marker("slow") is not None:
+            item.add_marker(skip)
 
 
 @pytest.fixture(autouse=True, scope="session")
