@@ -17,9 +17,10 @@ from server_support import PATIENCE_S, REPO, LiveServer, short_flagship, wait_fo
 
 SHOTS = REPO / "artifacts" / "screenshots"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-# Playwright waits (navigation, clicks, expect) end as soon as the page is ready; the limit only turns a hang
-# into a failure, so it is far above what a busy 2-core machine needs (Playwright's own default for expect is
-# 5 s, which such a machine can miss). A run from the browser gets the server tests' patience.
+# Playwright waits (browser start, navigation, clicks, expect) end as soon as the page is ready; the limit
+# only turns a hang into a failure, so it is far above what a busy 2-core machine needs (Playwright's own
+# default for expect is 5 s, which such a machine can miss). A run from the browser gets the server tests'
+# patience.
 PAGE_MS = 120_000
 RUN_MS = int(PATIENCE_S * 1000)
 
@@ -38,7 +39,7 @@ def browser():
     SHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         # --no-sandbox: CI runs as root, where chromium's sandbox refuses to start
-        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"], timeout=PAGE_MS)
         yield b
         b.close()
 
