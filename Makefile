@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint docs world bench load chromium clean
+.PHONY: run test test-slow lint docs world bench load chromium clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,9 +24,14 @@ chromium:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
 
+# ruff and the suite, property tests at small budgets; the tests marked slow are skipped (see test-slow).
 test: $(STAMP) chromium
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+
+# Only the tests marked slow: the property tests at their full hypothesis budgets (tests/conftest.py).
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest --slow -m slow
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

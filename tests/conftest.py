@@ -1,13 +1,47 @@
+import contextlib
 import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from critmin.world import World
 from critmin.world.flows import element_flows
 
 REPO = Path(__file__).resolve().parents[1]
 FACTS = REPO.parent / "shared" / "data" / "facts"
+SCENARIOS = REPO / "scenarios"
+
+# Hypothesis: no wall-clock limits (a deadline or the too_slow health check fails a correct test on a busy
+# machine). The default profile keeps budgets small for `make test`; --slow loads the `slow` profile, and the
+# property tests' full budgets (tests/property_budget.py) run only then.
+_UNTIMED = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
+settings.register_profile("default", max_examples=10, **_UNTIMED)
+settings.register_profile("slow", max_examples=100, **_UNTIMED)
+SLOW_REASON = "slow: run with `pytest --slow -m slow` (or `make test-slow`)"
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--slow",
+        action="store_true",
+        default=False,
+        help="also run the tests marked slow (full hypothesis budgets); `-m slow` runs only those",
+    )
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: long runs (full property-test budgets); skipped without --slow")
+    settings.load_profile("slow" if config.getoption("--slow") else "default")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--slow"):
+        return
+    skip = pytest.mark.skip(reason=SLOW_REASON)
+    for item in items:
+        if item.get_closest_marker("slow") is not None:
+            item.add_marker(skip)
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -28,8 +62,74 @@ def bundled() -> World:
 
 
 @pytest.fixture(scope="session")
+def bundled_folder_copy(tmp_path_factory, bundled):
+    """``copy(dest)``: the bundled world written out as CSV files at ``dest``. Written once per session,
+    then copied (a copy of the same bytes ``bundled.to_folder(dest)`` writes)."""
+    import shutil
+
+    written = tmp_path_factory.mktemp("bundled-world") / "world"
+    bundled.to_folder(written)
+
+    def copy(dest: Path) -> Path:
+        shutil.copytree(written, dest)
+        return dest
+
+    return copy
+
+
+@pytest.fixture(scope="session")
 def flows(bundled):
     return element_flows(bundled)
+
+
+@pytest.fixture(scope="session")
+def run_bundled(bundled):
+    """``run_bundled(name)``: ``simulate`` of scenarios/NAME.yaml on the bundled world, run at most once per
+    session. Every test that asks for the same scenario gets the same RunResult: read it, never change it."""
+    from critmin.scenario import load_scenario
+    from critmin.simulate.loop import simulate
+
+    runs = {}
+
+    def run(name: str):
+        if name not in runs:
+            runs[name] = simulate(bundled, load_scenario(SCENARIOS / f"{name}.yaml"))
+        return runs[name]
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def bundled_runs_reused(bundled, run_bundled):
+    """``with bundled_runs_reused(*names):`` inside, the engine's ``simulate`` (what `critmin run` and the
+    server call) answers the named bundled scenarios on the bundled world from ``run_bundled``, and runs
+    anything else for real. The inputs must be equal (the scenario as parsed from the same file, a world with
+    the same content hash), so the answer is the run the engine would compute."""
+    from critmin import engine
+    from critmin.scenario import load_scenario
+    from critmin.store import data_version
+
+    version = data_version(bundled)
+
+    @contextlib.contextmanager
+    def reused(*names: str):
+        real = engine.simulate
+        wanted = {name: load_scenario(SCENARIOS / f"{name}.yaml") for name in names}
+
+        def simulate(world, scenario, progress=None):
+            for name, parsed in wanted.items():
+                if scenario == parsed and data_version(world) == version:
+                    run = run_bundled(name)
+                    if progress is not None:
+                        progress(len(run.dates), len(run.dates))
+                    return run
+            return real(world, scenario, progress)
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(engine, "simulate", simulate)
+            yield
+
+    return reused
 
 
 @pytest.fixture

@@ -12,6 +12,12 @@ import uvicorn
 REPO = Path(__file__).resolve().parents[1]
 FLAGSHIP = REPO / "scenarios" / "china-2025-04-licensing.yaml"
 
+# Waits end as soon as what they wait for happens; these limits only turn a hang into a failure. They are
+# far above what a busy 2-core machine needs (a short run takes seconds, the full flagship well under a
+# minute), so a slow machine never fails a test that is right.
+PATIENCE_S = 600.0  # a run to finish (or be cancelled), a stream of its events to end
+STARTUP_S = 120.0  # the test server to start listening
+
 
 def short_flagship(months_end: str = "2025-06-30", name: str = "licensing-short") -> str:
     """The flagship scenario cut to a few months (a quick run that still has the April 2025 controls)."""
@@ -21,14 +27,44 @@ def short_flagship(months_end: str = "2025-06-30", name: str = "licensing-short"
     )
 
 
-def wait_for_job(client, job_id: str, timeout: float = 120.0) -> dict:
+def wait_for_job(client, job_id: str, timeout: float = PATIENCE_S) -> dict:
+    """Poll a job until it is done, failed or cancelled (``client``: a TestClient or an httpx.Client)."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    while True:
         job = client.get(f"/api/jobs/{job_id}").json()
         if job["status"] in ("done", "failed", "cancelled"):
             return job
+        if time.monotonic() > deadline:
+            raise AssertionError(f"job {job_id} still {job['status']} after {timeout} s")
         time.sleep(0.2)
-    raise AssertionError(f"job {job_id} still {job['status']} after {timeout} s")
+
+
+def job_events(client, job_id: str, timeout: float = PATIENCE_S) -> list[str]:
+    """The names of a job's server-sent events, read until its ``end`` event. The stream sends nothing while
+    a run makes no progress, so it is read in a thread: a run that never ends fails after ``timeout`` s
+    instead of hanging the test session."""
+    events: list[str] = []
+    errors: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            with client.stream("GET", f"/api/jobs/{job_id}/events") as stream:
+                for line in stream.iter_lines():
+                    if line.startswith("event: "):
+                        events.append(line.removeprefix("event: "))
+                    if events and events[-1] == "end":
+                        break
+        except BaseException as exc:  # re-raised in the test's thread
+            errors.append(exc)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(timeout)
+    if reader.is_alive():
+        raise AssertionError(f"no end event for job {job_id} after {timeout} s; got {events}")
+    if errors:
+        raise errors[0]
+    return events
 
 
 def free_port() -> int:
@@ -49,7 +85,7 @@ class LiveServer:
 
     def __enter__(self) -> LiveServer:
         self.thread.start()
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + STARTUP_S
         while not self.server.started:
             if time.monotonic() > deadline or not self.thread.is_alive():
                 raise RuntimeError("the test server did not start")

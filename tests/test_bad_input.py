@@ -11,10 +11,8 @@ from critmin.world import World, WorldValidationError
 
 
 @pytest.fixture
-def folder(tmp_path, bundled) -> Path:
-    out = tmp_path / "world"
-    bundled.to_folder(out)
-    return out
+def folder(tmp_path, bundled_folder_copy) -> Path:
+    return bundled_folder_copy(tmp_path / "world")
 
 
 def edit(folder: Path, file: str, row_index: int, **changes) -> int:

@@ -26,19 +26,20 @@ MAGNETS = ["NdFeB_hree", "NdFeB_gbd", "NdFeB_free"]
 
 
 @pytest.fixture(scope="module")
-def world() -> World:
-    return World.bundled()
+def world(bundled) -> World:
+    return bundled
 
 
 @pytest.fixture(scope="module")
-def runs(world):
+def runs(run_bundled):
+    """The bundled scenarios as a new user runs them (shared with other modules: once per session)."""
     names = [
         "baseline-2024",
         "china-2025-04-licensing",
         "china-controls-2027-repeat",
         "china-controls-2027-repeat-framework",
     ]
-    return {name: simulate(world, load_scenario(SCENARIOS / f"{name}.yaml")) for name in names}
+    return {name: run_bundled(name) for name in names}
 
 
 def _ratio(run, path: str = "scenario") -> xr.DataArray:
@@ -199,8 +200,8 @@ def test_framework_reduces_us_japan_shortfall_in_the_2027_repeat(runs):
         "backtest/quota-2010",
     ],
 )
-def test_every_other_bundled_scenario_runs_without_flags(world, name):
-    run = simulate(world, load_scenario(SCENARIOS / f"{name}.yaml"))
+def test_every_other_bundled_scenario_runs_without_flags(run_bundled, name):
+    run = run_bundled(name)
     flags = plausibility_flags(run)
     assert flags.empty, flags[["kind", "region", "product", "message"]].to_string()
 

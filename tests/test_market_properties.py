@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 from critmin.engine import clear
 from critmin.market import MarketSettings
 from critmin.scenario import parse_scenario
 from critmin.testing import tiny_world
+from property_budget import property_test
 
 EXACT = MarketSettings(curves="linear")
 # Comparisons between two solves allow for HiGHS's tolerances: 1e-6 of the world's reference demand (150 t).
@@ -84,11 +85,19 @@ def _shortfall(result, region: str) -> float:
     return float(result.shortfall.sel(region=region).sum())
 
 
-FAST = settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+UNTIMED = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-@FAST
-@given(e_a=positive, e_b=positive, freight=st.floats(0.0, 3.0), q1=st.floats(0, 1), q2=st.floats(0, 1))
+@property_test(
+    fast=3,
+    full=8,
+    settings=UNTIMED,
+    e_a=positive,
+    e_b=positive,
+    freight=st.floats(0.0, 3.0),
+    q1=st.floats(0, 1),
+    q2=st.floats(0, 1),
+)
 def test_harsher_export_control_gives_no_less_shortfall(e_a, e_b, freight, q1, q2):
     world = _world(e_a, e_b, 80.0, freight)
     loose, harsh = max(q1, q2), min(q1, q2)
@@ -98,8 +107,16 @@ def test_harsher_export_control_gives_no_less_shortfall(e_a, e_b, freight, q1, q
     assert _shortfall(b, "C") >= _shortfall(a, "C") - SOLVER_TOL
 
 
-@FAST
-@given(e_a=positive, e_b=positive, freight=st.floats(0.0, 3.0), cap1=st.floats(1, 200), cap2=st.floats(1, 200))
+@property_test(
+    fast=3,
+    full=8,
+    settings=UNTIMED,
+    e_a=positive,
+    e_b=positive,
+    freight=st.floats(0.0, 3.0),
+    cap1=st.floats(1, 200),
+    cap2=st.floats(1, 200),
+)
 def test_added_capacity_gives_no_more_shortfall_anywhere(e_a, e_b, freight, cap1, cap2):
     small, large = sorted((cap1, cap2))
     a = clear(_world(e_a, e_b, small, freight), EXACT)
@@ -108,8 +125,16 @@ def test_added_capacity_gives_no_more_shortfall_anywhere(e_a, e_b, freight, cap1
         assert _shortfall(b, region) <= _shortfall(a, region) + SOLVER_TOL
 
 
-@FAST
-@given(e_a=positive, e_b=positive, freight=st.floats(0.0, 3.0), t1=st.floats(0, 100), t2=st.floats(0, 100))
+@property_test(
+    fast=3,
+    full=8,
+    settings=UNTIMED,
+    e_a=positive,
+    e_b=positive,
+    freight=st.floats(0.0, 3.0),
+    t1=st.floats(0, 100),
+    t2=st.floats(0, 100),
+)
 def test_higher_tariff_gives_no_more_flow_on_that_arc(e_a, e_b, freight, t1, t2):
     low, high = sorted((t1, t2))
     a = clear(_world(e_a, e_b, 80.0, freight, low), EXACT)
@@ -118,8 +143,10 @@ def test_higher_tariff_gives_no_more_flow_on_that_arc(e_a, e_b, freight, t1, t2)
     assert flow(b) <= flow(a) + SOLVER_TOL
 
 
-@FAST
-@given(
+@property_test(
+    fast=3,
+    full=8,
+    settings=UNTIMED,
     e_a=positive,
     e_b=positive,
     freight=st.floats(0.0, 3.0),

@@ -11,15 +11,14 @@ from typer.testing import CliRunner
 from critmin.cli.main import app
 from critmin.engine import bundled_scenarios
 from critmin.scenario import ScenarioError, load_scenario, parse_scenario
-from critmin.world.model import World
 
 ROOT = Path(__file__).resolve().parents[1]
 LICENSING = ROOT / "scenarios" / "china-2025-04-licensing.yaml"
 
 
 @pytest.fixture(scope="module")
-def world():
-    return World.bundled()
+def world(bundled):
+    return bundled
 
 
 def test_every_bundled_scenario_is_valid(world):
@@ -110,12 +109,13 @@ def test_scenario_schema_is_json_schema():
 
 
 @pytest.fixture(scope="module")
-def licensing_run(tmp_path_factory):
+def licensing_run(tmp_path_factory, bundled_runs_reused):
     db = tmp_path_factory.mktemp("store") / "runs.duckdb"
-    result = CliRunner().invoke(
-        app,
-        ["run", str(LICENSING), "--db", str(db), "-r", "JPN", "-r", "USA", "-e", "Dy", "-e", "Tb", "--format", "json"],
-    )
+    # the whole command runs (store, world, summary, storage); the simulation is the session's one run of
+    # the flagship on the bundled world (tests/conftest.py), not a second identical one
+    only = ["-r", "JPN", "-r", "USA", "-e", "Dy", "-e", "Tb"]
+    with bundled_runs_reused("china-2025-04-licensing"):
+        result = CliRunner().invoke(app, ["run", str(LICENSING), "--db", str(db), *only, "--format", "json"])
     assert result.exit_code == 0, result.output
     return db, json.loads(result.stdout)
 

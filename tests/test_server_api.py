@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from critmin import api
 from critmin.server import ServerConfig, create_app
 from critmin.server.security import CONTENT_SECURITY_POLICY
-from server_support import short_flagship, wait_for_job
+from server_support import job_events, short_flagship, wait_for_job
 
 
 @pytest.fixture(scope="module")
@@ -175,13 +175,7 @@ def test_compare_two_runs(client, short_run):
 
 def test_progress_streams_as_server_sent_events(client):
     job = client.post("/api/jobs", json={"yaml": short_flagship("2025-03-31", "licensing-sse")}).json()
-    events = []
-    with client.stream("GET", f"/api/jobs/{job['job_id']}/events") as stream:
-        for line in stream.iter_lines():
-            if line.startswith("event: "):
-                events.append(line.removeprefix("event: "))
-            if events and events[-1] == "end":
-                break
+    events = job_events(client, job["job_id"])
     assert events[-1] == "end" and events.count("end") == 1
     assert client.get(f"/api/jobs/{job['job_id']}").json()["status"] == "done"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
@@ -15,11 +16,20 @@ from critmin.server import ServerConfig, create_app
 _DB = Path(tempfile.mkdtemp(prefix="critmin-fuzz-")) / "critmin.duckdb"
 app = create_app(ServerConfig(db=_DB, max_run_seconds=5, max_run_months=3))
 schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+UNTIMED = {"deadline": None, "suppress_health_check": list(HealthCheck)}
 
 
+# every operation with a small budget in every run; the full budget below runs with --slow (make test-slow)
 @schema.parametrize()
-@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=10, **UNTIMED)
 def test_no_server_errors(case):
+    case.call_and_validate(checks=[not_a_server_error])
+
+
+@pytest.mark.slow
+@schema.parametrize()
+@settings(max_examples=40, **UNTIMED)
+def test_no_server_errors_full(case):
     case.call_and_validate(checks=[not_a_server_error])
 
 

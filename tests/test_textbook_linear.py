@@ -22,11 +22,12 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, settings
 from hypothesis import strategies as st
 
 from critmin.market import MarketSettings, clear
 from critmin.testing import tiny_world
+from property_budget import property_test
 
 TOL = 1e-6
 REGIONS = ("A", "B", "C")
@@ -176,11 +177,13 @@ arc_costs = st.tuples(
     st.lists(st.floats(0.05, 5.0), min_size=6, max_size=6), st.lists(st.floats(0.0, 25.0), min_size=6, max_size=6)
 )
 
-TEXTBOOK = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+TEXTBOOK = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-@TEXTBOOK
-@given(
+@property_test(
+    fast=10,
+    full=40,
+    settings=TEXTBOOK,
     supply=st.tuples(supply_row, supply_row, supply_row),
     demand=st.tuples(demand_row, demand_row, demand_row),
     costs=arc_costs,

@@ -15,11 +15,12 @@ so a 1% change in both can be a much larger share of a thin trade flow.
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, settings
 from hypothesis import strategies as st
 
 from critmin.market import MarketSettings, clear
 from critmin.market.curves import GRID
+from property_budget import property_test
 from test_textbook_linear import P0, equilibrium, textbook_curves, textbook_world
 
 LINEAR = MarketSettings(curves="linear", contract_margin_pct=0.0)
@@ -38,8 +39,10 @@ def grid_step(price: float, reference: float) -> float:
 elasticity = st.floats(0.1, 0.35)
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
-@given(
+@property_test(
+    fast=4,
+    full=12,
+    settings=settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]),
     demand=st.lists(st.tuples(st.floats(20.0, 200.0), elasticity), min_size=3, max_size=3),
     costs=st.lists(st.floats(9.5, 10.5), min_size=3, max_size=3),
     shares=st.lists(st.floats(0.2, 1.0), min_size=3, max_size=3),
