@@ -1,4 +1,3 @@
-import contextlib
 import os
 from pathlib import Path
 
@@ -97,39 +96,6 @@ def run_bundled(bundled):
         return runs[name]
 
     return run
-
-
-@pytest.fixture(scope="session")
-def bundled_runs_reused(bundled, run_bundled):
-    """``with bundled_runs_reused(*names):`` inside, the engine's ``simulate`` (what `critmin run` and the
-    server call) answers the named bundled scenarios on the bundled world from ``run_bundled``, and runs
-    anything else for real. The inputs must be equal (the scenario as parsed from the same file, a world with
-    the same content hash), so the answer is the run the engine would compute."""
-    from critmin import engine
-    from critmin.scenario import load_scenario
-    from critmin.store import data_version
-
-    version = data_version(bundled)
-
-    @contextlib.contextmanager
-    def reused(*names: str):
-        real = engine.simulate
-        wanted = {name: load_scenario(SCENARIOS / f"{name}.yaml") for name in names}
-
-        def simulate(world, scenario, progress=None):
-            for name, parsed in wanted.items():
-                if scenario == parsed and data_version(world) == version:
-                    run = run_bundled(name)
-                    if progress is not None:
-                        progress(len(run.dates), len(run.dates))
-                    return run
-            return real(world, scenario, progress)
-
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(engine, "simulate", simulate)
-            yield
-
-    return reused
 
 
 @pytest.fixture

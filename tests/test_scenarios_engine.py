@@ -109,13 +109,10 @@ def test_scenario_schema_is_json_schema():
 
 
 @pytest.fixture(scope="module")
-def licensing_run(tmp_path_factory, bundled_runs_reused):
+def licensing_run(tmp_path_factory):
     db = tmp_path_factory.mktemp("store") / "runs.duckdb"
-    # the whole command runs (store, world, summary, storage); the simulation is the session's one run of
-    # the flagship on the bundled world (tests/conftest.py), not a second identical one
     only = ["-r", "JPN", "-r", "USA", "-e", "Dy", "-e", "Tb"]
-    with bundled_runs_reused("china-2025-04-licensing"):
-        result = CliRunner().invoke(app, ["run", str(LICENSING), "--db", str(db), *only, "--format", "json"])
+    result = CliRunner().invoke(app, ["run", str(LICENSING), "--db", str(db), *only, "--format", "json"])
     assert result.exit_code == 0, result.output
     return db, json.loads(result.stdout)
 
