@@ -325,6 +325,7 @@ def linopy_build(inputs, data):
 
 
 def measure_routes(b: Bench) -> None:
+    """Build and solve of one step by the sparse route (arrays to HiGHS) and the linopy route."""
     from critmin.market import solve_market
 
     inputs, data, _ = one_step_market()
@@ -373,6 +374,7 @@ def route_agreement(sparse, linopy) -> str:
 
 
 def measure_long_run(b: Bench) -> None:
+    """The flagship extended to 120 months, baseline path solved too (no cache)."""
     from critmin.engine import run_scenario
 
     scenario = flagship(end="2034-12-31")
@@ -432,6 +434,7 @@ def second_scenario(world, first):
 
 
 def measure_baseline_cache(b: Bench) -> None:
+    """A first run on an empty MemoryCache, then another scenario that can reuse its baseline path."""
     from critmin.engine import run_scenario
 
     first = flagship()
@@ -510,6 +513,7 @@ def licence_variants(count: int, seed: int = SEED):
 
 
 def measure_draws(b: Bench) -> None:
+    """Draws per minute of simulate_draws on 12-month licence variants, baseline cached beforehand."""
     from critmin.simulate.baseline import MemoryCache
     from critmin.simulate.draws import simulate_draws
 
@@ -539,12 +543,14 @@ def measure_draws(b: Bench) -> None:
 
 
 def measure_cli_start(b: Bench) -> None:
+    """`critmin --version` and `critmin --help` in fresh processes."""
     for i, flag in enumerate(("--version", "--help")):
         times = [run_fresh([*critmin_command(), flag]) for _ in range(b.runs)]
         b.add(f"7{'ab'[i]}. `critmin {flag}`, fresh process", times, "s", at_most(0.3, "s"))
 
 
 def measure_indicators(b: Bench) -> None:
+    """`critmin indicators --format json` in fresh processes, on a store that holds the world."""
     with tempfile.TemporaryDirectory(prefix="critmin-bench-") as tmp:
         db = prepared_store(Path(tmp))
         command = [*critmin_command(), "indicators", "--db", str(db), "--format", "json"]
@@ -597,6 +603,7 @@ def measure_server(b: Bench) -> None:
 
 
 def measure_pyomo(b: Bench) -> None:
+    """Pyomo build of the same stepwise step against both critmin builds."""
     try:
         import pyomo_step
     except ImportError:
@@ -644,6 +651,7 @@ def scaled_scenario(world, months_end: str = "2025-12-31"):
 
 
 def measure_region_scaling(b: Bench) -> None:
+    """Model size and times on worlds of 17, 34 and 68 regions (replicate_regions)."""
     from critmin.engine import run_scenario
     from critmin.market import base_step_data, build_market, market_inputs, solve_market
     from critmin.testing import replicate_regions
