@@ -47,7 +47,7 @@ world: $(STAMP)
 # Engine benchmarks (Pyomo comparison included; pyomo is installed for it only).
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet pyomo
-	$(BIN)/python benchmarks/run.py --pyomo
+	$(BIN)/python benchmarks/run.py --record
 
 # Loopback load test of the read endpoints; appends to benchmarks/RESULTS.md.
 load: $(STAMP)
