@@ -23,6 +23,7 @@ from critmin.cli.output import (
     report,
     resolve_world,
     user_errors,
+    without_dask_arrays,
 )
 
 scenario_app = typer.Typer(
@@ -64,6 +65,7 @@ def clear(
     from critmin.scenario import load_scenario
     from critmin.world.model import World
 
+    without_dask_arrays()
     with user_errors():
         if curves not in (None, "linear", "stepwise"):
             raise typer.BadParameter("--curves must be linear or stepwise")
@@ -160,6 +162,7 @@ def run(
     from critmin.simulate.baseline import StoreCache
     from critmin.store import Store
 
+    without_dask_arrays()
     with user_errors():
         w = resolve_world(world, db)
         sc = load_scenario(path, w)

@@ -181,3 +181,23 @@ def resolve_world(world_dir: Path | None, db: Path | None):
         if store.is_empty():
             err_console.print(f"[dim]store {store.path} is empty: loading the bundled world[/dim]")
         return store.world()
+
+
+def without_dask_arrays() -> None:
+    """Tell xarray that this process holds no dask arrays, so it does not import dask.array (0.5-1.5 s) on its
+    first array. xarray imports it whenever dask is installed, and linopy requires dask; a CLI command's arrays
+    are all numpy, and the process ends with the command. Only for CLI processes: a library must not change
+    xarray for its caller's code. This uses xarray's private duck-array cache, so any failure (another xarray
+    version) leaves xarray as it is, and it does nothing once dask.array is loaded or xarray has looked."""
+    if "dask.array" in sys.modules:
+        return
+    try:
+        from xarray.namedarray import pycompat
+
+        if "dask" in pycompat._cached_duck_array_modules:
+            return
+        absent = object.__new__(pycompat.DuckArrayModule)
+        absent.module, absent.version, absent.type, absent.available = None, pycompat.Version("0.0.0"), (), False
+        pycompat._cached_duck_array_modules["dask"] = absent
+    except Exception:
+        return
