@@ -90,6 +90,7 @@ class StepLP:
     def __init__(self, d: StepData, settings: MarketSettings):
         self.settings = settings
         self.segments = len(GRID) if settings.curves == "stepwise" else 1
+        self._activity_memo = None  # (the step's supply-curve arrays, staircase widths, step costs)
         self.act_cells = np.flatnonzero(~np.isnan(_values(d.activity_cap, ACT_DIMS)))
         self.arc_cells = np.flatnonzero(~np.isnan(_values(d.arc_cap, ARC_DIMS)))
         self.dem_cells = np.flatnonzero(~np.isnan(_values(d.demand, DEM_DIMS)))
@@ -227,9 +228,15 @@ class StepLP:
         quad = _values(d.activity_quad, ACT_DIMS).ravel()[cells]
         subsidy = np.nan_to_num(_values(d.activity_subsidy, ACT_DIMS).ravel()[cells])
         if n > 1:
-            ref = _values(d.activity_ref, ACT_DIMS).ravel()[cells]
-            width, step_cost = staircase(np.zeros_like(cap), cap, lin, quad, ref)
-            put(c["activity"], 0.0, width.ravel(), (step_cost - subsidy[:, None]).ravel())
+            # supply curves rarely change between steps (shocks on trade leave them alone): reuse the staircase
+            # while the step data holds the very same arrays
+            curve = (d.activity_cap, d.activity_lin, d.activity_quad, d.activity_ref, d.activity_subsidy)
+            memo = self._activity_memo
+            if memo is None or any(a is not b for a, b in zip(curve, memo[0], strict=True)):
+                ref = _values(d.activity_ref, ACT_DIMS).ravel()[cells]
+                width, step_cost = staircase(np.zeros_like(cap), cap, lin, quad, ref)
+                memo = self._activity_memo = (curve, width.ravel(), (step_cost - subsidy[:, None]).ravel())
+            put(c["activity"], 0.0, memo[1], memo[2])
         else:
             put(c["activity"], 0.0, cap, lin - subsidy)
             hessian[c["activity"].start : c["activity"].stop] = np.nan_to_num(quad)

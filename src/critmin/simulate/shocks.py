@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -190,8 +191,11 @@ def _subsidy_by_activity(subsidy: xr.DataArray, d: StepData) -> xr.DataArray:
     return xr.concat(parts, dim="process").reindex_like(d.activity_cap).fillna(0.0)
 
 
+@lru_cache(maxsize=512)
 def _days(step_start: dt.date) -> np.ndarray:
-    return pd.date_range(step_start, step_end(step_start), freq="D").date
+    days = pd.date_range(step_start, step_end(step_start), freq="D").date
+    days.flags.writeable = False  # shared between calls
+    return days
 
 
 def civil_share(s: S.ExportControl, c: CompiledShock, step_start: dt.date) -> tuple[np.ndarray, np.ndarray]:
