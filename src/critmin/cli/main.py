@@ -59,13 +59,34 @@ def indicators(
 ) -> None:
     """Concentration (HHI 0-10,000, top-3 share %), production and shares, import reliance (%), and EU-style
     supply risk, per stage x element (x region). JSON: {indicator, stage, element, region, value, unit}."""
-    from critmin import api
-
+    everything = world is None and not (indicator or stage or element or region)
     with user_errors():
-        table = api.indicators(
-            resolve_world(world, db), indicator=indicator, stage=stage, element=element, region=region
-        )
+        table = _stored_indicators(db) if everything else None
+        if table is None:
+            from critmin import api
+
+            active = resolve_world(world, db)
+            table = api.indicators(active, indicator=indicator, stage=stage, element=element, region=region)
+            if everything:
+                _keep_indicators(db, table)
     emit(table, fmt, title="Indicators")
+
+
+def _stored_indicators(db: Path | None):
+    """Every record of the store's active world, from the store's cache (None when not cached)."""
+    from critmin import indicator_cache
+    from critmin.store import Store
+
+    with Store(db) as store:
+        return None if store.is_empty() else indicator_cache.stored(store)
+
+
+def _keep_indicators(db: Path | None, table) -> None:
+    from critmin import indicator_cache
+    from critmin.store import Store
+
+    with Store(db) as store:
+        indicator_cache.keep(store, table)
 
 
 @app.command()
