@@ -61,7 +61,7 @@ def node_balances(world: World) -> pd.DataFrame:
     terms["ok"] = terms["residual"].abs() <= terms["tolerance"]
     out = terms.reset_index()
     out.insert(0, "check", "node")
-    out["unit"] = out["product"].map(products["unit"]) + "/yr"
+    out["unit"] = out["product"].map(products["unit"]).astype(object) + "/yr"  # object: an empty world too
     return out
 
 

@@ -122,6 +122,9 @@ def check_world(tables: dict[str, pd.DataFrame]) -> list[Problem]:
     """Every cross-table problem in a complete set of tables (one per component)."""
     comps = components()
     problems: list[Problem] = []
+    for name in ("source", "region", "element", "product"):  # the core: every other table refers to them
+        if len(tables[name]) == 0:
+            problems.append(Problem(comps[name].file, None, None, f"no rows: a world needs at least one {name}"))
     product_units = dict(zip(tables["product"]["id"], tables["product"]["unit"], strict=True))
     for name, comp in comps.items():
         frame = tables[name]

@@ -1,0 +1,54 @@
+"""Issue 11, defect 1: a world folder of header-only CSVs was committed (the active world replaced by an empty
+one) and then crashed the balance report; `world check` crashed too."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from critmin.cli.main import app
+from critmin.store import Store, data_version
+
+CORE = ("source.csv", "region.csv", "element.csv", "product.csv")
+
+
+def cli(*args: str):
+    return CliRunner().invoke(app, list(args))
+
+
+@pytest.fixture
+def exported(tmp_path, db) -> Path:
+    folder = tmp_path / "world"
+    assert cli("world", "export", str(folder), "--db", str(db)).exit_code == 0
+    return folder
+
+
+def headers_only(folder: Path, keep: tuple[str, ...] = ()) -> None:
+    for path in folder.glob("*.csv"):
+        if path.name not in keep:
+            path.write_text(path.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
+
+
+def test_a_header_only_world_is_refused_and_the_store_keeps_its_world(exported, db):
+    with Store(db) as store:
+        before = data_version(store.world())
+    headers_only(exported)
+    result = cli("world", "import", str(exported), "--db", str(db))
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    for name in CORE:
+        assert f"{name}: no rows: a world needs at least one" in result.output
+    with Store(db) as store:
+        assert data_version(store.world()) == before
+    assert cli("world", "check", "--db", str(db)).exit_code in (0, 1)
+
+
+def test_a_world_of_core_tables_alone_imports_and_checks_without_a_traceback(exported, db):
+    headers_only(exported, keep=CORE)
+    imported = cli("world", "import", str(exported), "--db", str(db))
+    assert imported.exit_code == 0, imported.output
+    checked = cli("world", "check", "--db", str(db))
+    assert checked.exception is None or isinstance(checked.exception, SystemExit), checked.output
+    assert "Traceback" not in checked.output
