@@ -18,6 +18,8 @@ from critmin.market.interior import solve_interior
 from critmin.market.lp import StepNumbers
 from critmin.market.results import StepResult
 
+SOLVE_TIME_LIMIT_S = 120.0  # one step clears in well under a second; a solve this long is stuck (issue 11)
+
 
 class MarketSolveError(RuntimeError):
     """The solver did not reach an optimum; the message says why and what to check."""

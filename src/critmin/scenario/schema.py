@@ -18,7 +18,8 @@ Process = Literal["extract", "separate", "convert", "recycle"]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # no infinities or NaN anywhere in a scenario: what validates also runs (issue 11)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class Places(Strict):
@@ -76,6 +77,7 @@ class ExportControl(Window, Goods):
     magnitude: float = Field(
         0.0,
         ge=0,
+        le=3650,
         description="quota: share of baseline exports still licensed (0-1); delay: licence wait in days; ban and "
         "licence: unused.",
     )
@@ -143,13 +145,13 @@ class Project(Window):
     region: str = Field(description="Host region.")
     process: Process = Field(description="Activity the capacity adds to.")
     product: str = Field(description="Product made (for separate: the concentrate processed).")
-    capacity: float = Field(gt=0, description="Nameplate capacity, in the product's unit per year.")
-    lead_time_months: float = Field(0, ge=0, description="Months from start (financing) to first output.")
-    ramp_months: float = Field(12, ge=0, description="Months from first output to nameplate.")
+    capacity: float = Field(gt=0, le=1e9, description="Nameplate capacity, in the product's unit per year.")
+    lead_time_months: float = Field(0, ge=0, le=600, description="Months from start (financing) to first output.")
+    ramp_months: float = Field(12, ge=0, le=600, description="Months from first output to nameplate.")
     instrument: Literal["grant", "loan", "guarantee", "equity", "offtake", "price_floor"] = "loan"
-    cost_musd: float = Field(0, ge=0, description="Public money committed, MUSD.")
+    cost_musd: float = Field(0, ge=0, le=1e7, description="Public money committed, MUSD.")
     unit_cost_multiple: float = Field(
-        1.2, gt=0, description="Marginal cost over the reference cost of the activity (-)."
+        1.2, gt=0, le=100, description="Marginal cost over the reference cost of the activity (-)."
     )
 
 
@@ -158,13 +160,14 @@ class StockpilePolicy(Window, Goods):
     where: Places = Field(description="Regions holding the stockpile.")
     holder: Literal["public", "private"] = "public"
     target_days: float = Field(gt=0, le=3650, description="Days of reference use to hold.")
-    build_months: float = Field(12, gt=0, description="Months over which the target is bought.")
+    build_months: float = Field(12, gt=0, le=600, description="Months over which the target is bought.")
     release_multiple: float | None = Field(
-        None, gt=0, description="Release above this multiple of the reference price."
+        None, gt=0, le=100, description="Release above this multiple of the reference price."
     )
     max_buy_multiple: float = Field(
         1.25,
         gt=0,
+        le=100,
         description="Buy toward the target while the local price is at most this multiple of reference (-): "
         "agencies pay up to a premium to build, never at any price.",
     )
@@ -174,10 +177,11 @@ class RecyclingPolicy(Window, Goods):
     type: Literal["recycling_policy"]
     where: Places = Field(description="Regions.")
     collection_pct: float = Field(ge=0, le=100, description="Share of end-of-life flows collected and recycled, %.")
-    ramp_months: float = Field(24, ge=0, description="Months to reach the collection share.")
+    ramp_months: float = Field(24, ge=0, le=600, description="Months to reach the collection share.")
     unit_cost_multiple: float = Field(
         1.0,
         gt=0,
+        le=100,
         description="Recycling cost as a multiple of the recycled product's reference cost (-); support (grants, "
         "offtake) below 1 makes collected material worth recycling at reference prices.",
     )
@@ -186,7 +190,7 @@ class RecyclingPolicy(Window, Goods):
 class PriceFloor(Window, Goods):
     type: Literal["price_floor", "offtake"]
     where: Places = Field(description="Regions whose producers get the guarantee.")
-    price: float = Field(gt=0, description="Guaranteed price, USD/kg.")
+    price: float = Field(gt=0, le=1e6, description="Guaranteed price, USD/kg.")
 
 
 class AllyPreference(Window, Goods):
@@ -239,7 +243,7 @@ class Dynamics(Strict):
         "qualified thrifted grades are not undone; about half of 2011's thrifting persisted).",
     )
     product_lifetime_yr: float = Field(
-        15.0, gt=0, description="Mean in-use lifetime of goods containing the elements, years."
+        15.0, gt=0, le=200, description="Mean in-use lifetime of goods containing the elements, years."
     )
 
 
