@@ -35,9 +35,12 @@ def scenario(shocks=(BAN,), end="2025-06-30", **extra) -> Scenario:
 
 
 def months_counted(world, sc, cache) -> int:
+    """Months solved (each solve reports progress once), checking the reports count the horizon's months."""
     seen = []
-    simulate(world, sc, lambda done, total: seen.append(total), cache)
-    return seen[-1]
+    simulate(world, sc, lambda done, total: seen.append((done, total)), cache)
+    months = seen[-1][1]
+    assert seen[-1] == (months, months) and [d for d, _ in seen] == sorted(d for d, _ in seen)
+    return len(seen)
 
 
 def assert_same_run(a, b):

@@ -167,7 +167,7 @@ def run(
         w = resolve_world(world, db)
         sc = load_scenario(path, w)
         with Progress(TextColumn("{task.description}"), BarColumn(),
-                      TextColumn("{task.completed}/{task.total} months solved"), TimeRemainingColumn(),
+                      TextColumn("{task.completed}/{task.total} months"), TimeRemainingColumn(),
                       console=err_console, transient=True) as bar:  # fmt: skip
             task = bar.add_task(f"running {sc.name}", total=None)
             result, summary, wall = engine.run_scenario(

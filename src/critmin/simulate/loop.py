@@ -107,25 +107,28 @@ def simulate(
     cache: MemoryCache | StoreCache | None = PROCESS_CACHE,
 ) -> RunResult:
     """Run the baseline (from ``cache`` when it holds this world, horizon and settings; ``None``: always
-    solve it) and then the scenario path. ``progress(done, total)`` counts months solved."""
+    solve it) and then the scenario path. ``progress(done, total)`` counts the run's months (``total`` is the
+    horizon, as the server's job fields promise): a month is done when both paths have solved it, so while
+    the baseline is solved too, each path's month counts half."""
     content = element_content(world)
     reserved = reservations(scenario, Resolver(world, content))
     months = len(month_starts(scenario.start, scenario.end))
     baseline, solved = cached_baseline(world, scenario, content, reserved, cache, progress)
-    report = (lambda i: progress(solved + i, solved + months)) if progress else None
+    report = (lambda i: progress((solved + i) * months // (solved + months), months)) if progress else None
     return scenario_path(world, scenario, content, reserved, baseline, report)
 
 
 def cached_baseline(world, scenario, content, reserved, cache, progress=None) -> tuple[BaselinePath, int]:
     """The baseline over the scenario's horizon, from ``cache`` or solved (and then cached); also returns
-    how many months were solved for it. ``progress(done, total)`` assumes one scenario path follows."""
+    how many months were solved for it. ``progress(done, total)`` as in :func:`simulate` (one scenario path
+    follows)."""
     months = len(month_starts(scenario.start, scenario.end))
     key = baseline_key(world, scenario, reserved) if cache is not None else None
     baseline = cache.get(key) if cache is not None else None
     if baseline is not None and len(baseline) >= months:
         return baseline.head(months), 0
     # not cached, or for a shorter horizon: solve the whole path (and keep the longer one)
-    report = (lambda i: progress(i, 2 * months)) if progress else None
+    report = (lambda i: progress(i // 2, months)) if progress else None  # half of each month's work
     baseline = solve_baseline(world, scenario, content, reserved, report)
     if cache is not None:
         cache.put(key, baseline)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import stat
 from importlib import resources
 from pathlib import Path
 
@@ -105,6 +106,11 @@ def parse_layer(folder: str | Path) -> tuple[dict[str, pd.DataFrame], list[Probl
             known = ", ".join(c.file for c in components().values())
             problems.append(Problem(str(path), None, None, f"unknown world file; expected one of: {known}"))
             continue
+        refused = _not_a_plain_file(path)
+        if refused:
+            problems.append(Problem(str(path), None, None, refused))
+            tables[comp.name] = empty_table(comp)  # present, though unreadable: not also 'missing'
+            continue
         try:
             text = path.read_text(encoding="utf-8-sig")
         except UnicodeDecodeError as exc:
@@ -120,6 +126,23 @@ def parse_layer(folder: str | Path) -> tuple[dict[str, pd.DataFrame], list[Probl
     if not tables and not problems:
         problems.append(Problem(str(folder), None, None, "no world CSV files found"))
     return tables, problems
+
+
+MAX_FILE_BYTES = 256 * 2**20  # the bundled world is about 1 MiB; a table this size is a mistake or an attack
+
+
+def _not_a_plain_file(path: Path) -> str | None:
+    """Why ``path`` may not be read as a world table (None if it may). Checked without following or opening
+    it: a symbolic link could point outside the folder (its first line would be echoed in error messages), a
+    FIFO would block the import forever, and /dev/zero would fill memory."""
+    info = path.lstat()
+    if stat.S_ISLNK(info.st_mode):
+        return "a symbolic link: world files must be regular files inside the folder"
+    if not stat.S_ISREG(info.st_mode):
+        return "not a regular file (a pipe, device or folder): world files must be regular files"
+    if info.st_size > MAX_FILE_BYTES:
+        return f"{info.st_size / 2**20:.0f} MiB, over the {MAX_FILE_BYTES // 2**20} MiB limit for a world table"
+    return None
 
 
 def overlay(base: pd.DataFrame, top: pd.DataFrame | None, name: str) -> pd.DataFrame:
