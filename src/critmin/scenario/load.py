@@ -28,15 +28,28 @@ def load_scenario(path: str | Path, world: World | None = None) -> Scenario:
     return parse_scenario(text, str(path), world)
 
 
+MAX_SCENARIO_CHARS = 1_000_000  # the bundled scenarios are under 10 kB
+MAX_DEPTH = 32  # a scenario nests about 6 levels deep
+
+
 def parse_scenario(text: str, file: str = "<scenario>", world: World | None = None) -> Scenario:
+    if len(text) > MAX_SCENARIO_CHARS:
+        reason = f"{len(text):,} characters, over the {MAX_SCENARIO_CHARS:,} a scenario may have"
+        raise ScenarioError([Problem(file, None, None, reason)])
     try:
         root, data = _read_yaml(text)
+    except RecursionError:
+        raise ScenarioError([Problem(file, None, None, f"nested more than {MAX_DEPTH} levels deep")]) from None
     except _BadScalarError as exc:
         raise ScenarioError([Problem(file, exc.node.start_mark.line + 1, _field(exc.path), exc.reason)]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
         raise ScenarioError([Problem(file, line, None, f"not valid YAML: {getattr(exc, 'problem', exc)}")]) from exc
+    deep = _too_deep(root)
+    if deep is not None:
+        reason = f"nested more than {MAX_DEPTH} levels deep"
+        raise ScenarioError([Problem(file, deep.start_mark.line + 1, None, reason)])
     if not isinstance(data, dict):
         raise ScenarioError([Problem(file, 1, None, "a scenario is a YAML mapping (name, start, end, shocks, ...)")])
     try:
@@ -98,6 +111,20 @@ def _read_yaml(text: str):
         return root, data
     finally:
         loader.dispose()
+
+
+def _too_deep(root):
+    """The first node nested deeper than MAX_DEPTH (walked without recursion), or None."""
+    stack = [(root, 0)] if root is not None else []
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return node
+        if isinstance(node, yaml.MappingNode):
+            stack += [(child, depth + 1) for pair in node.value for child in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            stack += [(child, depth + 1) for child in node.value]
+    return None
 
 
 def _path_to(node, target, path: tuple = ()) -> tuple | None:

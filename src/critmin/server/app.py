@@ -7,6 +7,8 @@ from importlib import resources
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -24,6 +26,18 @@ exposure indicators, scenario validation and runs (as jobs with progress), and s
 
 Errors are `{"detail": [{"loc": [field path], "msg": reason, "type": kind}]}`. When the server was started with
 a token, send it as `Authorization: Bearer <token>`."""
+
+
+def _printable(value, limit: int = 200):
+    """``value`` with every string UTF-8-encodable (lone surrogates escaped) and at most ``limit`` characters."""
+    if isinstance(value, str):
+        text = value.encode("utf-8", "backslashreplace").decode("utf-8")
+        return text if len(text) <= limit else text[:limit] + "..."
+    if isinstance(value, dict):
+        return {k: _printable(v, limit) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_printable(v, limit) for v in value]
+    return value
 
 
 def _vendor_files() -> dict[str, Path]:
@@ -88,6 +102,12 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
         if not isinstance(detail, list):
             detail = [{"loc": ["path"], "msg": str(detail), "type": f"http_{exc.status_code}"}]
         return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request, exc: RequestValidationError):
+        """FastAPI's 422, with the echoed input made safe to send: a lone surrogate (``"\\ud800"``) cannot be
+        encoded as UTF-8 and turned the error into a 500; long inputs are cut."""
+        return JSONResponse({"detail": jsonable_encoder(_printable(exc.errors()))}, status_code=422)
 
     app.add_middleware(BodyLimitMiddleware, limit=config.max_body_bytes)
     app.add_middleware(SecurityMiddleware, token=config.token)
