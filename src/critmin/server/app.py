@@ -18,7 +18,7 @@ from critmin.server.api import analysis, runs, scenarios, world
 from critmin.server.config import ServerConfig
 from critmin.server.context import AppContext
 from critmin.server.dashboard import pages
-from critmin.server.security import BodyLimitMiddleware, SecurityMiddleware
+from critmin.server.security import BodyLimitMiddleware, FailedAttempts, SecurityMiddleware
 
 HERE = Path(__file__).parent
 DESCRIPTION = """REST API of critmin: the sourced world (regions, products, capacities, flows, sources),
@@ -54,6 +54,7 @@ def _vendor_files() -> dict[str, Path]:
 def create_app(config: ServerConfig | None = None) -> FastAPI:
     config = config or ServerConfig()
     ctx = AppContext(config)
+    ctx.attempts = FailedAttempts()  # wrong tokens, shared by the API check and the sign-in form
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -110,5 +111,5 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
         return JSONResponse({"detail": jsonable_encoder(_printable(exc.errors()))}, status_code=422)
 
     app.add_middleware(BodyLimitMiddleware, limit=config.max_body_bytes)
-    app.add_middleware(SecurityMiddleware, token=config.token)
+    app.add_middleware(SecurityMiddleware, token=config.token, attempts=ctx.attempts)
     return app

@@ -27,9 +27,20 @@ class InsecureBindError(ValueError):
     pass
 
 
+MIN_TOKEN_LENGTH = 16
+
+
 def check_bind(host: str, token: str | None) -> None:
-    """Refuse to listen beyond loopback without a token."""
-    if host not in LOOPBACK and not token:
+    """Refuse to listen beyond loopback without a token of at least MIN_TOKEN_LENGTH characters (not counting
+    surrounding blanks: a token of one space was accepted)."""
+    if host in LOOPBACK:
+        return
+    if not token or not token.strip():
         raise InsecureBindError(
             f"refusing to serve on {host} without a token: pass --token or set CRITMIN_TOKEN (or bind 127.0.0.1)"
+        )
+    if len(token.strip()) < MIN_TOKEN_LENGTH:
+        raise InsecureBindError(
+            f"refusing to serve on {host} with a token of {len(token.strip())} characters: use at least "
+            f"{MIN_TOKEN_LENGTH} (for example: python -c 'import secrets; print(secrets.token_urlsafe(24))')"
         )

@@ -3,8 +3,11 @@ so they also cover streamed responses and static files."""
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
+import threading
+import time
 from http.cookies import SimpleCookie
 
 TOKEN_COOKIE = "critmin_token"
@@ -30,6 +33,35 @@ def tokens_match(given: str | None, expected: str) -> bool:
     return given is not None and hmac.compare_digest(given.encode(), expected.encode())
 
 
+class FailedAttempts:
+    """Slows down token guessing: after a client's n-th wrong token within ``window`` seconds, its answer
+    waits ``first_delay * 2**(n-1)`` seconds, at most ``max_delay``. A right token clears the count."""
+
+    def __init__(self, first_delay: float = 0.25, max_delay: float = 8.0, window: float = 600.0):
+        self.first_delay, self.max_delay, self.window = first_delay, max_delay, window
+        self._failures: dict[str, list[float]] = {}
+        self._lock = threading.Lock()
+
+    def failed(self, client: str) -> float:
+        """Record a failure; returns how long to wait before answering it."""
+        now = time.monotonic()
+        with self._lock:
+            recent = [t for t in self._failures.get(client, []) if now - t < self.window] + [now]
+            self._failures[client] = recent
+            if len(self._failures) > 10_000:  # bounded memory under a flood of addresses
+                self._failures = {k: v for k, v in self._failures.items() if now - v[-1] < self.window}
+        return min(self.first_delay * 2 ** (len(recent) - 1), self.max_delay)
+
+    def succeeded(self, client: str) -> None:
+        with self._lock:
+            self._failures.pop(client, None)
+
+
+def client_of(scope) -> str:
+    client = scope.get("client")
+    return client[0] if client else "unknown"
+
+
 def _presented_token(scope) -> str | None:
     """The token from ``Authorization: Bearer`` or the login cookie. Never from the query string, which ends
     up in access logs."""
@@ -52,14 +84,17 @@ class SecurityMiddleware:
     """Adds the security headers to every response; with a token configured, refuses requests without it
     (401 for the API, a redirect to /login for pages)."""
 
-    def __init__(self, app, token: str | None):
+    def __init__(self, app, token: str | None, attempts: FailedAttempts | None = None):
         self.app, self.token = app, token
+        self.attempts = attempts or FailedAttempts()
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         path = scope.get("path", "")
         if self.token and not path.startswith(OPEN_PATHS) and not tokens_match(_presented_token(scope), self.token):
+            if _presented_token(scope) is not None:  # a wrong guess, not a first visit without one
+                await asyncio.sleep(self.attempts.failed(client_of(scope)))
             if path.startswith(("/api/", "/openapi.json")):
                 return await _send_json(
                     send, 401, [{"loc": ["header", "authorization"], "msg": "missing or wrong token",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -247,11 +248,15 @@ def login_form(request: Request):
 async def login(request: Request):
     token = _ctx(request).config.token
     given = parse_qs((await request.body()).decode("utf-8", "replace")).get("token", [""])[0]
+    attempts = _ctx(request).attempts
+    client = request.client.host if request.client else "unknown"
     if token is None or tokens_match(given, token):
+        attempts.succeeded(client)
         response = RedirectResponse("/", status_code=303)
         if token is not None:
             response.set_cookie(TOKEN_COOKIE, given, httponly=True, samesite="strict")
         return response
+    await asyncio.sleep(attempts.failed(client))  # guessing gets slower with every wrong token
     response = render(request, "login.html", title="Sign in", page="login", failed=True)
     response.status_code = 401
     return response
