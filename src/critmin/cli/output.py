@@ -24,8 +24,9 @@ if TYPE_CHECKING:
     import pandas as pd
 
 # Tables piped to a file or another program are not squeezed into 80 columns.
-console = Console() if sys.stdout.isatty() else Console(width=200)
-err_console = Console(stderr=True)
+# no emoji codes: rich would turn "trade_flow.csv:100:" into "trade_flow.csv💯" and lose the line number
+console = Console(emoji=False) if sys.stdout.isatty() else Console(width=200, emoji=False)
+err_console = Console(stderr=True, emoji=False)
 
 
 class Format(enum.StrEnum):
