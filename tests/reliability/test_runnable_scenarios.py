@@ -77,3 +77,22 @@ def test_any_market_settings_that_validate_clear(elasticity, headroom, voll, fre
     )  # fmt: skip
     result = clear(two_region_world(), settings_)
     assert result.status == "optimal"
+
+
+def test_validate_in_json_and_csv_reports_problems_as_records(tmp_path, db):
+    """Issue 11, defect 10: `validate -f json` printed text."""
+    import json
+
+    path = tmp_path / "bad.yaml"
+    path.write_text(SCENARIO.format(extra="market: {voll_multiple: .inf}"), encoding="utf-8")
+    result = CliRunner().invoke(app, ["validate", str(path), "--db", str(db), "--format", "json"])
+    assert result.exit_code == 1
+    [record] = json.loads(result.stdout)
+    assert record["valid"] is False and record["file"] == str(path)
+    assert record["problems"] == [
+        {"file": str(path), "line": 4, "field": "market.voll_multiple", "reason": "Input should be a finite number"}
+    ]
+    result = CliRunner().invoke(app, ["validate", str(path), "--db", str(db), "--format", "csv"])
+    assert result.exit_code == 1
+    row = f"{path},4,market.voll_multiple,Input should be a finite number"
+    assert result.stdout.splitlines() == ["file,line,field,reason", row]

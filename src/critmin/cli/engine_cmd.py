@@ -97,10 +97,24 @@ def validate(
     path: Path = SCENARIO_ARG, world: Path = WORLD_OPTION, db: Path = DB_OPTION, fmt: Format = FORMAT_OPTION
 ) -> None:
     """Check a scenario file against the schema and the world. Problems print as file:line: field: reason."""
-    from critmin.scenario import load_scenario, scenario_hash
+    from critmin.scenario import ScenarioError, load_scenario, scenario_hash
 
+    problems = None
     with user_errors():
-        sc = load_scenario(path, resolve_world(world, db))
+        try:
+            sc = load_scenario(path, resolve_world(world, db))
+        except ScenarioError as exc:
+            if fmt is Format.table:
+                raise
+            problems = [{"file": p.file, "line": p.line, "field": p.column, "reason": p.reason} for p in exc.problems]
+    if problems is not None:  # machine-readable formats get the problems as records on stdout
+        import pandas as pd
+
+        if fmt is Format.json:
+            emit(pd.DataFrame([{"file": str(path), "valid": False, "problems": problems}]), fmt)
+        else:  # csv: one row per problem
+            emit(pd.DataFrame(problems, columns=["file", "line", "field", "reason"]), fmt)
+        raise typer.Exit(1)
     report(
         fmt,
         f"{path}: valid scenario {sc.name!r}, {len(sc.shocks)} shock(s), {sc.start} to {sc.end}",
