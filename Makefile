@@ -12,11 +12,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-# Ends by serving the dashboard (Ctrl-C stops it) with the flagship scenario already run.
+# Ends by serving the dashboard (Ctrl-C stops it) with the flagship scenario already run. It uses the same
+# store as plain `critmin` (CRITMIN_DB, else the per-user data path), so `critmin runs show latest` finds the run.
 run: $(STAMP)
-	CRITMIN_DB=$${CRITMIN_DB:-$(CURDIR)/.critmin/critmin.duckdb} $(BIN)/critmin overview
-	CRITMIN_DB=$${CRITMIN_DB:-$(CURDIR)/.critmin/critmin.duckdb} $(BIN)/critmin run scenarios/china-2025-04-licensing.yaml -r JPN -r USA -r CHN -e Dy -e Tb
-	CRITMIN_DB=$${CRITMIN_DB:-$(CURDIR)/.critmin/critmin.duckdb} $(BIN)/critmin serve
+	$(BIN)/critmin overview
+	$(BIN)/critmin run scenarios/china-2025-04-licensing.yaml -r JPN -r USA -r CHN -e Dy -e Tb
+	$(BIN)/critmin serve
 
 # The browser tests drive Debian's chromium; install it when it is missing (root, or sudo where there is one).
 chromium:

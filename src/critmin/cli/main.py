@@ -44,7 +44,7 @@ def main(
         False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
     ),
 ) -> None:
-    """critmin: map, measure and (soon) stress-test critical-mineral supply chains."""
+    """critmin: map, measure and stress-test critical-mineral supply chains."""
 
 
 @app.command()
