@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
@@ -18,6 +18,7 @@ from critmin.server.api import analysis, runs, scenarios, world
 from critmin.server.config import ServerConfig
 from critmin.server.context import AppContext
 from critmin.server.dashboard import pages
+from critmin.server.errors import known_query_parameters
 from critmin.server.security import BodyLimitMiddleware, FailedAttempts, SecurityMiddleware
 
 HERE = Path(__file__).parent
@@ -71,8 +72,9 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.ctx = ctx
-    for router in (world.router, analysis.router, scenarios.router, runs.router, pages.router):
-        app.include_router(router)
+    for router in (world.router, analysis.router, scenarios.router, runs.router):
+        app.include_router(router, dependencies=[Depends(known_query_parameters)])
+    app.include_router(pages.router)
     vendor = _vendor_files()
 
     @app.get("/static/vendor/{name}", include_in_schema=False)
