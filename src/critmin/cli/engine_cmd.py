@@ -18,6 +18,7 @@ from critmin.cli.output import (
     console,
     emit,
     err_console,
+    month_progress,
     print_flags,
     print_policies,
     report,
@@ -167,8 +168,6 @@ def run(
     mass-balance residuals, policies that did not act): the table format prints these plausibility flags after
     the summary; with json or csv the records stay the summary alone, a count of flags goes to stderr, and
     `critmin runs flags RUN_ID` lists them."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
     from critmin import engine
     from critmin.api import element_units
     from critmin.runs import run_policies, save_run
@@ -180,13 +179,8 @@ def run(
     with user_errors():
         w = resolve_world(world, db)
         sc = load_scenario(path, w)
-        with Progress(TextColumn("{task.description}"), BarColumn(),
-                      TextColumn("{task.completed}/{task.total} months"), TimeRemainingColumn(),
-                      console=err_console, transient=True) as bar:  # fmt: skip
-            task = bar.add_task(f"running {sc.name}", total=None)
-            result, summary, wall = engine.run_scenario(
-                w, sc, lambda i, n: bar.update(task, completed=i, total=n), StoreCache(path=db)
-            )
+        with month_progress(f"running {sc.name}", sc.months) as advance:
+            result, summary, wall = engine.run_scenario(w, sc, advance, StoreCache(path=db))
         flags = engine.plausibility_flags(result)
         with Store(db) as store:
             run_id = save_run(

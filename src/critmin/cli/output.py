@@ -202,3 +202,29 @@ def without_dask_arrays() -> None:
         pycompat._cached_duck_array_modules["dask"] = absent
     except Exception:
         return
+
+
+@contextmanager
+def month_progress(description: str, months: int, every_s: float = 5.0) -> Iterator:
+    """A progress callback ``advance(done, total)`` for a run, on stderr: a bar with the months from the start
+    on a terminal; otherwise a line at most every ``every_s`` seconds and at the end (logs and CI show it)."""
+    if err_console.is_terminal:
+        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+        columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} months"),
+                   TimeRemainingColumn())  # fmt: skip
+        with Progress(*columns, console=err_console, transient=True) as bar:
+            task = bar.add_task(description, total=months)
+            yield lambda done, total: bar.update(task, completed=done, total=total)
+        return
+    import time
+
+    last = [time.monotonic()]
+
+    def advance(done: int, total: int) -> None:
+        now = time.monotonic()
+        if done >= total or now - last[0] >= every_s:
+            last[0] = now
+            err_console.print(f"{description}: {done}/{total} months", highlight=False)
+
+    yield advance
