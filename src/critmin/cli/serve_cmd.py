@@ -36,10 +36,11 @@ def serve(
     import uvicorn
 
     from critmin.server import ServerConfig, create_app
-    from critmin.server.config import check_bind
+    from critmin.server.config import check_bind, check_port_free
 
     with user_errors():
         check_bind(host, token)
+        check_port_free(host, port)  # before the store is opened and the URL is printed
         config = ServerConfig(
             db=db, world=world, token=token, max_run_seconds=max_run_seconds, max_body_bytes=max_body_kib * 1024
         )

@@ -44,3 +44,21 @@ def check_bind(host: str, token: str | None) -> None:
             f"refusing to serve on {host} with a token of {len(token.strip())} characters: use at least "
             f"{MIN_TOKEN_LENGTH} (for example: python -c 'import secrets; print(secrets.token_urlsafe(24))')"
         )
+
+
+class PortInUseError(OSError):
+    pass
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Refuse early when HOST:PORT cannot be bound (``serve`` printed its URL, then failed on a busy port)."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds: TIME_WAIT is no obstacle
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            raise PortInUseError(f"cannot serve on {host}:{port}: {reason}; choose another --port") from None
