@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -54,6 +55,34 @@ def data_version(world: World) -> str:
     return version
 
 
+LOCK_WAIT_S = float(os.environ.get("CRITMIN_LOCK_WAIT_S", "60"))
+
+
+class StoreBusyError(RuntimeError):
+    """Another process kept the store open for longer than LOCK_WAIT_S."""
+
+
+def _connect(path: Path) -> duckdb.DuckDBPyConnection:
+    """Open the DuckDB file, waiting while another process has it open. DuckDB lets one process at a time
+    hold a file; critmin's processes (the CLI, the server's requests and jobs) each keep it open only for what
+    they read or write, so a wait here is short, and the CLI and a running server share one store."""
+    deadline = time.monotonic() + LOCK_WAIT_S
+    pause = 0.02
+    while True:
+        try:
+            return duckdb.connect(str(path))
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise
+            if time.monotonic() + pause > deadline:
+                raise StoreBusyError(
+                    f"the store at {path} stayed in use by another process for {LOCK_WAIT_S:g} s; try again, or "
+                    "raise CRITMIN_LOCK_WAIT_S"
+                ) from None
+            time.sleep(pause)
+            pause = min(pause * 2, 0.5)
+
+
 class StoreEmptyError(RuntimeError):
     pass
 
@@ -77,7 +106,7 @@ class Store:
         """Open (creating if needed) the store. ``rebuild`` drops tables written under another schema."""
         self.path = Path(path) if path else default_path()
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.con = duckdb.connect(str(self.path))
+        self.con = _connect(self.path)
         self._check_schema(rebuild)
         self._create_tables()
 

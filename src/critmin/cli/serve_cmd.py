@@ -29,8 +29,8 @@ def serve(
     """Serve the REST API (OpenAPI docs at /docs) and the dashboard on HOST:PORT (default 127.0.0.1:8000).
 
     The served world is read once at start-up from the store (or --world); runs submitted over HTTP are
-    stored in the same DuckDB store. The store is held open while serving, so other critmin processes cannot
-    write to it meanwhile."""
+    stored in the same DuckDB store. The server opens the store only for each request and each stored run, so
+    other critmin commands can use it meanwhile (each waits briefly while the other has it open)."""
     import logging
 
     import uvicorn

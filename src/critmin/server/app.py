@@ -20,6 +20,7 @@ from critmin.server.context import AppContext
 from critmin.server.dashboard import pages
 from critmin.server.errors import known_query_parameters
 from critmin.server.security import BodyLimitMiddleware, FailedAttempts, SecurityMiddleware
+from critmin.store import StoreBusyError
 
 HERE = Path(__file__).parent
 DESCRIPTION = """REST API of critmin: the sourced world (regions, products, capacities, flows, sources),
@@ -105,6 +106,12 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
         if not isinstance(detail, list):
             detail = [{"loc": ["path"], "msg": str(detail), "type": f"http_{exc.status_code}"}]
         return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(StoreBusyError)
+    async def store_busy(request, exc: StoreBusyError):
+        """Another process kept the store open too long: try again later (not a server fault)."""
+        detail = [{"loc": ["store"], "msg": str(exc), "type": "store_busy"}]
+        return JSONResponse({"detail": detail}, status_code=503, headers={"Retry-After": "5"})
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request, exc: RequestValidationError):

@@ -23,8 +23,13 @@ from critmin.world.flows import element_content, element_flows
 class AppContext:
     def __init__(self, config: ServerConfig):
         self.config = config
-        self.store: Store | None = Store(config.db)
-        self.world = api.load_world(config.world) if config.world else self.store.world()
+        # The store is opened per request and per stored run, never held: the CLI and this server share it
+        # (DuckDB lets one process at a time open the file; the others wait briefly, see critmin.store).
+        if config.world:
+            self.world = api.load_world(config.world)
+        else:
+            with Store(config.db) as store:
+                self.world = store.world()
         self.data_version = data_version(self.world)
         self.flows = element_flows(self.world)
         self.content = element_content(self.world)  # product x element, element per unit of product
@@ -47,10 +52,9 @@ class AppContext:
         self.run_cache: dict[tuple, tuple[bytes, str]] = {}  # encoded run answers; cleared when a run is stored
 
     def start(self) -> None:
-        """(Re)open what ``close`` released, so the app survives more than one lifespan (test clients)."""
-        if self.store is None:
-            self.store = Store(self.config.db)
-        ensure_tables(self.store)
+        """Start the job worker (again after ``close``: the app survives more than one lifespan)."""
+        with Store(self.config.db) as store:
+            ensure_tables(store)
         self.jobs.start()
         threading.Thread(target=self._warm_up, name="critmin-warm-up", daemon=True).start()
 
@@ -66,15 +70,12 @@ class AppContext:
 
     def close(self) -> None:
         self.jobs.shutdown()
-        if self.store is not None:
-            self.store.close()
-            self.store = None
 
     def cursor(self) -> Store:
-        """A per-request view of the store (DuckDB connections must not be shared across threads)."""
-        if self.store is None:
-            self.start()
-        return self.store.cursor()
+        """The store, opened for one request or one stored run; the caller closes it."""
+        store = Store(self.config.db)
+        store.run_tables_ready = True  # made at start
+        return store
 
     def _bundled(self, name: str) -> tuple[Scenario, str]:
         path = self.scenario_files[name]
@@ -92,9 +93,11 @@ class AppContext:
         return api.supply_chain(self.world, element, top=top, flows=self.flows)
 
     def _execute(self, scenario: Scenario, yaml_text: str, progress: Callable[[int, int], None]) -> str:
+        # the run itself holds no store: the cache opens it to read and write the baseline, and the results
+        # are stored in one short transaction at the end
+        run, summary, wall = engine.run_scenario(self.world, scenario, progress, StoreCache(path=self.config.db))
         view = self.cursor()
         try:
-            run, summary, wall = engine.run_scenario(self.world, scenario, progress, StoreCache(view))
             return save_run(view, self.world, run, yaml_text, summary, wall, self.units)
         finally:
             self.run_cache.clear()
