@@ -6,6 +6,7 @@ the store keeps its world."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from critmin.store import Store, data_version
+from critmin.world.model import World
 
 
 def import_world(folder: Path, db: Path) -> subprocess.CompletedProcess:
@@ -21,11 +23,17 @@ def import_world(folder: Path, db: Path) -> subprocess.CompletedProcess:
     return subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
 
 
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("export") / "world"
+    World.bundled().to_folder(folder)
+    return folder
+
+
 @pytest.fixture
-def world_folder(tmp_path, db) -> Path:
+def world_folder(tmp_path, exported) -> Path:
     folder = tmp_path / "world"
-    command = [sys.executable, "-m", "critmin.cli.main", "world", "export", str(folder), "--db", str(db)]
-    subprocess.run(command, capture_output=True, check=True, timeout=300)
+    shutil.copytree(exported, folder)
     return folder
 
 
@@ -74,3 +82,15 @@ def test_special_files_are_refused_by_name_and_the_store_is_unchanged(world_fold
     assert "Traceback" not in output and "root:" not in output  # nothing of /etc/passwd echoed
     with Store(db) as store:
         assert data_version(store.world()) == before
+
+
+def test_a_table_others_refer_to_saved_in_the_wrong_encoding_is_the_first_problem_shown(world_folder, db):
+    """Issue 11, defect 9: region.csv saved as cp1252 gave 1,789 problems and the first 100 printed were the
+    cascades (unknown regions everywhere), never the cause."""
+    path = world_folder / "region.csv"
+    text = path.read_text(encoding="utf-8").replace("Japan", "Japón", 1)
+    path.write_bytes(text.encode("cp1252"))
+    result = import_world(world_folder, db)
+    assert result.returncode == 1
+    problems = [line.strip() for line in result.stderr.splitlines() if line.startswith("  ")]
+    assert problems[0].startswith(f"{path}:") and "not UTF-8 text" in problems[0], problems[:3]

@@ -35,7 +35,8 @@ def test_each_wrong_token_waits_twice_as_long_up_to_a_ceiling_and_a_right_one_cl
 
 
 def test_the_api_and_the_sign_in_form_slow_down_wrong_tokens(tmp_path):
-    with TestClient(create_app(ServerConfig(db=tmp_path / "t.duckdb", token=GOOD))) as client:
+    config = ServerConfig(db=tmp_path / "t.duckdb", token=GOOD, wrong_token_delay_s=0.05)
+    with TestClient(create_app(config)) as client:
         wrong = {"Authorization": "Bearer wrong-token-guess"}
         assert client.get("/api/health", headers=wrong).status_code in (200, 401)
         started = time.monotonic()
@@ -43,5 +44,5 @@ def test_the_api_and_the_sign_in_form_slow_down_wrong_tokens(tmp_path):
         statuses.append(client.post("/login", data={"token": "another-guess"}).status_code)
         waited = time.monotonic() - started
         assert statuses == [401, 401, 401]
-        assert waited >= 0.25 + 0.5 + 1.0  # the 2nd, 3rd and 4th wrong guess of this client (or later ones)
+        assert waited >= 0.05 + 0.1 + 0.2  # the 2nd, 3rd and 4th wrong guess of this client (or later ones)
         assert client.get("/api/runs", headers={"Authorization": f"Bearer {GOOD}"}).status_code == 200

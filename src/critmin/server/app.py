@@ -56,7 +56,7 @@ def _vendor_files() -> dict[str, Path]:
 def create_app(config: ServerConfig | None = None) -> FastAPI:
     config = config or ServerConfig()
     ctx = AppContext(config)
-    ctx.attempts = FailedAttempts()  # wrong tokens, shared by the API check and the sign-in form
+    ctx.attempts = FailedAttempts(config.wrong_token_delay_s)  # shared by the API check and the sign-in form
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

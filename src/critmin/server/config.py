@@ -18,6 +18,7 @@ class ServerConfig:
     max_run_months: int = 240  # longer scenarios are refused at submission
     max_pending_jobs: int = 4  # queued + running; more are refused with 429
     max_page_rows: int = 100_000  # rows per page of a result table
+    wrong_token_delay_s: float = 0.25  # a client's first wrong token waits this long, each next one twice as long
 
     def __repr__(self) -> str:  # the token never reaches logs or tracebacks
         return f"ServerConfig(db={self.db!r}, world={self.world!r}, token={'***' if self.token else None})"
