@@ -314,6 +314,7 @@ def test_general_licence_keeps_a_destination_supplied(world):
 # --- exact mode -----------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # a 36-month run with the exact QP on every step (about 15 s): in `make test-slow`, which CI runs too
 def test_exact_mode_runs_the_licensing_scenario(world):
     scenario = load_scenario(SCENARIOS / "china-2025-04-licensing.yaml")
     scenario = scenario.model_copy(update={"market": MarketSettings(curves="linear")})

@@ -211,6 +211,7 @@ def test_cancel_time_limit_and_queue_bound(tmp_path):
         assert job["status"] == "failed" and "run-time limit" in job["error"]
 
 
+@pytest.mark.slow  # every dashboard page for every element (about 12 s): in `make test-slow`, which CI runs too
 def test_every_page_renders_for_every_element(client, short_run):
     ctx = client.app.state.ctx
     for element in ctx.elements:
