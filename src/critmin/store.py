@@ -191,9 +191,9 @@ class Store:
 
     def load(self, world: World, *, origin: str) -> str:
         """Replace the active world (base layer; overrides dropped). Returns its data version. The world is
-        checked here (it may have been built with ``validate=False``), so the base layer is always valid and
-        is read back without checking it again."""
-        problems = check_world(world.tables)
+        checked here unless it was when it was built (``validate=False`` worlds are), so the base layer is
+        always valid and is read back without checking it again."""
+        problems = [] if world.validated else check_world(world.tables)
         if problems:
             raise WorldValidationError(problems)
         version = data_version(world)

@@ -52,3 +52,16 @@ def test_a_world_of_core_tables_alone_imports_and_checks_without_a_traceback(exp
     checked = cli("world", "check", "--db", str(db))
     assert checked.exception is None or isinstance(checked.exception, SystemExit), checked.output
     assert "Traceback" not in checked.output
+
+
+def test_a_world_built_without_validation_is_checked_when_loaded_into_the_store(tmp_path, bundled):
+    from critmin.world.model import World
+    from critmin.world.problems import WorldValidationError
+
+    empty_regions = {**bundled.tables, "region": bundled.tables["region"].iloc[0:0]}
+    with Store(tmp_path / "unchecked.duckdb") as store:
+        store.load(bundled, origin="bundled")
+        before = data_version(store.world())
+        with pytest.raises(WorldValidationError, match="no rows: a world needs at least one region"):
+            store.load(World(empty_regions, validate=False), origin="test")
+        assert data_version(store.world()) == before

@@ -46,13 +46,12 @@ def _matrix(matrix, rows: int, cols: int) -> sp.csr_matrix:
 LOOSE_TOLERANCE = 1e-8  # a retry's tolerances: accepted only once the polish has made the point exact
 
 
-class _PolishOnly:
-    """A looser solve's answer, usable only if the active-set polish turns it into an exact optimum."""
+def _outcome(solution) -> str:
+    return str(solution.status).split(".")[-1]
 
-    def __init__(self, solution, first_status: str):
-        self.x, self.z, self.r_prim, self.r_dual = solution.x, solution.z, solution.r_prim, solution.r_dual
-        self.status = "PolishOnly"
-        self.first_status = first_status.split(".")[-1]
+
+def _residual(solution) -> float:
+    return max(float(solution.r_prim), float(solution.r_dual))
 
 
 def _clarabel(p, q, g, b, tolerance: float):
@@ -92,18 +91,18 @@ def solve_interior(h) -> QPSolution:
     g = sp.vstack([a[has_hi], -a[has_lo], eye[col_has_hi], -eye[col_has_lo]]).tocsc()
     b = np.concatenate([row_hi[has_hi], -row_lo[has_lo], col_hi[col_has_hi], -col_lo[col_has_lo]])
     solution = _clarabel(p, q, g, b, TOLERANCE)
-    if str(solution.status).split(".")[-1] in ("MaxIterations", "InsufficientProgress") and n <= POLISH_LIMIT:
-        # the tight tolerances occasionally stall on small, badly scaled worlds (found by the property test of
-        # tests/reliability): a looser solve lands near the optimum, and the active-set polish below makes it
-        # exact, or the step fails as before
-        first = str(solution.status)
-        if max(float(solution.r_prim), float(solution.r_dual)) <= ALMOST_TOLERANCE:
-            solution = _PolishOnly(solution, first)  # feasible to the digits, the gap stuck: a candidate
+    status = str(solution.status)  # reported if no optimum comes of it
+    # the tight tolerances occasionally stall on small, badly scaled worlds (found by the property test of
+    # tests/reliability): a stalled point that is feasible to the digits, or a looser solve, is a candidate
+    # that the active-set polish below must turn into an exact optimum, or the step fails as before
+    must_polish = False
+    if _outcome(solution) in ("MaxIterations", "InsufficientProgress") and n <= POLISH_LIMIT:
+        if _residual(solution) <= ALMOST_TOLERANCE:
+            must_polish = True
         else:
             loose = _clarabel(p, q, g, b, LOOSE_TOLERANCE)
-            if str(loose.status).split(".")[-1] in ("Solved", "AlmostSolved"):
-                solution = _PolishOnly(loose, first)
-    status = str(solution.status)
+            if _outcome(loose) in ("Solved", "AlmostSolved"):
+                solution, must_polish = loose, True
     x = np.asarray(solution.x, dtype=float)
     z = np.asarray(solution.z, dtype=float)
     upper_dual, lower_dual = z[: has_hi.sum()], z[has_hi.sum() : has_hi.sum() + has_lo.sum()]
@@ -113,10 +112,8 @@ def solve_interior(h) -> QPSolution:
     objective = float(0.5 * x @ (p @ x + p.T @ x - sp.diags(p.diagonal()) @ x) + q @ x + lp.offset_)
     # "almost solved" (reduced accuracy) is accepted only with primal and dual residuals within the tolerance
     # of the golden cases
-    outcome = status.split(".")[-1]
-    close = max(float(solution.r_prim), float(solution.r_dual)) <= ALMOST_TOLERANCE
-    solved = outcome == "Solved" or (outcome == "AlmostSolved" and close)
-    must_polish = isinstance(solution, _PolishOnly)
+    close = _residual(solution) <= ALMOST_TOLERANCE
+    solved = not must_polish and (_outcome(solution) == "Solved" or (_outcome(solution) == "AlmostSolved" and close))
     if (solved or must_polish) and n <= POLISH_LIMIT:
         full = (p + p.T - sp.diags(p.diagonal())).tocsc()
         qp = ActiveSetQP(q, full, a.tocsc(), col_lo, col_hi, row_lo, row_hi, float(lp.offset_), x, row_dual)
@@ -128,6 +125,4 @@ def solve_interior(h) -> QPSolution:
             x, row_dual = polished
             objective = qp.objective(x)
             solved = True
-        elif must_polish:
-            solved, status = False, f"{solution.first_status} (and no exact point from a looser solve)"
     return QPSolution("optimal" if solved else status, x, row_dual, objective)

@@ -160,7 +160,7 @@ class StepLP:
         balance.append(_spread(region[sep], product[sep], col[sep], yields, P, +1.0))  # co-products
         conv = process == CONVERT
         balance.append(_spread(region[conv], product[conv], col[conv], recipe, P, -1.0))  # recipe inputs
-        supply = [t for t in balance[:1]] + [balance[2]]  # made and co-products (export limit)
+        supply = [balance[0], balance[2]]  # made and co-products: what the export limit allows
         trade = c["trade"]
         origin, destination, product, _ = trade.coordinates()
         col = trade.start + np.arange(trade.size)

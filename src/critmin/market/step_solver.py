@@ -147,7 +147,7 @@ class StepSolver:
         curtail = summed("curtail", -1) + numbers.offset
         unserved = plain("unserved")
         relief = plain("relief")
-        relieved = np.nan_to_num(np.nansum(relief, axis=-1))
+        relieved = np.nansum(relief, axis=-1)  # 0 where no option
         consumption = np.where(present, demand - curtail - unserved - relieved, np.nan)
         shortfall = np.where(present, np.maximum(curtail, 0) + unserved + relieved, np.nan)
         balance = lp.rows["balance"]

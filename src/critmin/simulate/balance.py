@@ -13,12 +13,9 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from critmin.market.data import StepData, ordered, values_in
+from critmin.market.data import StepData, values_in
+from critmin.market.lp import CONVERT, MADE, SEPARATE
 from critmin.market.results import StepResult
-from critmin.market.settings import PROCESSES
-
-MADE = [PROCESSES.index(p) for p in ("extract", "convert", "recycle")]
-SEPARATE, CONVERT = PROCESSES.index("separate"), PROCESSES.index("convert")
 
 
 def _array(a: xr.DataArray, *dims: str) -> np.ndarray:
@@ -40,13 +37,6 @@ def node_flows(result: StepResult, d: StepData) -> tuple[np.ndarray, np.ndarray]
     inflow = act[MADE].sum(axis=0) + separated + release + trade.sum(axis=0) + switch.sum(axis=1)
     outflow = consumption + trade.sum(axis=1) + intake + restock + switch.sum(axis=2)
     return inflow, outflow
-
-
-def node_residual(result: StepResult, d: StepData) -> tuple[xr.DataArray, xr.DataArray]:
-    """Residual and throughput (the larger side of the balance) per region x product, per step."""
-    inflow, outflow = node_flows(result, d)
-    template = ordered(result.price, "region", "product")
-    return template.copy(deep=False, data=inflow - outflow), template.copy(deep=False, data=np.maximum(inflow, outflow))
 
 
 def balance_residual(result: StepResult, d: StepData) -> float:

@@ -55,13 +55,13 @@ def dynamic_data(base, state, growth, years, dynamics: S.Dynamics, ref_price) ->
         )
     # demand curves shift horizontally to the new reference quantities, keeping their slopes (the rationing
     # point keeps its distance); numpy on the shared grids, aligned by construction
-    kept = 1 - values_on(state.substitution, "region", "product")[:, None, :]
-    net = values_on(demand, "region", "sector", "product") * kept
-    cap = np.fmin(net, values_on(base.curtail_cap, "region", "sector", "product"))
+    kept = 1 - values_in(state.substitution, "region", "product")[:, None, :]
+    net = values_in(demand, "region", "sector", "product") * kept
+    cap = np.fmin(net, values_in(base.curtail_cap, "region", "sector", "product"))
     cap = np.where(np.isnan(net), np.nan, cap)
     template = ordered(base.demand, "region", "sector", "product")
-    level = values_on(state.stock_level, "region", "product", "holder")
-    present = ~np.isnan(values_on(base.stock_level, "region", "product", "holder"))
+    level = values_in(state.stock_level, "region", "product", "holder")
+    present = ~np.isnan(values_in(base.stock_level, "region", "product", "holder"))
     return d.with_(
         demand=on_grid(template, net),
         curtail_cap=on_grid(template, cap),
@@ -69,18 +69,14 @@ def dynamic_data(base, state, growth, years, dynamics: S.Dynamics, ref_price) ->
     )
 
 
-def values_on(a: xr.DataArray, *dims: str) -> np.ndarray:
-    return values_in(a, *dims)
-
-
 def advance(state: PathState, result: StepResult, d: StepData, content_da, lifetime: float) -> None:
     """Carry stocks, in-use stocks and substitution into the next step."""
     dims = state.stock_level.dims
-    change = np.nan_to_num(values_on(result.release, *dims)) - np.nan_to_num(values_on(result.restock, *dims))
+    change = np.nan_to_num(values_in(result.release, *dims)) - np.nan_to_num(values_in(result.restock, *dims))
     state.stock_level = on_grid(state.stock_level, state.stock_level.values - change)  # NaN stays NaN
-    consumed = np.nan_to_num(values_on(result.consumption, "region", "sector", "product")).sum(axis=1)
-    inflow = consumed @ values_on(content_da, "product", "element")  # region x element
-    in_use = values_on(state.in_use, "region", "element")
+    consumed = np.nan_to_num(values_in(result.consumption, "region", "sector", "product")).sum(axis=1)
+    inflow = consumed @ values_in(content_da, "product", "element")  # region x element
+    in_use = values_in(state.in_use, "region", "element")
     updated = in_use + inflow - in_use / lifetime * d.step_years
     state.in_use = on_grid(ordered(state.in_use, "region", "element"), updated)
 
@@ -91,7 +87,7 @@ def substitute(state: PathState, scenario_price: xr.DataArray, baseline_price: x
     at baseline it unwinds at the same rate, down to ``substitution_persistence_pct`` of its peak."""
     dims = state.substitution.dims
     with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = values_on(scenario_price, *dims) / values_on(baseline_price, *dims)
+        ratio = values_in(scenario_price, *dims) / values_in(baseline_price, *dims)
     pressure = np.nan_to_num(np.clip(ratio - 1, 0, 1))
     rate = dyn.substitution_max_pct_per_yr / 100 * STEP_YEARS
     current = state.substitution.values

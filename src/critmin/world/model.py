@@ -23,6 +23,7 @@ class World:
     def __init__(self, tables: dict[str, pd.DataFrame], *, validate: bool = True):
         missing = [c for c in components() if c not in tables]
         self.tables = {**tables, **{c: empty_table(components()[c]) for c in missing}}
+        self.validated = validate  # checked as a whole here (False: the caller vouches, or nobody has)
         if validate:
             problems = check_world(self.tables)
             if problems:
