@@ -1,20 +1,31 @@
-# Fresh machine with only python3: `make run` and `make test` create .venv, install, then act.
+# Fresh machine with only python3: `make run` installs the runtime dependencies, `make test` adds the dev
+# extras. Both install the versions pinned in requirements/ (the ones the tests last passed with; `make lock`).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.installed-run
+DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test test-slow lint docs world bench load chromium clean
+.PHONY: run test test-slow lint docs world bench load chromium lock clean
 
-$(STAMP): pyproject.toml
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
-	touch $(STAMP)
+
+# pip's own progress (one line per package, a bar per download) so a fresh install is never silent.
+$(RUN_STAMP): requirements/run.txt pyproject.toml | $(BIN)/python
+	@echo "critmin: installing the runtime dependencies pinned in requirements/run.txt into $(VENV)"
+	$(BIN)/python -m pip install --progress-bar on -r requirements/run.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $@
+
+$(DEV_STAMP): requirements/dev.txt $(RUN_STAMP)
+	@echo "critmin: installing the test and lint tools pinned in requirements/dev.txt"
+	$(BIN)/python -m pip install --progress-bar on -r requirements/dev.txt
+	touch $@
 
 # Ends by serving the dashboard (Ctrl-C stops it) with the flagship scenario already run. It uses the same
 # store as plain `critmin` (CRITMIN_DB, else the per-user data path), so `critmin runs show latest` finds the run.
-run: $(STAMP)
+run: $(RUN_STAMP)
 	$(BIN)/critmin overview
 	$(BIN)/critmin run scenarios/china-2025-04-licensing.yaml -r JPN -r USA -r CHN -e Dy -e Tb
 	$(BIN)/critmin serve
@@ -26,33 +37,43 @@ chromium:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
 
 # ruff and the suite, property tests at small budgets; the tests marked slow are skipped (see test-slow).
-test: $(STAMP) chromium
+test: $(DEV_STAMP) chromium
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
 # Only the tests marked slow: the property tests at their full hypothesis budgets (tests/conftest.py).
-test-slow: $(STAMP)
+test-slow: $(DEV_STAMP)
 	$(BIN)/python -m pytest --slow -m slow
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 
 # Regenerate docs/data.md from the schema.
-docs: $(STAMP)
+docs: $(DEV_STAMP)
 	$(BIN)/critmin data docs > docs/data.md
 
 # Rebuild the bundled world from ../shared/data/facts.
-world: $(STAMP)
+world: $(DEV_STAMP)
 	$(BIN)/python -m critmin.build --facts ../shared/data/facts --out src/critmin/data/world
 
 # Engine benchmarks (Pyomo comparison included; pyomo is installed for it only).
-bench: $(STAMP)
+bench: $(DEV_STAMP)
 	$(BIN)/python -m pip install --quiet pyomo
 	$(BIN)/python benchmarks/run.py --record
 
 # Loopback load test of the read endpoints; appends to benchmarks/RESULTS.md.
-load: $(STAMP)
+load: $(DEV_STAMP)
 	$(BIN)/python benchmarks/load.py --record
+
+# Re-pin requirements/ to what is installed in .venv now (run after the tests pass on new versions).
+lock: $(DEV_STAMP)
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/python -m pip freeze --exclude-editable > $(VENV)/installed.txt
+	for extra in run dev; do \
+	  $(BIN)/uv pip compile pyproject.toml $$( [ $$extra = dev ] && echo --extra dev ) --python-version 3.11 \
+	    -c $(VENV)/installed.txt --custom-compile-command 'make lock' --annotation-style line -q \
+	  | sed -E 's/( -c [^ ,]*installed.txt,?|,? -c [^ ,]*installed.txt)//' > requirements/$$extra.txt || exit 1; \
+	done
 
 clean:
 	rm -rf $(VENV) .critmin .pytest_cache .ruff_cache
