@@ -12,6 +12,7 @@ world in well under a second. Its answer is then polished to the exact solution 
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import clarabel
@@ -26,6 +27,7 @@ ALMOST_TOLERANCE = 1e-7  # largest scaled residual accepted from an "almost solv
 # (about 4,800 columns) the interior-point answer (prices to about 1e-8 relative) stands, as a polish there
 # costs seconds a step
 POLISH_LIMIT = 2000
+STOPPED = ("MaxTime", "CallbackTerminated")  # Clarabel's outcomes when a time limit or cancel ends a solve
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,7 @@ def _residual(solution) -> float:
     return max(float(solution.r_prim), float(solution.r_dual))
 
 
-def _clarabel(p, q, g, b, tolerance: float):
+def _clarabel(p, q, g, b, tolerance: float, seconds: float, cancelled=None):
     settings = clarabel.DefaultSettings()
     settings.verbose = False
     settings.tol_gap_abs = settings.tol_gap_rel = settings.tol_feas = tolerance
@@ -66,11 +68,16 @@ def _clarabel(p, q, g, b, tolerance: float):
     settings.iterative_refinement_abstol = 1e-16
     settings.iterative_refinement_max_iter = 50
     settings.max_iter = 400
-    return clarabel.DefaultSolver(p, q, g, b, [clarabel.NonnegativeConeT(g.shape[0])], settings).solve()
+    settings.time_limit = seconds
+    solver = clarabel.DefaultSolver(p, q, g, b, [clarabel.NonnegativeConeT(g.shape[0])], settings)
+    if cancelled is not None:  # polled each interior-point iteration; True ends the solve
+        solver.set_termination_callback(lambda _info: cancelled.is_set())
+    return solver.solve()
 
 
-def solve_interior(h) -> QPSolution:
-    """Solve the model held in the ``highspy.Highs`` instance ``h`` with Clarabel."""
+def solve_interior(h, seconds: float = float("inf"), cancelled=None) -> QPSolution:
+    """Solve the model held in the ``highspy.Highs`` instance ``h`` with Clarabel, in at most ``seconds`` and
+    until the ``cancelled`` event (a ``threading.Event``) is set: status ``stopped`` if either ends it."""
     model = h.getModel()
     lp, hessian = model.lp_, model.hessian_
     n, m = lp.num_col_, lp.num_row_
@@ -90,7 +97,10 @@ def solve_interior(h) -> QPSolution:
     eye = sp.identity(n, format="csr")
     g = sp.vstack([a[has_hi], -a[has_lo], eye[col_has_hi], -eye[col_has_lo]]).tocsc()
     b = np.concatenate([row_hi[has_hi], -row_lo[has_lo], col_hi[col_has_hi], -col_lo[col_has_lo]])
-    solution = _clarabel(p, q, g, b, TOLERANCE)
+    started = time.monotonic()
+    solution = _clarabel(p, q, g, b, TOLERANCE, seconds, cancelled)
+    if _outcome(solution) in STOPPED:
+        return QPSolution("stopped", np.zeros(n), np.zeros(m), float("nan"))
     status = str(solution.status)  # reported if no optimum comes of it
     # the tight tolerances occasionally stall on small, badly scaled worlds (found by the property test of
     # tests/reliability): a stalled point that is feasible to the digits, or a looser solve, is a candidate
@@ -100,7 +110,7 @@ def solve_interior(h) -> QPSolution:
         if _residual(solution) <= ALMOST_TOLERANCE:
             must_polish = True
         else:
-            loose = _clarabel(p, q, g, b, LOOSE_TOLERANCE)
+            loose = _clarabel(p, q, g, b, LOOSE_TOLERANCE, max(seconds - (time.monotonic() - started), 1e-3), cancelled)
             if _outcome(loose) in ("Solved", "AlmostSolved"):
                 solution, must_polish = loose, True
     x = np.asarray(solution.x, dtype=float)

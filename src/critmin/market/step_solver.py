@@ -15,10 +15,12 @@ import xarray as xr
 from critmin.market.build import MarketModel
 from critmin.market.data import StepData, on_grid, values_in
 from critmin.market.interior import solve_interior
+from critmin.market.limits import SolveStopped, current_limits
 from critmin.market.lp import StepNumbers
 from critmin.market.results import StepResult
 
-SOLVE_TIME_LIMIT_S = 120.0  # one step clears in well under a second; a solve this long is stuck (issue 11)
+STOPPED = (highspy.HighsModelStatus.kTimeLimit, highspy.HighsModelStatus.kInterrupt)
+INTERRUPT = highspy.cb.HighsCallbackType.kCallbackSimplexInterrupt
 
 
 class MarketSolveError(RuntimeError):
@@ -57,6 +59,9 @@ class StepSolver:
         self.h = highspy.Highs()
         self._loaded: StepNumbers | None = None
         self.h.setOptionValue("output_flag", False)
+        self._cancelled = None  # the cancel flag HiGHS's interrupt callback polls
+        self.h.cbSimplexInterrupt.subscribe(self._poll_cancel)
+        self.h.stopCallback(INTERRUPT)  # started only for solves that can be cancelled (a Python call per pivot)
         numbers = lp.step_numbers(base)
         model = highspy.HighsLp()
         model.num_col_, model.num_row_ = lp.num_col, lp.num_row
@@ -101,14 +106,30 @@ class StepSolver:
 
     def run(self) -> tuple[np.ndarray, np.ndarray, float]:
         """Primal values, row duals and objective: HiGHS's simplex for the stepwise LP, the interior-point QP
-        solver for exact linear curves (see :mod:`critmin.market.interior`)."""
+        solver for exact linear curves (see :mod:`critmin.market.interior`). Both stop at the run's limits
+        (:mod:`critmin.market.limits`): HiGHS at its time limit or when the run is cancelled."""
+        limits = current_limits()
+        seconds = limits.seconds_left()
         if self.lp.settings.curves == "linear":
-            qp = solve_interior(self.h)
+            qp = solve_interior(self.h, seconds, limits.cancelled)
+            if qp.status == "stopped":
+                raise SolveStopped(limits.why_stopped())
             if qp.status != "optimal":
                 raise MarketSolveError(f"the interior-point QP solver returned {qp.status}")
             return qp.x, qp.row_dual, qp.objective
-        self.h.run()
+        self.h.setOptionValue("time_limit", seconds)
+        self._cancelled = limits.cancelled
+        if self._cancelled is not None:
+            self.h.startCallback(INTERRUPT)
+        try:
+            self.h.run()
+        finally:
+            if self._cancelled is not None:
+                self.h.stopCallback(INTERRUPT)
+            self._cancelled = None
         status = self.h.getModelStatus()
+        if status in STOPPED:
+            raise SolveStopped(limits.why_stopped())
         if status != highspy.HighsModelStatus.kOptimal:
             raise MarketSolveError(
                 f"HiGHS returned {self.h.modelStatusToString(status)}. Unserved demand is priced, so a consistent "
@@ -116,6 +137,10 @@ class StepSolver:
             )
         sol = self.h.getSolution()
         return np.asarray(sol.col_value), np.asarray(sol.row_dual), self.h.getInfo().objective_function_value
+
+    def _poll_cancel(self, event) -> None:
+        if self._cancelled is not None and self._cancelled.is_set():
+            event.interrupt()
 
     def solve(self, d: StepData) -> StepResult:
         numbers = self.lp.step_numbers(d)

@@ -10,14 +10,11 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from critmin.market.limits import SolveStopped, solve_limits
 from critmin.scenario import Scenario
 
 FINAL = ("done", "failed", "cancelled")
 KEEP_FINISHED = 200
-
-
-class JobStopped(Exception):
-    """Raised inside the run (from the progress callback) to stop it."""
 
 
 class QueueFullError(RuntimeError):
@@ -46,7 +43,8 @@ class Job:
 class JobManager:
     def __init__(self, execute, *, max_pending: int, max_seconds: float):
         """``execute(scenario, yaml_text, progress)`` runs and stores a scenario and returns the run id;
-        ``progress(done, total)`` raises JobStopped when the job is cancelled or over time."""
+        ``progress(done, total)`` raises SolveStopped when the job is cancelled or over time, and the solves
+        inside stop at the same deadline and cancel (:mod:`critmin.market.limits`)."""
         self._execute, self.max_pending, self.max_seconds = execute, max_pending, max_seconds
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
@@ -101,22 +99,22 @@ class JobManager:
         job.status, job.started_at = "running", dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         started = time.monotonic()
         deadline = started + self.max_seconds
+        over_time = f"stopped: over the {self.max_seconds:g} s run-time limit"
+        with solve_limits(deadline, job._cancel, over_time) as limits:
 
-        def progress(done: int, total: int) -> None:
-            job.done_steps, job.total_steps = done, total
-            if job._cancel.is_set():
-                raise JobStopped("cancelled")
-            if time.monotonic() > deadline:
-                raise JobStopped(f"stopped: over the {self.max_seconds:g} s run-time limit")
+            def progress(done: int, total: int) -> None:
+                job.done_steps, job.total_steps = done, total
+                limits.seconds_left()  # raises SolveStopped once cancelled or past the deadline
 
-        try:
-            job.run_id = self._execute(scenario, yaml_text, progress)
-        except JobStopped as stop:
-            self._finish(job, "cancelled" if str(stop) == "cancelled" else "failed", str(stop), started)
-        except Exception as exc:  # a failed run is reported on the job, not raised into the worker
-            self._finish(job, "failed", f"{type(exc).__name__}: {exc}", started)
-        else:
-            self._finish(job, "done", None, started)
+            try:
+                job.run_id = self._execute(scenario, yaml_text, progress)
+            except SolveStopped as stop:
+                self._finish(job, "cancelled" if stop.reason == "cancelled" else "failed", stop.reason, started)
+                return
+            except Exception as exc:  # a failed run is reported on the job, not raised into the worker
+                self._finish(job, "failed", f"{type(exc).__name__}: {exc}", started)
+                return
+        self._finish(job, "done", None, started)
 
     def _finish(self, job: Job, status: str, error: str | None, started: float | None = None) -> None:
         job.status, job.error = status, error
