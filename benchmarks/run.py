@@ -412,7 +412,7 @@ def second_scenario(world, first):
     scenario and a note."""
     from critmin.scenario import load_scenario
     from critmin.simulate.baseline import baseline_key
-    from critmin.simulate.loop import reservations
+    from critmin.simulate.handlers import reservations
     from critmin.simulate.selectors import Resolver
     from critmin.world.flows import element_content
 

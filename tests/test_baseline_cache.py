@@ -8,7 +8,8 @@ import pytest
 
 from critmin.scenario import Scenario
 from critmin.simulate.baseline import MemoryCache, StoreCache, baseline_key, pack, unpack
-from critmin.simulate.loop import reservations, simulate
+from critmin.simulate.handlers import reservations
+from critmin.simulate.loop import simulate
 from critmin.simulate.selectors import Resolver
 from critmin.store import Store
 from critmin.world.flows import element_content

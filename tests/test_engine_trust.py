@@ -15,9 +15,9 @@ from critmin.market.curves import GRID
 from critmin.market.step_solver import StepSolver
 from critmin.scenario import load_scenario
 from critmin.scenario import schema as S
+from critmin.simulate.handlers import CompiledShock, civil_share, licence_share
 from critmin.simulate.loop import simulate
 from critmin.simulate.plausibility import plausibility_flags
-from critmin.simulate.shocks import CompiledShock, civil_share, licence_share
 from critmin.simulate.summary import summarise
 from critmin.world.model import World
 

@@ -13,11 +13,19 @@ import xarray as xr
 from critmin.market import MarketSettings, StepResult, base_step_data, build_market, market_inputs, solve_market
 from critmin.market.curves import CurveForm
 from critmin.scenario import Scenario, load_scenario
-from critmin.simulate.baseline import PROCESS_CACHE, MemoryCache, StoreCache
+from critmin.simulate.baseline import PROCESS_CACHE, MemoryCache, StoreCache, element_grid
+from critmin.simulate.growth import demand_growth
+from critmin.simulate.handlers import (
+    PolicyContext,
+    apply_market_shocks,
+    apply_policies,
+    compile_shocks,
+    reservations,
+)
 from critmin.simulate.loop import RunResult, simulate
 from critmin.simulate.plausibility import plausibility_flags
 from critmin.simulate.selectors import Resolver
-from critmin.simulate.shocks import apply_market_shocks, compile_shocks
+from critmin.simulate.state import dynamic_data, initial_state
 from critmin.simulate.summary import summarise
 from critmin.world.flows import element_content
 from critmin.world.model import World
@@ -43,15 +51,26 @@ def clear(
         settings = scenario.market if written else MarketSettings()
     if curves is not None:
         settings = settings.model_copy(update={"curves": curves})
-    inputs = market_inputs(world, settings)
-    data = base_step_data(inputs, step_years)
     if scenario is None:
-        return solve_market(build_market(inputs, data, settings))
-    baseline = solve_market(build_market(inputs, data, settings))
-    compiled = compile_shocks(scenario.shocks, Resolver(world, element_content(world)), data)
+        inputs = market_inputs(world, settings)
+        return solve_market(build_market(inputs, base_step_data(inputs, step_years), settings))
+    # as the first month of a run starting on ``date``: the model has room for what the shocks add, stock bounds
+    # come from the reference state, market shocks apply against the unshocked clearing's flows, then the
+    # policies act on that state (stocks, in-use stocks)
+    content = element_content(world)
+    resolver = Resolver(world, content)
+    inputs = market_inputs(world, settings, *reservations(scenario, resolver))
+    base = base_step_data(inputs, step_years)
+    content_da, lifetime = element_grid(content, inputs.products), scenario.dynamics.product_lifetime_yr
     price = xr.DataArray(inputs.ref_price.to_numpy(), coords={"product": inputs.products}, dims="product")
-    shocked = apply_market_shocks(data, compiled, date or scenario.start, price, baseline.trade)
-    return solve_market(build_market(inputs, shocked, settings))
+    state = initial_state(base, content_da, lifetime)
+    data = dynamic_data(base, state, demand_growth(world.table("demand"), base), 0.0, scenario.dynamics, price)
+    baseline = solve_market(build_market(inputs, data, settings))
+    compiled = compile_shocks(scenario.shocks, resolver, data)
+    when = date or scenario.start
+    shocked = apply_market_shocks(data, compiled, when, price, baseline.trade)
+    policy = PolicyContext(when, state.stock_level, state.in_use, content_da, lifetime, price, shocked)
+    return solve_market(build_market(inputs, apply_policies(shocked, compiled, policy), settings))
 
 
 def run_scenario(

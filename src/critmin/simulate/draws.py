@@ -22,7 +22,8 @@ import xarray as xr
 
 from critmin.scenario import schema as S
 from critmin.simulate.baseline import PROCESS_CACHE, MemoryCache, StoreCache
-from critmin.simulate.loop import cached_baseline, path_model, reservations, run_path
+from critmin.simulate.handlers import reservations
+from critmin.simulate.loop import cached_baseline, path_model, run_path
 from critmin.simulate.selectors import Resolver
 from critmin.simulate.summary import summarise
 from critmin.world.flows import element_content

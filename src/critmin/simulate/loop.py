@@ -34,16 +34,17 @@ from critmin.simulate.baseline import (
 )
 from critmin.simulate.calendar import month_starts
 from critmin.simulate.growth import demand_growth
-from critmin.simulate.policies import (
-    apply_recycling,
-    apply_stockpile,
-    capacity_reports,
-    element_use,
-    stockpile_reports,
+from critmin.simulate.handlers import (
+    PathRecord,
+    PolicyContext,
+    apply_market_shocks,
+    apply_policies,
+    compile_shocks,
+    policy_reports,
+    reservations,
 )
 from critmin.simulate.selectors import Resolver
-from critmin.simulate.shocks import apply_market_shocks, compile_shocks
-from critmin.simulate.state import STEP_YEARS, PathState, advance, dynamic_data, initial_state, substitute
+from critmin.simulate.state import STEP_YEARS, advance, dynamic_data, initial_state, substitute
 from critmin.world.flows import element_content
 from critmin.world.model import World
 
@@ -78,26 +79,6 @@ class RunResult:
             coords = {**{k: first.coords[k].values for k in first.dims}, "date": pd.to_datetime(self.dates)}
             self._series[key] = xr.DataArray(values, coords=coords, dims=(*first.dims, "date"))
         return self._series[key]
-
-
-def reservations(scenario: S.Scenario, resolver: Resolver) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Activities and stocks the scenario may add, so the model is built once with room for them."""
-    acts, stocks = [], []
-    for shock in scenario.shocks:
-        if isinstance(shock, S.Project):
-            acts.append((shock.region, shock.process, shock.product, shock.unit_cost_multiple))
-        elif isinstance(shock, S.StockpilePolicy):
-            for r in resolver.places(shock.where):
-                stocks += [(r, p, shock.holder) for p in resolver.goods(shock)]
-        elif isinstance(shock, S.RecyclingPolicy):
-            for r in resolver.places(shock.where):
-                acts += [
-                    (r, "recycle", p, shock.unit_cost_multiple)
-                    for p in resolver.goods(shock)
-                    if resolver.stage.get(p) == "separation"
-                ]
-    act = pd.DataFrame(acts, columns=["region", "process", "product", "cost_multiple"])
-    return act, pd.DataFrame(stocks, columns=["region", "product", "holder"])
 
 
 def simulate(
@@ -206,7 +187,8 @@ def run_path(
     for i, date in enumerate(dates):
         d = dynamic_data(base, state, model.growth, i * STEP_YEARS, scenario.dynamics, ref_price)
         d = apply_market_shocks(d, compiled, date, ref_price, baseline.steps[i].trade)
-        d = _apply_policies(d, compiled, date, state, content_da, lifetime, ref_price)
+        policy = PolicyContext(date, state.stock_level, state.in_use, content_da, lifetime, ref_price, d)
+        d = apply_policies(d, compiled, policy)
         result = model.solver.solve(d)
         steps.append(result)
         stocks.append(state.stock_level)  # never changed in place: each step makes a new array
@@ -219,8 +201,7 @@ def run_path(
         if progress:
             progress(i + 1)
     all_steps = {"baseline": list(baseline.steps), "scenario": steps}
-    reports = stockpile_reports(compiled, dates, steps, data, content_da, stocks)
-    reports += capacity_reports(compiled, dates, all_steps)
+    reports = policy_reports(compiled, PathRecord(dates, all_steps, data, content_da, stocks))
     return RunResult(
         scenario,
         dates,
@@ -234,16 +215,3 @@ def run_path(
         substitution={"baseline": list(baseline.substitution), "scenario": substitution},
         _series=dict(baseline_series or {}),
     )
-
-
-def _apply_policies(d: StepData, compiled, date, state: PathState, content_da, lifetime, ref_price) -> StepData:
-    use = None
-    for c in compiled:
-        if isinstance(c.shock, S.StockpilePolicy):
-            use = element_use(d, content_da) if use is None else use
-            d = apply_stockpile(d, c, date, state.stock_level, ref_price, use)
-        elif isinstance(c.shock, S.RecyclingPolicy):
-            d = apply_recycling(d, c, date, state.in_use, content_da, lifetime)
-    return d
-
-

@@ -4,15 +4,18 @@ flows. Each policy is also reported: what it bought, at what price, what it rele
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
 from critmin.market.data import StepData
-from critmin.market.results import StepResult
 from critmin.scenario import schema as S
 from critmin.simulate.calendar import overlap
+
+if TYPE_CHECKING:
+    from critmin.simulate.handlers.base import PathRecord
 
 DAYS_PER_MONTH = 30.4375
 
@@ -80,121 +83,94 @@ def apply_recycling(d: StepData, c, date: dt.date, in_use, content, lifetime: fl
     return d.with_(activity_cap=cap)
 
 
-def stockpile_reports(
-    compiled,
-    dates: list[dt.date],
-    steps: list[StepResult],
-    data: list[StepData],
-    content: xr.DataArray,
-    levels: list[xr.DataArray],
-) -> list[dict]:
-    """What each stockpile policy did, per region x product it covers."""
+def stockpile_report(c, path: PathRecord) -> list[dict]:
+    """What a stockpile policy did, per region x product it covers."""
+    s: S.StockpilePolicy = c.shock
+    dates, steps, data, content, levels = path.dates, path.steps["scenario"], path.data, path.content, path.levels
     reports = []
-    for c in compiled:
-        s = c.shock
-        if not isinstance(s, S.StockpilePolicy):
-            continue
-        active = [i for i, date in enumerate(dates) if overlap(date, s.start, s.end) > 0]
-        build_end = pd.Timestamp(s.start) + pd.DateOffset(months=int(np.ceil(s.build_months)))
-        building = [i for i in active if pd.Timestamp(dates[i]) < build_end]
-        cells = np.argwhere(c.mask.transpose("region", "product").values)
-        regions, products = c.mask.indexes["region"], c.mask.indexes["product"]
-        for r, p in cells:
-            region, product = regions[r], products[p]
-            sel = {"region": region, "product": product, "holder": s.holder}
-            bought = np.array([float(steps[i].restock.sel(sel).fillna(0)) for i in active])
-            released = np.array([float(steps[i].release.sel(sel).fillna(0)) for i in active])
-            prices = np.array([float(steps[i].price.sel(region=region, product=product)) for i in active])
-            limit = np.array([float(data[i].restock_price.sel(sel)) for i in active])
-            first = data[active[0]] if active else None
-            use = element_use(first, content) if first is not None else None
-            target = float(stockpile_target(first, s, c.mask, use).sel(region=region, product=product)) if active else 0
-            held = float(levels[active[0]].sel(sel).fillna(0)) if active else 0.0
-            gap = max(target - held, 0.0)
-            total = float(bought.sum())
-            mean_price = float((bought * prices).sum() / total) if total > 0 else None
-            acted, reason = True, ""
-            if not active:
-                acted, reason = False, "the policy window lies outside the run's horizon"
-            elif target <= 0:
-                acted, reason = False, f"no reference use of {product} in {region}, so the target is 0 t"
-            elif building and gap > 0 and total < 0.5 * gap:
-                dear = int(sum(1 for i, k in enumerate(active) if k in building and prices[i] > limit[i] * (1 + 1e-9)))
-                acted = False
-                reason = (
-                    f"bought {total:.3g} t of the {gap:.3g} t needed to reach its {target:.3g} t target: the local "
-                    f"price was above the buy limit in {dear} of {len(building)} build months"
-                    + ("" if dear else ", and supply at that price ran short")
-                )
-            reports.append(
-                {
-                    "name": s.name or f"stockpile {s.holder}",
-                    "type": s.type,
-                    "region": region,
-                    "product": product,
-                    "target_t": round(target, 6),
-                    "held_at_start_t": round(held, 6),
-                    "bought_t": round(total, 6),
-                    "mean_buy_price": None if mean_price is None else round(mean_price, 6),
-                    "released_t": round(float(released.sum()), 6),
-                    "delivered_t": None,
-                    "acted": acted,
-                    "reason": reason,
-                }
+    active = [i for i, date in enumerate(dates) if overlap(date, s.start, s.end) > 0]
+    build_end = pd.Timestamp(s.start) + pd.DateOffset(months=int(np.ceil(s.build_months)))
+    building = [i for i in active if pd.Timestamp(dates[i]) < build_end]
+    cells = np.argwhere(c.mask.transpose("region", "product").values)
+    regions, products = c.mask.indexes["region"], c.mask.indexes["product"]
+    for r, p in cells:
+        region, product = regions[r], products[p]
+        sel = {"region": region, "product": product, "holder": s.holder}
+        bought = np.array([float(steps[i].restock.sel(sel).fillna(0)) for i in active])
+        released = np.array([float(steps[i].release.sel(sel).fillna(0)) for i in active])
+        prices = np.array([float(steps[i].price.sel(region=region, product=product)) for i in active])
+        limit = np.array([float(data[i].restock_price.sel(sel)) for i in active])
+        first = data[active[0]] if active else None
+        use = element_use(first, content) if first is not None else None
+        target = float(stockpile_target(first, s, c.mask, use).sel(region=region, product=product)) if active else 0
+        held = float(levels[active[0]].sel(sel).fillna(0)) if active else 0.0
+        gap = max(target - held, 0.0)
+        total = float(bought.sum())
+        mean_price = float((bought * prices).sum() / total) if total > 0 else None
+        acted, reason = True, ""
+        if not active:
+            acted, reason = False, "the policy window lies outside the run's horizon"
+        elif target <= 0:
+            acted, reason = False, f"no reference use of {product} in {region}, so the target is 0 t"
+        elif building and gap > 0 and total < 0.5 * gap:
+            dear = int(sum(1 for i, k in enumerate(active) if k in building and prices[i] > limit[i] * (1 + 1e-9)))
+            acted = False
+            reason = (
+                f"bought {total:.3g} t of the {gap:.3g} t needed to reach its {target:.3g} t target: the local "
+                f"price was above the buy limit in {dear} of {len(building)} build months"
+                + ("" if dear else ", and supply at that price ran short")
             )
+        reports.append(
+            {
+                "name": s.name or f"stockpile {s.holder}",
+                "type": s.type,
+                "region": region,
+                "product": product,
+                "target_t": round(target, 6),
+                "held_at_start_t": round(held, 6),
+                "bought_t": round(total, 6),
+                "mean_buy_price": None if mean_price is None else round(mean_price, 6),
+                "released_t": round(float(released.sum()), 6),
+                "delivered_t": None,
+                "acted": acted,
+                "reason": reason,
+            }
+        )
     return reports
 
 
-def capacity_reports(compiled, dates: list[dt.date], steps: dict[str, list[StepResult]]) -> list[dict]:
-    """What each project and recycling policy delivered beyond the baseline path, per region x product."""
+def capacity_report(c, cells: list[tuple[str, str, str]], path: PathRecord, why_unused: str) -> list[dict]:
+    """What a project or recycling policy delivered beyond the baseline path, per (process, region, product);
+    ``why_unused`` explains a cell that delivered nothing within the horizon."""
+    s, dates, steps = c.shock, path.dates, path.steps
     reports = []
-    for c in compiled:
-        s = c.shock
-        if isinstance(s, S.Project):
-            cells = [(s.process, s.region, s.product)]
-        elif isinstance(s, S.RecyclingPolicy):
-            where = np.argwhere(c.mask.transpose("region", "product").values)
-            cells = [("recycle", c.mask.region.values[r], c.mask["product"].values[p]) for r, p in where]
-        else:
-            continue
-        for process, region, product in cells:
-            sel = {"process": process, "region": region, "product": product}
-            extra = sum(
-                # the baseline model has no place for reserved capacity: NaN there is none used
-                float(scen.activity.sel(sel).fillna(0) - base.activity.sel(sel).fillna(0))
-                for scen, base in zip(steps["scenario"], steps["baseline"], strict=True)
-            )
-            active = [d for d in dates if d >= s.start.replace(day=1) and (s.end is None or d <= s.end)]
-            acted, reason = extra > 1e-6, ""
-            if not active:
-                reason = "the policy window lies outside the run's horizon"
-            elif isinstance(s, S.Project) and not acted:
-                first = s.start + dt.timedelta(days=s.lead_time_months * DAYS_PER_MONTH)
-                reason = (
-                    f"first output due {first.isoformat()}, after the horizon"
-                    if first > dates[-1]
-                    else f"capacity available from {first.isoformat()} but never used: its cost "
-                    f"({s.unit_cost_multiple:g}x the activity's reference cost) stayed above the local price"
-                )
-            elif not acted:
-                reason = (
-                    "nothing recycled beyond the baseline: collected end-of-life material is recycled only when "
-                    "the local price covers the recycling cost (the product's reference cost), and it did not"
-                )
-            reports.append(
-                {
-                    "name": s.name or s.type,
-                    "type": s.type,
-                    "region": region,
-                    "product": product,
-                    "target_t": None,
-                    "held_at_start_t": None,
-                    "bought_t": None,
-                    "mean_buy_price": None,
-                    "released_t": None,
-                    "delivered_t": round(extra, 6),
-                    "acted": acted,
-                    "reason": reason,
-                }
-            )
+    for process, region, product in cells:
+        sel = {"process": process, "region": region, "product": product}
+        extra = sum(
+            # the baseline model has no place for reserved capacity: NaN there is none used
+            float(scen.activity.sel(sel).fillna(0) - base.activity.sel(sel).fillna(0))
+            for scen, base in zip(steps["scenario"], steps["baseline"], strict=True)
+        )
+        active = [d for d in dates if d >= s.start.replace(day=1) and (s.end is None or d <= s.end)]
+        acted, reason = extra > 1e-6, ""
+        if not active:
+            reason = "the policy window lies outside the run's horizon"
+        elif not acted:
+            reason = why_unused
+        reports.append(
+            {
+                "name": s.name or s.type,
+                "type": s.type,
+                "region": region,
+                "product": product,
+                "target_t": None,
+                "held_at_start_t": None,
+                "bought_t": None,
+                "mean_buy_price": None,
+                "released_t": None,
+                "delivered_t": round(extra, 6),
+                "acted": acted,
+                "reason": reason,
+            }
+        )
     return reports

@@ -33,7 +33,7 @@ class PathState:
 
 def initial_state(base: StepData, content_da: xr.DataArray, lifetime: float) -> PathState:
     """Reference stocks, no substitution, and in-use stocks at the steady state of reference inflows."""
-    ref_inflow = (base.demand.sum("sector", min_count=1).fillna(0) * content_da).sum("product") / STEP_YEARS
+    ref_inflow = (base.demand.sum("sector", min_count=1).fillna(0) * content_da).sum("product") / base.step_years
     return PathState(
         stock_level=base.stock_level.copy(),
         substitution=xr.zeros_like(base.demand.isel(sector=0, drop=True)).fillna(0.0),
