@@ -2,10 +2,10 @@
 
 import pytest
 
+from critmin.metrics.calibration import calibration_report
 from critmin.testing import assert_balanced
 from critmin.world import World
 from critmin.world.balance import balance_report
-from critmin.world.calibration import calibration_report
 
 
 def test_bundled_world_balances_everywhere(bundled):

@@ -188,6 +188,7 @@ def test_cached_intermediates_match_a_groupby_per_stage_and_element(bundled):
     import pandas as pd
 
     from critmin import metrics as ind
+    from critmin.metrics import lookthrough
     from critmin.world.flows import element_flows
 
     flows = element_flows(bundled)
@@ -200,12 +201,13 @@ def test_cached_intermediates_match_a_groupby_per_stage_and_element(bundled):
         total = prod.groupby("region")["quantity"].sum()
         primary = prod[prod["route"] == "primary"].groupby("region")["quantity"].sum()
         fraction = (primary.reindex(total.index, fill_value=0.0) / total.where(total > 0)).fillna(1.0)
-        assert np.array_equal(ind._primary_vector(flows, stage, element), fraction.reindex(regions, fill_value=1.0))
+        primary_vector = lookthrough._primary_vector(flows, stage, element)
+        assert np.array_equal(primary_vector, fraction.reindex(regions, fill_value=1.0))
         mix = ind.supply_mix(flows, stage, element).reindex(index=regions, columns=regions).fillna(0.0)
-        assert np.array_equal(ind._mix_matrix(flows, stage, element), mix.to_numpy())
-        assert not ind._mix_matrix(flows, stage, element).flags.writeable  # shared: read-only
+        assert np.array_equal(lookthrough._mix_matrix(flows, stage, element), mix.to_numpy())
+        assert not lookthrough._mix_matrix(flows, stage, element).flags.writeable  # shared: read-only
     use = flows.use
-    for (region, element), (by_stage, quantity) in ind._use_by_stage(flows).items():
+    for (region, element), (by_stage, quantity) in lookthrough._use_by_stage(flows).items():
         rows = use[(use["region"] == region) & (use["element"] == element)].groupby("stage")["quantity"].sum()
         assert by_stage == list(rows.items()) and quantity == float(rows.sum())
     assert isinstance(ind.supply_mix(flows, "mine", "Dy"), pd.DataFrame)

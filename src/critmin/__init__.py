@@ -16,7 +16,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
-__version__ = "0.1.0"
+from critmin._version import __version__
 
 # exported name -> module that defines it
 _LAZY = {

@@ -120,7 +120,7 @@ def element_units(world: World) -> dict[str, str]:
 def supply_chain(world: World, element: str, *, top: int = 8, flows: ElementFlows | None = None) -> pd.DataFrame:
     """Sankey links of ``element`` content: source_stage, source_region, target_stage, target_region, quantity,
     unit (the element's unit per year). The ``top`` regions per stage are kept; the rest are ``Other``."""
-    from critmin.world.sankey import supply_chain_links, top_regions
+    from critmin.metrics.sankey import supply_chain_links, top_regions
 
     _check_choice("element", element, set(world.table("element")["id"]) | set(world.table("element_group")["group"]))
     links = top_regions(supply_chain_links(flows or element_flows(world), element), top)

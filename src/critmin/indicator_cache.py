@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from critmin import __version__
+from critmin._version import __version__
 
 if TYPE_CHECKING:
     import pandas as pd

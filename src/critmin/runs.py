@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from critmin import __version__
+from critmin._version import __version__
+from critmin.errors import NotFoundError
 from critmin.market.data import values_in
 from critmin.scenario.load import scenario_hash
 from critmin.simulate.loop import PATHS, RunResult
@@ -55,7 +56,7 @@ RESULT_TABLES = (
 )  # fmt: skip
 
 
-class RunNotFoundError(KeyError):
+class RunNotFoundError(NotFoundError, KeyError):
     def __str__(self) -> str:
         return f"no run {self.args[0]!r} in the store: see `critmin runs list`"
 

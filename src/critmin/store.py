@@ -18,7 +18,8 @@ import duckdb
 import pandas as pd
 import platformdirs
 
-from critmin import __version__
+from critmin._version import __version__
+from critmin.errors import StoreError
 from critmin.schema import components
 from critmin.world.model import World, overlay, read_layer
 from critmin.world.problems import WorldValidationError
@@ -58,7 +59,7 @@ def data_version(world: World) -> str:
 LOCK_WAIT_S = float(os.environ.get("CRITMIN_LOCK_WAIT_S", "60"))
 
 
-class StoreBusyError(RuntimeError):
+class StoreBusyError(StoreError, RuntimeError):
     """Another process kept the store open for longer than LOCK_WAIT_S."""
 
 
@@ -83,11 +84,11 @@ def _connect(path: Path) -> duckdb.DuckDBPyConnection:
             pause = min(pause * 2, 0.5)
 
 
-class StoreEmptyError(RuntimeError):
+class StoreEmptyError(StoreError, RuntimeError):
     pass
 
 
-class StoreSchemaError(RuntimeError):
+class StoreSchemaError(StoreError, RuntimeError):
     """The store was written under a different component schema than this critmin's."""
 
 

@@ -1,6 +1,6 @@
 """Calibration targets: observed 2024 figures from the facts that the baseline is compared against.
 
-Written to ``critmin/data/calibration_targets.csv``; evaluated by :mod:`critmin.world.calibration`.
+Written to ``critmin/data/calibration_targets.csv``; evaluated by :mod:`critmin.metrics.calibration`.
 A target with a tolerance is an acceptance test of the baseline; one without is reported for context.
 """
 

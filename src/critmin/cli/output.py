@@ -18,7 +18,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from critmin.world.problems import WorldValidationError
+from critmin.world.problems import ProblemList
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -159,7 +159,7 @@ def user_errors() -> Iterator[None]:
     """Turn expected failures into clear messages and exit codes (1 data problems, 2 bad arguments)."""
     try:
         yield
-    except WorldValidationError as exc:
+    except ProblemList as exc:  # world data or a scenario: every problem, root causes first
         err_console.print(f"[bold red]error:[/bold red] {len(exc.problems)} problem(s); nothing was changed.")
         for problem in exc.problems[:100]:
             err_console.print(f"  {problem}", markup=False, highlight=False, soft_wrap=True)

@@ -138,8 +138,8 @@ def check(
 
     from critmin.market import MarketDataError
     from critmin.market.trade_calibration import TOLERANCE_PCT, arc_calibration
+    from critmin.metrics.calibration import calibration_report
     from critmin.world.balance import balance_report
-    from critmin.world.calibration import calibration_report
 
     with user_errors():
         w = resolve_world(world, db)

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from critmin.errors import DataError
 from critmin.market.settings import MarketSettings
 from critmin.world.model import World
 
 
-class MarketDataError(ValueError):
+class MarketDataError(DataError, ValueError):
     """The world cannot be cleared as given (missing prices, inconsistent curves)."""
 
 

@@ -14,10 +14,12 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
+from critmin.errors import SolveError
+
 STUCK_SOLVE_S = 120.0  # one month clears in well under a second: a solve this long is stuck, run limit or not
 
 
-class SolveStopped(RuntimeError):
+class SolveStopped(SolveError, RuntimeError):
     """A solve (and the run around it) stopped: cancelled, or past its deadline."""
 
     def __init__(self, reason: str):

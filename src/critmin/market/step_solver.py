@@ -12,6 +12,7 @@ import highspy
 import numpy as np
 import xarray as xr
 
+from critmin.errors import SolveError
 from critmin.market.build import MarketModel
 from critmin.market.data import StepData, on_grid, values_in
 from critmin.market.interior import solve_interior
@@ -23,7 +24,7 @@ STOPPED = (highspy.HighsModelStatus.kTimeLimit, highspy.HighsModelStatus.kInterr
 INTERRUPT = highspy.cb.HighsCallbackType.kCallbackSimplexInterrupt
 
 
-class MarketSolveError(RuntimeError):
+class MarketSolveError(SolveError, RuntimeError):
     """The solver did not reach an optimum; the message says why and what to check."""
 
 

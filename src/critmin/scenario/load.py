@@ -10,13 +10,16 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from critmin import errors
 from critmin.scenario.schema import Goods, Places, Project, Scenario
 from critmin.world.model import World
-from critmin.world.problems import Problem, WorldValidationError
+from critmin.world.problems import Problem, ProblemList
 
 
-class ScenarioError(WorldValidationError):
+class ScenarioError(ProblemList, errors.ScenarioError, ValueError):
     """A scenario file with problems; ``problems`` carry file, line and field."""
+
+    subject = "the scenario"
 
 
 def load_scenario(path: str | Path, world: World | None = None) -> Scenario:

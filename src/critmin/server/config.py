@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from critmin.errors import ConfigError
+
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
@@ -24,7 +26,7 @@ class ServerConfig:
         return f"ServerConfig(db={self.db!r}, world={self.world!r}, token={'***' if self.token else None})"
 
 
-class InsecureBindError(ValueError):
+class InsecureBindError(ConfigError, ValueError):
     pass
 
 
@@ -47,7 +49,7 @@ def check_bind(host: str, token: str | None) -> None:
         )
 
 
-class PortInUseError(OSError):
+class PortInUseError(ConfigError, OSError):
     pass
 
 

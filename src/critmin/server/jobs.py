@@ -10,6 +10,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from critmin.errors import ConfigError
 from critmin.market.limits import SolveStopped, solve_limits
 from critmin.scenario import Scenario
 
@@ -17,7 +18,7 @@ FINAL = ("done", "failed", "cancelled")
 KEEP_FINISHED = 200
 
 
-class QueueFullError(RuntimeError):
+class QueueFullError(ConfigError, RuntimeError):
     pass
 
 

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from critmin import __version__
+from critmin._version import __version__
 from critmin.market.build import build_market
 from critmin.market.data import base_step_data
 from critmin.market.inputs import market_inputs

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from critmin.errors import ScenarioError
 from critmin.scenario import schema as S
 from critmin.simulate.baseline import PROCESS_CACHE, MemoryCache, StoreCache
 from critmin.simulate.handlers import reservations
@@ -32,7 +33,7 @@ from critmin.world.model import World
 SHARED = ("start", "end", "dynamics", "market")  # what variants must agree on to share a baseline
 
 
-class DrawError(ValueError):
+class DrawError(ScenarioError, ValueError):
     """The variants cannot share one baseline; the message names the draw and the field."""
 
 

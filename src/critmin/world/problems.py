@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from critmin.errors import CritminError, DataError
+
 
 @dataclass(frozen=True, order=True)
 class Problem:
@@ -28,11 +30,19 @@ def _root_causes_first(p: Problem) -> tuple:
     return (p.line is not None, name not in REFERRED_TO, p.file, p.line or 0, p.column or "")
 
 
-class WorldValidationError(ValueError):
-    """Raised when a world folder (or an override layer) fails validation. Nothing has been written."""
+class ProblemList(CritminError):
+    """Mixin for errors that carry ``problems`` (file, line, column, message), root causes first."""
+
+    subject = "the input"  # what the problems are in, for the message
 
     def __init__(self, problems: list[Problem]):
         self.problems = sorted(problems, key=_root_causes_first)
         shown = "\n".join(f"  {p}" for p in self.problems[:50])
         more = f"\n  ... and {len(self.problems) - 50} more" if len(self.problems) > 50 else ""
-        super().__init__(f"{len(self.problems)} problem(s) in world data:\n{shown}{more}")
+        super().__init__(f"{len(self.problems)} problem(s) in {self.subject}:\n{shown}{more}")
+
+
+class WorldValidationError(ProblemList, DataError, ValueError):
+    """Raised when a world folder (or an override layer) fails validation. Nothing has been written."""
+
+    subject = "world data"

@@ -7,7 +7,7 @@ from importlib import resources
 
 import pandas as pd
 
-from critmin.metrics import net_import_reliance
+from critmin.metrics.formulas import net_import_reliance
 from critmin.world.flows import ElementFlows, element_flows
 from critmin.world.model import World
 

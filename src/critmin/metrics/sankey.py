@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from critmin.metrics import _grouped, supply_mix
+from critmin.metrics.cache import grouped
+from critmin.metrics.lookthrough import supply_mix
 from critmin.schema import STAGES
 from critmin.world.flows import ElementFlows
 
@@ -35,7 +36,7 @@ def supply_chain_links(flows: ElementFlows, element: str) -> pd.DataFrame:
     rows: list[tuple] = []
     for member in members:
         for stage in STAGES[1:-1]:
-            produced = _grouped(flows, "production").get((stage, member), empty)
+            produced = grouped(flows, "production").get((stage, member), empty)
             upstream = flows.input_stage.get((stage, member))
             primary = produced[produced["route"] == "primary"].groupby("region")["quantity"].sum()
             secondary = produced[produced["route"] != "primary"].groupby("region")["quantity"].sum()
