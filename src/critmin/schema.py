@@ -13,9 +13,11 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from critmin.vocabulary import CONFIDENCE_LEVELS as CONFIDENCE_LEVELS  # re-exported
+from critmin.vocabulary import STAGES as STAGES  # re-exported
+from critmin.vocabulary import vocabulary
+
 AttrType = Literal["str", "int", "float", "bool", "date"]
-CONFIDENCE_LEVELS = ("confirmed", "secondary", "assumption")
-STAGES = ("mine", "separation", "metal", "magnet", "use")
 
 _DUCKDB_TYPES = {"str": "VARCHAR", "int": "BIGINT", "float": "DOUBLE", "bool": "BOOLEAN", "date": "VARCHAR"}
 
@@ -72,6 +74,13 @@ def _read_csv(name: str) -> list[dict[str, str]]:
     return list(csv.DictReader(text.splitlines()))
 
 
+def _allowed(cell: str) -> tuple[str, ...]:
+    """``a|b|c``, or ``vocabulary:<name>`` for a vocabulary declared in :mod:`critmin.vocabulary`."""
+    if cell.startswith("vocabulary:"):
+        return vocabulary(cell.removeprefix("vocabulary:"))
+    return tuple(cell.split("|")) if cell else ()
+
+
 def _attribute(row: dict[str, str]) -> Attribute:
     return Attribute(
         name=row["attribute"],
@@ -83,7 +92,7 @@ def _attribute(row: dict[str, str]) -> Attribute:
         min=float(row["min"]) if row["min"] else None,
         max=float(row["max"]) if row["max"] else None,
         references=row["references"],
-        allowed=tuple(row["allowed"].split("|")) if row["allowed"] else (),
+        allowed=_allowed(row["allowed"]),
         description=row["description"],
     )
 

@@ -14,8 +14,8 @@ import pandas as pd
 import xarray as xr
 
 from critmin.market.inputs import MarketInputs
-from critmin.market.settings import PROCESSES
 from critmin.schema import component
+from critmin.vocabulary import PROCESSES
 
 # vocabularies declared once, in the schema (schema.csv)
 HOLDERS = component("stock").attribute("holder").allowed

@@ -22,7 +22,8 @@ import xarray as xr
 
 from critmin.market.curves import GRID, staircase
 from critmin.market.data import StepData, values_in
-from critmin.market.settings import PROCESSES, MarketSettings
+from critmin.market.settings import MarketSettings
+from critmin.vocabulary import PROCESSES
 
 
 @dataclass(frozen=True)

@@ -3,14 +3,12 @@ defaults. One pydantic model, shared by the Python API, the CLI and scenario fil
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from critmin.market.curves import CurveForm
-
-Process = Literal["extract", "separate", "convert", "recycle"]
-PROCESSES: tuple[Process, ...] = ("extract", "separate", "convert", "recycle")
+from critmin.vocabulary import Process
 
 
 class MarketSettings(BaseModel):

@@ -7,7 +7,7 @@ import pandas as pd
 
 from critmin.metrics.cache import grouped
 from critmin.metrics.lookthrough import supply_mix
-from critmin.schema import STAGES
+from critmin.vocabulary import STAGES
 from critmin.world.flows import ElementFlows
 
 LINK_COLUMNS = ["source_stage", "source_region", "target_stage", "target_region", "quantity"]

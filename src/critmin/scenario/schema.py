@@ -12,9 +12,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from critmin.market.settings import MarketSettings
-
-Stage = Literal["mine", "separation", "metal", "magnet", "use"]
-Process = Literal["extract", "separate", "convert", "recycle"]
+from critmin.vocabulary import Instrument, PolicyHolder, Process, Stage
 
 
 class Strict(BaseModel):
@@ -148,7 +146,7 @@ class Project(Window):
     capacity: float = Field(gt=0, le=1e9, description="Nameplate capacity, in the product's unit per year.")
     lead_time_months: float = Field(0, ge=0, le=600, description="Months from start (financing) to first output.")
     ramp_months: float = Field(12, ge=0, le=600, description="Months from first output to nameplate.")
-    instrument: Literal["grant", "loan", "guarantee", "equity", "offtake", "price_floor"] = "loan"
+    instrument: Instrument = "loan"
     cost_musd: float = Field(0, ge=0, le=1e7, description="Public money committed, MUSD.")
     unit_cost_multiple: float = Field(
         1.2, gt=0, le=100, description="Marginal cost over the reference cost of the activity (-)."
@@ -158,7 +156,7 @@ class Project(Window):
 class StockpilePolicy(Window, Goods):
     type: Literal["stockpile_policy"]
     where: Places = Field(description="Regions holding the stockpile.")
-    holder: Literal["public", "private"] = "public"
+    holder: PolicyHolder = "public"
     target_days: float = Field(gt=0, le=3650, description="Days of reference use to hold.")
     build_months: float = Field(12, gt=0, le=600, description="Months over which the target is bought.")
     release_multiple: float | None = Field(

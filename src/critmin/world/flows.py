@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from critmin.schema import STAGES
+from critmin.vocabulary import STAGES
 from critmin.world.model import World
 
 if TYPE_CHECKING:
