@@ -72,3 +72,18 @@ def test_limits_end_with_their_block(cold_step):
     with solve_limits(deadline=time.monotonic() - 1):
         pass
     assert float(fresh_solver().solve(data).price.max()) > 0
+
+
+def test_solver_settings_reach_every_route():
+    """One settings model for single clears and re-solves (issue 12): HiGHS options and the stuck-solve limit."""
+    world = World.bundled()
+    settings = MarketSettings(curves="stepwise", solver={"highs": {"simplex_strategy": 4}})
+    inputs = market_inputs(world, settings)
+    market = build_market(inputs, base_step_data(inputs, 1 / 12), settings)
+    assert StepSolver(market).h.getOptionValue("simplex_strategy")[1] == 4
+    for curves in ("stepwise", "linear"):
+        hurried = MarketSettings(curves=curves, solver={"stuck_solve_s": 1e-6})
+        inputs = market_inputs(world, hurried)
+        market = build_market(inputs, base_step_data(inputs, 1 / 12), hurried)
+        with pytest.raises(SolveStopped, match="stopped as stuck"):
+            StepSolver(market).solve(market.data)

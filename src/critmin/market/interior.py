@@ -20,13 +20,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from critmin.market.polish import ActiveSetQP
+from critmin.market.solver_settings import SolverSettings
 
-TOLERANCE = 1e-12  # Clarabel's gap and feasibility tolerances: golden cases are asserted to 1e-6
-ALMOST_TOLERANCE = 1e-7  # largest scaled residual accepted from an "almost solved" answer
-# polish models up to this many columns: textbook and small user worlds get exact answers; on the bundled world
-# (about 4,800 columns) the interior-point answer (prices to about 1e-8 relative) stands, as a polish there
-# costs seconds a step
-POLISH_LIMIT = 2000
 STOPPED = ("MaxTime", "CallbackTerminated")  # Clarabel's outcomes when a time limit or cancel ends a solve
 
 
@@ -45,9 +40,6 @@ def _matrix(matrix, rows: int, cols: int) -> sp.csr_matrix:
     return built.tocsr()
 
 
-LOOSE_TOLERANCE = 1e-8  # a retry's tolerances: accepted only once the polish has made the point exact
-
-
 def _outcome(solution) -> str:
     return str(solution.status).split(".")[-1]
 
@@ -56,7 +48,7 @@ def _residual(solution) -> float:
     return max(float(solution.r_prim), float(solution.r_dual))
 
 
-def _clarabel(p, q, g, b, tolerance: float, seconds: float, cancelled=None):
+def _clarabel(p, q, g, b, tolerance: float, max_iter: int, seconds: float, cancelled=None):
     settings = clarabel.DefaultSettings()
     settings.verbose = False
     settings.tol_gap_abs = settings.tol_gap_rel = settings.tol_feas = tolerance
@@ -67,7 +59,7 @@ def _clarabel(p, q, g, b, tolerance: float, seconds: float, cancelled=None):
     settings.iterative_refinement_reltol = 1e-16
     settings.iterative_refinement_abstol = 1e-16
     settings.iterative_refinement_max_iter = 50
-    settings.max_iter = 400
+    settings.max_iter = max_iter
     settings.time_limit = seconds
     solver = clarabel.DefaultSolver(p, q, g, b, [clarabel.NonnegativeConeT(g.shape[0])], settings)
     if cancelled is not None:  # polled each interior-point iteration; True ends the solve
@@ -75,9 +67,13 @@ def _clarabel(p, q, g, b, tolerance: float, seconds: float, cancelled=None):
     return solver.solve()
 
 
-def solve_interior(h, seconds: float = float("inf"), cancelled=None) -> QPSolution:
+def solve_interior(
+    h, seconds: float = float("inf"), cancelled=None, settings: SolverSettings | None = None
+) -> QPSolution:
     """Solve the model held in the ``highspy.Highs`` instance ``h`` with Clarabel, in at most ``seconds`` and
-    until the ``cancelled`` event (a ``threading.Event``) is set: status ``stopped`` if either ends it."""
+    until the ``cancelled`` event (a ``threading.Event``) is set: status ``stopped`` if either ends it.
+    Tolerances, iterations and the polish size limit come from ``settings``."""
+    settings = settings or SolverSettings()
     model = h.getModel()
     lp, hessian = model.lp_, model.hessian_
     n, m = lp.num_col_, lp.num_row_
@@ -98,7 +94,7 @@ def solve_interior(h, seconds: float = float("inf"), cancelled=None) -> QPSoluti
     g = sp.vstack([a[has_hi], -a[has_lo], eye[col_has_hi], -eye[col_has_lo]]).tocsc()
     b = np.concatenate([row_hi[has_hi], -row_lo[has_lo], col_hi[col_has_hi], -col_lo[col_has_lo]])
     started = time.monotonic()
-    solution = _clarabel(p, q, g, b, TOLERANCE, seconds, cancelled)
+    solution = _clarabel(p, q, g, b, settings.interior_tolerance, settings.interior_max_iter, seconds, cancelled)
     if _outcome(solution) in STOPPED:
         return QPSolution("stopped", np.zeros(n), np.zeros(m), float("nan"))
     status = str(solution.status)  # reported if no optimum comes of it
@@ -106,11 +102,14 @@ def solve_interior(h, seconds: float = float("inf"), cancelled=None) -> QPSoluti
     # tests/reliability): a stalled point that is feasible to the digits, or a looser solve, is a candidate
     # that the active-set polish below must turn into an exact optimum, or the step fails as before
     must_polish = False
-    if _outcome(solution) in ("MaxIterations", "InsufficientProgress") and n <= POLISH_LIMIT:
-        if _residual(solution) <= ALMOST_TOLERANCE:
+    if _outcome(solution) in ("MaxIterations", "InsufficientProgress") and n <= settings.polish_limit:
+        if _residual(solution) <= settings.almost_tolerance:
             must_polish = True
         else:
-            loose = _clarabel(p, q, g, b, LOOSE_TOLERANCE, max(seconds - (time.monotonic() - started), 1e-3), cancelled)
+            left = max(seconds - (time.monotonic() - started), 1e-3)
+            loose = _clarabel(
+                p, q, g, b, settings.interior_retry_tolerance, settings.interior_max_iter, left, cancelled
+            )
             if _outcome(loose) in ("Solved", "AlmostSolved"):
                 solution, must_polish = loose, True
     x = np.asarray(solution.x, dtype=float)
@@ -122,9 +121,9 @@ def solve_interior(h, seconds: float = float("inf"), cancelled=None) -> QPSoluti
     objective = float(0.5 * x @ (p @ x + p.T @ x - sp.diags(p.diagonal()) @ x) + q @ x + lp.offset_)
     # "almost solved" (reduced accuracy) is accepted only with primal and dual residuals within the tolerance
     # of the golden cases
-    close = _residual(solution) <= ALMOST_TOLERANCE
+    close = _residual(solution) <= settings.almost_tolerance
     solved = not must_polish and (_outcome(solution) == "Solved" or (_outcome(solution) == "AlmostSolved" and close))
-    if (solved or must_polish) and n <= POLISH_LIMIT:
+    if (solved or must_polish) and n <= settings.polish_limit:
         full = (p + p.T - sp.diags(p.diagonal())).tocsc()
         qp = ActiveSetQP(q, full, a.tocsc(), col_lo, col_hi, row_lo, row_hi, float(lp.offset_), x, row_dual)
         try:

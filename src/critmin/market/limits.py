@@ -16,8 +16,6 @@ from dataclasses import dataclass
 
 from critmin.errors import SolveError
 
-STUCK_SOLVE_S = 120.0  # one month clears in well under a second: a solve this long is stuck, run limit or not
-
 
 class SolveStopped(SolveError, RuntimeError):
     """A solve (and the run around it) stopped: cancelled, or past its deadline."""
@@ -33,24 +31,25 @@ class SolveLimits:
     cancelled: threading.Event | None = None
     deadline_reason: str = "over the run-time limit"
 
-    def seconds_left(self) -> float:
-        """Seconds one solve may take now (STUCK_SOLVE_S at most); raises SolveStopped when none are left."""
+    def seconds_left(self, stuck_s: float = float("inf")) -> float:
+        """Seconds one solve may take now (``stuck_s`` at most: a solve that long is stuck); raises SolveStopped
+        when none are left."""
         if self.cancelled is not None and self.cancelled.is_set():
             raise SolveStopped("cancelled")
         if self.deadline is None:
-            return STUCK_SOLVE_S
+            return stuck_s
         left = self.deadline - time.monotonic()
         if left <= 0:
             raise SolveStopped(self.deadline_reason)
-        return min(STUCK_SOLVE_S, left)
+        return min(stuck_s, left)
 
-    def why_stopped(self) -> str:
+    def why_stopped(self, stuck_s: float) -> str:
         """Why a solve that hit its limit stopped: the run's cancel or deadline, else a stuck solve."""
         if self.cancelled is not None and self.cancelled.is_set():
             return "cancelled"
         if self.deadline is not None and time.monotonic() >= self.deadline:
             return self.deadline_reason
-        return f"a market solve ran past {STUCK_SOLVE_S:g} s and was stopped as stuck"
+        return f"a market solve ran past {stuck_s:g} s and was stopped as stuck (market: solver: stuck_solve_s)"
 
 
 NO_LIMITS = SolveLimits()

@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from critmin.market.curves import CurveForm
+from critmin.market.solver_settings import SolverSettings
 from critmin.vocabulary import Process
 
 
@@ -86,6 +87,9 @@ class MarketSettings(BaseModel):
     )
     restock_multiple: float = Field(
         0.95, gt=0, le=100, description="Holders with a days-of-cover target restock below this multiple of reference."
+    )
+    solver: SolverSettings = Field(
+        default_factory=SolverSettings, description="Solver settings for every solve (time limit, tolerances)."
     )
     allow_reexport: bool = Field(
         False,

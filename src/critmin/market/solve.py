@@ -23,8 +23,9 @@ from critmin.market.step_solver import MarketSolveError, StepSolver
 
 
 def solve_market(market: MarketModel, **options) -> StepResult:
-    """Solve and return flows, prices (balance duals), shortfall and stock changes. ``options`` go to HiGHS.
-    Constraints added to ``market.model`` are honoured in both curve forms."""
+    """Solve and return flows, prices (balance duals), shortfall and stock changes. HiGHS gets the options of
+    ``market.settings.solver.highs``, then ``options``. Constraints added to ``market.model`` are honoured in
+    both curve forms."""
     if market.has_linopy_model:
         return _solve_linopy(market, **options)
     solver = StepSolver(market)
@@ -41,7 +42,9 @@ def _solve_linopy(market: MarketModel, **options) -> StepResult:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with quiet_stdout():
-            status, condition = m.solve("highs", io_api="direct", **{"output_flag": False, **options})
+            solver = market.settings.solver
+            highs = {"output_flag": False, "time_limit": solver.stuck_solve_s, **solver.highs, **options}
+            status, condition = m.solve("highs", io_api="direct", **highs)
     if status != "ok" or condition != "optimal":
         raise MarketSolveError(
             f"HiGHS returned {status}/{condition}. Unserved demand is priced, so a consistent world always "
@@ -57,11 +60,12 @@ def _solve_linopy_qp(market: MarketModel, offset: xr.DataArray) -> StepResult:
     m = market.model
     with quiet_stdout():  # HiGHS prints its banner on stdout, which would corrupt JSON output
         h = solvers.Highs.from_model(m, io_api="direct", options={"output_flag": False}).solver_model
-    qp = solve_interior(h)
+    settings = market.settings.solver
+    qp = solve_interior(h, settings.stuck_solve_s, None, settings)
     if qp.status != "optimal":
         raise MarketSolveError(f"the interior-point QP solver returned {qp.status}")
-    col_of = _inverse(m.variables.label_index.vlabels, m._xCounter)
-    row_of = _inverse(m.constraints.label_index.clabels, m._cCounter)
+    col_of = _inverse(m.variables.label_index.vlabels, _label_count(m.variables))
+    row_of = _inverse(m.constraints.label_index.clabels, _label_count(m.constraints))
 
     def read(labels: xr.DataArray, values: np.ndarray, index_of: np.ndarray) -> xr.DataArray:
         present = labels.values >= 0
@@ -84,6 +88,11 @@ def _solve_linopy_qp(market: MarketModel, offset: xr.DataArray) -> StepResult:
         switch=v["switch"],
         demand=market.data.demand,
     )
+
+
+def _label_count(container) -> int:
+    """One more than the largest label in a linopy variables or constraints container (public attributes only)."""
+    return max((int(container[name].labels.max()) for name in container), default=-1) + 1
 
 
 def _inverse(labels: np.ndarray, size: int) -> np.ndarray:

@@ -60,6 +60,9 @@ class StepSolver:
         self.h = highspy.Highs()
         self._loaded: StepNumbers | None = None
         self.h.setOptionValue("output_flag", False)
+        self.solver_settings = market.settings.solver
+        for name, value in self.solver_settings.highs.items():
+            self.h.setOptionValue(name, value)
         self._cancelled = None  # the cancel flag HiGHS's interrupt callback polls
         self.h.cbSimplexInterrupt.subscribe(self._poll_cancel)
         self.h.stopCallback(INTERRUPT)  # started only for solves that can be cancelled (a Python call per pivot)
@@ -109,12 +112,12 @@ class StepSolver:
         """Primal values, row duals and objective: HiGHS's simplex for the stepwise LP, the interior-point QP
         solver for exact linear curves (see :mod:`critmin.market.interior`). Both stop at the run's limits
         (:mod:`critmin.market.limits`): HiGHS at its time limit or when the run is cancelled."""
-        limits = current_limits()
-        seconds = limits.seconds_left()
+        limits, stuck_s = current_limits(), self.solver_settings.stuck_solve_s
+        seconds = limits.seconds_left(stuck_s)
         if self.lp.settings.curves == "linear":
-            qp = solve_interior(self.h, seconds, limits.cancelled)
+            qp = solve_interior(self.h, seconds, limits.cancelled, self.solver_settings)
             if qp.status == "stopped":
-                raise SolveStopped(limits.why_stopped())
+                raise SolveStopped(limits.why_stopped(stuck_s))
             if qp.status != "optimal":
                 raise MarketSolveError(f"the interior-point QP solver returned {qp.status}")
             return qp.x, qp.row_dual, qp.objective
@@ -130,7 +133,7 @@ class StepSolver:
             self._cancelled = None
         status = self.h.getModelStatus()
         if status in STOPPED:
-            raise SolveStopped(limits.why_stopped())
+            raise SolveStopped(limits.why_stopped(stuck_s))
         if status != highspy.HighsModelStatus.kOptimal:
             raise MarketSolveError(
                 f"HiGHS returned {self.h.modelStatusToString(status)}. Unserved demand is priced, so a consistent "
