@@ -375,7 +375,7 @@ def route_agreement(sparse, linopy) -> str:
 
 def measure_long_run(b: Bench) -> None:
     """The flagship extended to 120 months, baseline path solved too (no cache)."""
-    from critmin.engine import run_scenario
+    from critmin.api import run_scenario
 
     scenario = flagship(end="2034-12-31")
     times = []
@@ -435,7 +435,7 @@ def second_scenario(world, first):
 
 def measure_baseline_cache(b: Bench) -> None:
     """A first run on an empty MemoryCache, then another scenario that can reuse its baseline path."""
-    from critmin.engine import run_scenario
+    from critmin.api import run_scenario
 
     first = flagship()
     firsts, seconds, hits = [], [], []
@@ -652,7 +652,7 @@ def scaled_scenario(world, months_end: str = "2025-12-31"):
 
 def measure_region_scaling(b: Bench) -> None:
     """Model size and times on worlds of 17, 34 and 68 regions (replicate_regions)."""
-    from critmin.engine import run_scenario
+    from critmin.api import run_scenario
     from critmin.market import base_step_data, build_market, market_inputs, solve_market
     from critmin.testing import replicate_regions
 

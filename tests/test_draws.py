@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from critmin.engine import run_scenario
+from critmin.api import run_scenario
 from critmin.scenario import Scenario
 from critmin.simulate.baseline import MemoryCache
 from critmin.simulate.draws import DrawError, simulate_draws

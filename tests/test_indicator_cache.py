@@ -29,7 +29,7 @@ def test_the_second_call_answers_from_the_store_with_the_same_records(tmp_path, 
     first = indicators(db)
     assert cached_rows(db) == len(first) > 0
     with Store(db) as store:  # what the second call reads is what was computed
-        assert indicator_cache.stored(store) is not None
+        assert indicator_cache.cached_indicators(store) is not None
     assert indicators(db) == first
     computed = api.indicators(bundled)
     assert len(first) == len(computed)
@@ -61,7 +61,7 @@ def test_a_world_with_an_override_layer_is_never_served_from_the_cache(tmp_path,
     with Store(db) as store:
         store.import_folder(layer, override="doubled")
         assert indicator_cache.base_version(store) is None
-        assert indicator_cache.stored(store) is None
+        assert indicator_cache.cached_indicators(store) is None
         changed = api.indicators(store.active_world(), indicator="production")
     served = [r for r in indicators(db) if r["indicator"] == "production"]
     assert [r["value"] for r in served] == list(changed["value"])

@@ -8,7 +8,7 @@ import numpy as np
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from critmin.engine import clear
+from critmin.api import clear
 from critmin.market import MarketSettings
 from critmin.scenario import parse_scenario
 from critmin.testing import tiny_world

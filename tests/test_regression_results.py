@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from critmin.engine import bundled_scenarios, run_scenario
+from critmin.api import bundled_scenarios, run_scenario
 from critmin.scenario import load_scenario
 from critmin.simulate.summary import element_shortfall
 from critmin.world.model import World

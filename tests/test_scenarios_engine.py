@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from critmin.api import bundled_scenarios
 from critmin.cli.main import app
-from critmin.engine import bundled_scenarios
 from critmin.scenario import ScenarioError, load_scenario, parse_scenario
 
 ROOT = Path(__file__).resolve().parents[1]

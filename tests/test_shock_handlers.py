@@ -1,5 +1,5 @@
 """Issue 12, shocks as handlers: one handler per shock type, used alike by the time loop and by one-step
-clearing, so `engine.clear(scenario=...)` and a run's month clear the same problem (before, clear skipped the
+clearing, so `api.clear(scenario=...)` and a run's month clear the same problem (before, clear skipped the
 room projects need and the stockpile and recycling policies)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import typing
 
 import pytest
 
-from critmin.engine import bundled_scenarios, clear
+from critmin.api import bundled_scenarios, clear
 from critmin.scenario import load_scenario
 from critmin.scenario import schema as S
 from critmin.simulate.handlers import HANDLERS, handler_for

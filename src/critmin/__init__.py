@@ -7,39 +7,26 @@ Python API first; the CLI (``critmin``) is a thin layer over it::
     critmin.exposure(world, region="JPN", element="Dy")
     critmin.indicators(world, stage="mine", element="REE")
 
-The names below are imported on first use, so ``import critmin`` (and ``critmin --version``) does not pay for
-pandas, xarray and linopy.
+``critmin`` exposes the names of :mod:`critmin.api`, each imported on first use, so ``import critmin`` (and
+``critmin --version``) does not pay for pandas, xarray and linopy.
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING
 
+from critmin import api as _api  # light: its names load on first use
 from critmin._version import __version__
 
-# exported name -> module that defines it
-_LAZY = {
-    "exposure": "critmin.api",
-    "indicators": "critmin.api",
-    "load_world": "critmin.api",
-    "overview": "critmin.api",
-    "World": "critmin.world",
-    "WorldValidationError": "critmin.world",
-}
-# submodules that ``import critmin`` used to load eagerly: still reachable as attributes
-_SUBMODULES = ("api", "metrics", "schema", "world")
+# the whole Python API (critmin.api), loaded name by name on first use
+_SUBMODULES = ("api", "errors", "metrics", "schema", "vocabulary", "world")
 
-if TYPE_CHECKING:
-    from critmin.api import exposure, indicators, load_world, overview
-    from critmin.world import World, WorldValidationError
-
-__all__ = ["World", "WorldValidationError", "__version__", "exposure", "indicators", "load_world", "overview"]
+__all__ = ["__version__", *_api.__all__]
 
 
 def __getattr__(name: str):
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
+    if name in _api.__all__:
+        value = getattr(_api, name)
     elif name in _SUBMODULES:
         value = importlib.import_module(f"critmin.{name}")
     else:
@@ -49,4 +36,4 @@ def __getattr__(name: str):
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY, *_SUBMODULES})
+    return sorted({*globals(), *_api.__all__, *_SUBMODULES})

@@ -26,7 +26,7 @@ def base_version(store: Store) -> str | None:
     return rows[0][1] if len(rows) == 1 and rows[0][0] == "base" else None
 
 
-def stored(store: Store) -> pd.DataFrame | None:
+def cached_indicators(store: Store) -> pd.DataFrame | None:
     """The cached records of the active world, or None."""
     version = base_version(store)
     if version is None:
@@ -39,7 +39,7 @@ def stored(store: Store) -> pd.DataFrame | None:
     return frame.astype({"region": object}).where(frame.notna(), None)
 
 
-def keep(store: Store, frame: pd.DataFrame) -> None:
+def keep_indicators(store: Store, frame: pd.DataFrame) -> None:
     """Cache ``frame`` (every record, no filter) for the active world, if it is the base layer alone."""
     version = base_version(store)
     if version is None:

@@ -62,7 +62,7 @@ def clear(
     JSON: {status, objective_kusd, prices: [{region, product, price}], flows: [{origin, destination, product,
     quantity}], production: [...], shortfall: [...], units}. Prices in USD/kg; quantities in each product's unit
     per step."""
-    from critmin import engine
+    from critmin import api
     from critmin.scenario import load_scenario
     from critmin.world.model import World
 
@@ -73,7 +73,7 @@ def clear(
         w = World.from_folder(world)
         sc = load_scenario(scenario, w) if scenario else None
         when = dt.date.fromisoformat(date) if date else None
-        result = engine.clear(w, scenario=sc, date=when, step_years=step_years, curves=curves)
+        result = api.clear(w, scenario=sc, date=when, step_years=step_years, curves=curves)
     prices, flows = result.prices(), result.flows()
     if fmt is Format.json:
         payload = {
@@ -142,10 +142,10 @@ def scenario_list(fmt: Format = FORMAT_OPTION) -> None:
     """The bundled scenarios."""
     import pandas as pd
 
-    from critmin import engine
+    from critmin import api
     from critmin.scenario import describe, load_scenario
 
-    rows = [describe(load_scenario(path)) for path in engine.bundled_scenarios().values()]
+    rows = [describe(load_scenario(path)) for path in api.bundled_scenarios().values()]
     emit(pd.DataFrame(rows, columns=["name", "shocks", "start", "end", "description"]), fmt, title="Bundled scenarios")
 
 
@@ -168,7 +168,7 @@ def run(
     mass-balance residuals, policies that did not act): the table format prints these plausibility flags after
     the summary; with json or csv the records stay the summary alone, a count of flags goes to stderr, and
     `critmin runs flags RUN_ID` lists them."""
-    from critmin import engine
+    from critmin import api
     from critmin.api import element_units
     from critmin.runs import run_policies, save_run
     from critmin.scenario import load_scenario
@@ -180,8 +180,8 @@ def run(
         w = resolve_world(world, db)
         sc = load_scenario(path, w)
         with month_progress(f"running {sc.name}", sc.months) as advance:
-            result, summary, wall = engine.run_scenario(w, sc, advance, StoreCache(path=db))
-        flags = engine.plausibility_flags(result)
+            result, summary, wall = api.run_scenario(w, sc, advance, StoreCache(path=db))
+        flags = api.plausibility_flags(result)
         with Store(db) as store:
             run_id = save_run(
                 store, w, result, path.read_text(encoding="utf-8"), summary, wall, element_units(w), flags=flags

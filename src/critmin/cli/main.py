@@ -1,6 +1,6 @@
 """critmin command line: thin layer over the Python API (critmin.api).
 
-pandas, xarray and linopy (through critmin.api, critmin.engine and the store) are imported inside the commands
+pandas, xarray and linopy (through critmin.api and the store) are imported inside the commands
 that use them, so ``critmin --help`` and ``critmin --version`` stay fast; tests/test_fast_commands.py checks it."""
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ def _stored_indicators(db: Path | None):
     from critmin.store import Store
 
     with Store(db) as store:
-        return None if store.is_empty() else indicator_cache.stored(store)
+        return None if store.is_empty() else indicator_cache.cached_indicators(store)
 
 
 def _keep_indicators(db: Path | None, table) -> None:
@@ -86,7 +86,7 @@ def _keep_indicators(db: Path | None, table) -> None:
     from critmin.store import Store
 
     with Store(db) as store:
-        indicator_cache.keep(store, table)
+        indicator_cache.keep_indicators(store, table)
 
 
 @app.command()

@@ -1,4 +1,4 @@
-"""The REST API and the browser dashboard: one FastAPI app over the Python API (critmin.api, critmin.engine,
+"""The REST API and the browser dashboard: one FastAPI app over the Python API (critmin.api,
 critmin.runs). ``create_app(ServerConfig(...))`` builds it; ``critmin serve`` runs it with uvicorn."""
 
 from critmin.server.app import create_app

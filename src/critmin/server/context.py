@@ -10,7 +10,7 @@ from functools import lru_cache
 
 import pandas as pd
 
-from critmin import api, engine
+from critmin import api
 from critmin.runs import ensure_tables, save_run
 from critmin.scenario import Scenario, describe, load_scenario
 from critmin.server.config import ServerConfig
@@ -38,7 +38,7 @@ class AppContext:
         self.products = self.world.table("product")["id"].tolist()
         # element ids (aggregates such as REE and NdPr are rows of the element table too)
         self.elements = list(dict.fromkeys([*self.world.table("element")["id"], *sorted(self.flows.element_groups)]))
-        self.scenario_files = engine.bundled_scenarios()
+        self.scenario_files = api.bundled_scenarios()
         self.jobs = JobManager(self._execute, max_pending=config.max_pending_jobs, max_seconds=config.max_run_seconds)
         # The world is fixed for the app's life, so derived tables are cached by their arguments (and their
         # intermediates in self.flows.cache). Indicators are computed under a lock, so that the start-up warm-up
@@ -95,7 +95,7 @@ class AppContext:
     def _execute(self, scenario: Scenario, yaml_text: str, progress: Callable[[int, int], None]) -> str:
         # the run itself holds no store: the cache opens it to read and write the baseline, and the results
         # are stored in one short transaction at the end
-        run, summary, wall = engine.run_scenario(self.world, scenario, progress, StoreCache(path=self.config.db))
+        run, summary, wall = api.run_scenario(self.world, scenario, progress, StoreCache(path=self.config.db))
         view = self.cursor()
         try:
             return save_run(view, self.world, run, yaml_text, summary, wall, self.units)

@@ -1,4 +1,4 @@
-"""The Python API. The CLI and (later) the REST API are thin layers over these functions."""
+"""The world side of the API: load a world, and its indicators, exposure and supply chain."""
 
 from __future__ import annotations
 
@@ -7,11 +7,14 @@ from pathlib import Path
 import pandas as pd
 
 from critmin import metrics as ind
+from critmin.errors import NotFoundError
 from critmin.indicator_units import INDICATORS
+from critmin.vocabulary import ORIGIN_STAGES
 from critmin.world.flows import PRODUCING_STAGES, ElementFlows, element_flows
 from critmin.world.model import World
 
 OVERVIEW_ELEMENTS = ("NdPr", "Dy", "Tb", "Ga", "graphite")
+INTAKE_STAGES = ("use", "magnet", "metal", "separation")  # stages whose intake look-through origin traces
 
 
 def load_world(folder: str | Path | None = None, *, db: str | Path | None = None) -> World:
@@ -26,9 +29,13 @@ def load_world(folder: str | Path | None = None, *, db: str | Path | None = None
     return World.bundled()
 
 
+class UnknownChoiceError(NotFoundError, ValueError):
+    """A region, element, stage or indicator the world does not have."""
+
+
 def _check_choice(name: str, value: str | None, valid) -> None:
     if value is not None and value not in valid:
-        raise ValueError(f"unknown {name} {value!r}; choose from: {', '.join(sorted(valid))}")
+        raise UnknownChoiceError(f"unknown {name} {value!r}; choose from: {', '.join(sorted(valid))}")
 
 
 def indicators(
@@ -103,7 +110,7 @@ def exposure(
     """Look-through origin: region, element, stage, origin_stage, origin_region, share (fraction)."""
     _check_choice("region", region, set(world.table("region")["id"]))
     _check_choice("element", element, set(world.table("element")["id"]))
-    _check_choice("stage", stage, ("use", "magnet", "metal", "separation"))
+    _check_choice("stage", stage, INTAKE_STAGES)
     return ind.look_through_origin(flows or element_flows(world), region, element, stage)
 
 
@@ -151,7 +158,7 @@ def overview(
         for element in exposure_elements:
             origins = ind.look_through_origin(flows, region, element)
             china = origins[origins["origin_region"] == "CHN"].set_index("origin_stage")["share"]
-            for stage in ("magnet", "metal", "separation", "mine"):
+            for stage in reversed(ORIGIN_STAGES):
                 # no use of the element at all: the share is undefined, not zero
                 share = float(china.get(stage, 0.0)) * 100.0 if len(origins) else None
                 rows.append({"region": region, "element": element, "origin_stage": stage, "china_share_pct": share})

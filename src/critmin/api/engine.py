@@ -1,4 +1,4 @@
-"""Python API for the engine: clear one step, validate and run scenarios, read stored runs."""
+"""The engine side of the API: clear one step, run scenarios, and store runs."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import xarray as xr
 
 from critmin.market import MarketSettings, StepResult, base_step_data, build_market, market_inputs, solve_market
 from critmin.market.curves import CurveForm
-from critmin.scenario import Scenario, load_scenario
+from critmin.scenario import Scenario
 from critmin.simulate.baseline import PROCESS_CACHE, MemoryCache, StoreCache, element_grid
 from critmin.simulate.growth import demand_growth
 from critmin.simulate.handlers import (
@@ -23,7 +23,6 @@ from critmin.simulate.handlers import (
     reservations,
 )
 from critmin.simulate.loop import RunResult, simulate
-from critmin.simulate.plausibility import plausibility_flags
 from critmin.simulate.selectors import Resolver
 from critmin.simulate.state import dynamic_data, initial_state
 from critmin.simulate.summary import summarise
@@ -102,4 +101,30 @@ def bundled_scenarios() -> dict[str, Path]:
     return {}
 
 
-__all__ = ["bundled_scenarios", "clear", "load_scenario", "plausibility_flags", "run_scenario"]
+# a region counts as affected by a run when it is short of an element or pays this much over the baseline price
+AFFECTED_PRICE_RATIO = 1.05
+
+
+def affected(summary: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a run summary where the region is short or pays more than AFFECTED_PRICE_RATIO x baseline."""
+    return summary[(summary["max_shortfall_pct"] > 0) | (summary["peak_price_ratio"] > AFFECTED_PRICE_RATIO)]
+
+
+def run_and_store(
+    world: World,
+    scenario: Scenario,
+    scenario_yaml: str,
+    db: str | Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[str, RunResult, pd.DataFrame, float]:
+    """Run a scenario and store it with its results, plausibility flags and policy reports (one transaction at
+    the end: the run holds no store while it computes, so the dashboard and other commands keep working).
+    Returns the run id, the run, its summary and the wall time (s). The baseline comes from the store's cache."""
+    from critmin.api.world import element_units
+    from critmin.runs import save_run
+    from critmin.store import Store
+
+    run, summary, wall = run_scenario(world, scenario, progress, StoreCache(path=db))
+    with Store(db) as store:
+        run_id = save_run(store, world, run, scenario_yaml, summary, wall, element_units(world))
+    return run_id, run, summary, wall

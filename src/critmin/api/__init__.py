@@ -1,0 +1,120 @@
+"""critmin's Python API: the one door to the system. The CLI and the REST server import only this (and
+:mod:`critmin.errors`); ``import critmin`` exposes the same names.
+
+World and exposure::
+
+    world = load_world()                                  # the bundled, sourced 2024 world
+    indicators(world, stage="mine", element="REE")        # HHI, top-3 share, shares, import reliance
+    exposure(world, region="JPN", element="Dy")           # look-through origin at every upstream stage
+    supply_chain(world, "Dy")                             # Sankey links, mine to use
+
+Shocks::
+
+    scenario = load_scenario("scenarios/china-2025-04-licensing.yaml", world)
+    clear(world, scenario=scenario)                       # one step with the shocks active on its start
+    run, summary, wall_s = run_scenario(world, scenario)  # month by month against the baseline
+    run_id, run, summary, wall_s = run_and_store(world, scenario, yaml_text)
+
+Stored runs: ``Store``, ``list_runs``, ``run_summary``, ``run_table``, ``compare_runs``, ``export_run``.
+
+Names are imported on first use, so a command that only needs indicators does not load the market model.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+# exported name -> module that defines it
+_EXPORTS = {
+    # worlds, indicators and exposure
+    **dict.fromkeys(
+        (
+            "INTAKE_STAGES",
+            "OVERVIEW_ELEMENTS",
+            "UnknownChoiceError",
+            "element_units",
+            "exposure",
+            "indicators",
+            "load_world",
+            "overview",
+            "supply_chain",
+        ),
+        "critmin.api.world",
+    ),
+    "INDICATORS": "critmin.indicator_units",
+    "INDICATOR_UNITS": "critmin.indicator_units",
+    **dict.fromkeys(("UnknownComponentError", "cited_rows", "sources_table"), "critmin.api.sources"),
+    **dict.fromkeys(("World", "bundled_folder"), "critmin.world.model"),
+    **dict.fromkeys(("Problem", "ProblemList", "WorldValidationError"), "critmin.world.problems"),
+    **dict.fromkeys(("element_content", "element_flows"), "critmin.world.flows"),
+    "balance_report": "critmin.world.balance",
+    "calibration_report": "critmin.metrics.calibration",
+    **dict.fromkeys(("TOLERANCE_PCT", "arc_calibration"), "critmin.market.trade_calibration"),
+    **dict.fromkeys(("Attribute", "Component", "component", "components", "render_markdown"), "critmin.schema"),
+    # scenarios and the engine
+    **dict.fromkeys(
+        ("Scenario", "ScenarioError", "describe", "load_scenario", "parse_scenario", "scenario_hash"),
+        "critmin.scenario",
+    ),
+    **dict.fromkeys(
+        (
+            "AFFECTED_PRICE_RATIO",
+            "affected",
+            "bundled_scenarios",
+            "clear",
+            "run_and_store",
+            "run_scenario",
+        ),
+        "critmin.api.engine",
+    ),
+    **dict.fromkeys(("MarketSettings", "StepResult"), "critmin.market"),
+    "SolverSettings": "critmin.market.solver_settings",
+    "RunResult": "critmin.simulate.loop",
+    "plausibility_flags": "critmin.simulate.plausibility",
+    "simulate": "critmin.simulate.loop",
+    **dict.fromkeys(("DrawResult", "simulate_draws"), "critmin.simulate.draws"),
+    **dict.fromkeys(("SolveStopped", "solve_limits"), "critmin.market.limits"),
+    **dict.fromkeys(("MemoryCache", "StoreCache"), "critmin.simulate.baseline"),
+    # the store and stored runs
+    **dict.fromkeys(("Store", "StoreBusyError", "data_version"), "critmin.store"),
+    **dict.fromkeys(
+        (
+            "RESULT_TABLES",
+            "TABLE_COLUMNS",
+            "RunNotFoundError",
+            "compare_runs",
+            "ensure_tables",
+            "export_run",
+            "list_runs",
+            "resolve_run",
+            "run_flags",
+            "run_info",
+            "run_policies",
+            "run_summary",
+            "run_table",
+            "save_run",
+        ),
+        "critmin.runs",
+    ),
+    **dict.fromkeys(("cached_indicators", "keep_indicators"), "critmin.indicator_cache"),
+    # errors
+    **dict.fromkeys(
+        ("ConfigError", "CritminError", "DataError", "NotFoundError", "SolveError", "StoreError"), "critmin.errors"
+    ),
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    try:
+        module = _EXPORTS[name]
+    except KeyError:
+        raise AttributeError(f"module 'critmin.api' has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})
