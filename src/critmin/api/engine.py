@@ -94,7 +94,7 @@ def bundled_scenarios() -> dict[str, Path]:
     """Scenario files shipped in the repository's scenarios/ folder (or the package copy)."""
     from importlib import resources
 
-    roots = [Path(__file__).resolve().parents[2] / "scenarios", Path(str(resources.files("critmin"))) / "scenarios"]
+    roots = [Path(__file__).resolve().parents[3] / "scenarios", Path(str(resources.files("critmin"))) / "scenarios"]
     for root in roots:
         if root.is_dir():
             return {p.stem: p for p in sorted(root.glob("*.yaml"))}
