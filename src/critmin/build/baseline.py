@@ -84,19 +84,23 @@ class Baseline:
             )
 
 
-def _usgs_2024(facts: Path, material: str, stage: str) -> tuple[dict[str, float], dict[str, str]]:
-    """USGS 2024 figures by critmin region (aggregates summed), plus one fact row for provenance."""
+def by_region(facts: list[dict[str, str]], field: str = "quantity") -> tuple[dict[str, float], dict[str, str]]:
+    """Confirmed country figures summed by critmin region (world rows skipped), plus the last row used."""
     out: dict[str, float] = defaultdict(float)
     fact_row = {}
-    for fact in read_facts(facts, "production.csv"):
-        if (fact["material"], fact["year"], fact["stage"]) != (material, str(A.YEAR), stage):
-            continue
-        if confidence(fact["confirmed"]) != "confirmed" or fact["country_iso3"] == "WLD" or not fact["quantity"]:
+    for fact in facts:
+        if confidence(fact["confirmed"]) != "confirmed" or fact["country_iso3"] == "WLD" or not fact[field]:
             continue
         region = A.COUNTRY_TO_REGION.get(fact["country_iso3"], fact["country_iso3"])
-        out[region] += float(fact["quantity"])
+        out[region] += float(fact[field])
         fact_row = fact
     return dict(out), fact_row
+
+
+def _usgs_2024(facts: Path, material: str, stage: str) -> tuple[dict[str, float], dict[str, str]]:
+    """USGS 2024 figures by critmin region (aggregates summed), plus one fact row for provenance."""
+    rows = read_facts(facts, "production.csv")
+    return by_region([f for f in rows if (f["material"], f["year"], f["stage"]) == (material, str(A.YEAR), stage)])
 
 
 def compositions(facts: Path, src: Sources, base: Baseline) -> dict[str, dict[str, float]]:
