@@ -23,7 +23,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from critmin.build.baseline import by_region
+from critmin.build.baseline.rows import by_region
 from critmin.build.facts import confidence, read_facts
 
 SPEC = Path(__file__).parent / "data" / "targets.csv"
