@@ -81,6 +81,12 @@ def test_a_citation_without_a_number_is_refused(tmp_path):
         read_specs(path)
 
 
+def test_a_repeated_id_is_refused(tmp_path):
+    path = _write(tmp_path / "targets.csv", GOOD, GOOD)
+    with pytest.raises(TargetError, match=rf"^{re.escape(str(path))}:3: id: 't1' already on line 2"):
+        read_specs(path)
+
+
 def test_a_short_row_or_wrong_header_is_refused(tmp_path):
     path = tmp_path / "targets.csv"
     path.write_text(",".join(SPEC_COLUMNS) + "\nt1,a target\n", encoding="utf-8")
@@ -102,4 +108,7 @@ def test_a_declared_confidence_or_year_the_fact_does_not_carry_is_refused(tmp_pa
         build_targets(facts, path)
     _write(path, us | {"match": "region_iso3=USA; year=1900"})
     with pytest.raises(TargetError, match=rf"^{re.escape(str(path))}:2: match: no row in consumption.csv"):
+        build_targets(facts, path)
+    _write(path, us | {"field": "valeu"})
+    with pytest.raises(TargetError, match=rf"^{re.escape(str(path))}:2: field: consumption.csv has no column"):
         build_targets(facts, path)

@@ -128,11 +128,15 @@ def read_specs(path: Path = SPEC) -> list[dict]:
         reader = csv.DictReader(handle)
         if reader.fieldnames != SPEC_COLUMNS:
             raise TargetError(path, 1, "header", f"expected {','.join(SPEC_COLUMNS)}")
-        specs = []
+        specs, seen = [], {}
         for spec in reader:
+            line = reader.line_num
             if None in spec or None in spec.values():
-                raise TargetError(path, reader.line_num, "row", f"{len(SPEC_COLUMNS)} fields expected")
-            specs.append(_check(spec, path, reader.line_num))
+                raise TargetError(path, line, "row", f"{len(SPEC_COLUMNS)} fields expected")
+            if spec["id"] in seen:
+                raise TargetError(path, line, "id", f"{spec['id']!r} already on line {seen[spec['id']]}")
+            seen[spec["id"]] = line
+            specs.append(_check(spec, path, line))
     return specs
 
 
@@ -152,6 +156,8 @@ def _facts_rows(facts: Path, spec: dict, path: Path) -> list[dict]:
     rows = [r for r in read_facts(facts, spec["source"]) if all(r.get(k) == v for k, v in spec["match"].items())]
     if not rows:
         raise TargetError(path, spec["line"], "match", f"no row in {spec['source']} matching {spec['match']}")
+    if spec["field"] and spec["field"] not in rows[0]:
+        raise TargetError(path, spec["line"], "field", f"{spec['source']} has no column {spec['field']!r}")
     return rows
 
 
@@ -177,6 +183,8 @@ def _expand(facts: Path, spec: dict, path: Path) -> list[dict]:
     rows = _facts_rows(facts, spec, path)
     if spec["rule"] == "share_by_region":
         values, fact = by_region(rows, spec["field"])
+        if not values:
+            raise TargetError(path, spec["line"], "match", "no confirmed country figures among the matching rows")
         _checked_fact(fact, spec, path)
         total = sum(values.values())
         ranked = sorted(values.items(), key=lambda kv: -kv[1])
