@@ -1,6 +1,6 @@
 """Magnet grades: world grade shares from the sector mixes, and grade recipes calibrated to the world recipe.
 
-The world NdFeB recipe is calibrated in :mod:`critmin.build.baseline` (magnets absorb the 2024 primary Dy and
+The world NdFeB recipe is calibrated in :mod:`critmin.build.baseline.magnet` (magnets absorb the 2024 primary Dy and
 Tb not used elsewhere). It is split into three grades with the same Nd and Pr but different Dy and Tb:
 
 * grade shares: every region uses magnets in the sector split ``MAGNET_SECTORS``, and each sector has a grade

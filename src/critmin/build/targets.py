@@ -1,7 +1,21 @@
-"""Calibration targets: observed 2024 figures from the facts that the baseline is compared against.
+"""Calibration targets: observed 2024 figures that the baseline is compared against.
 
-Written to ``critmin/data/calibration_targets.csv``; evaluated by :mod:`critmin.metrics.calibration`.
-A target with a tolerance is an acceptance test of the baseline; one without is reported for context.
+The targets are data, in ``build/data/targets.csv``, one row per target (or per family of targets). Each row
+says what is compared (``kind``, ``stage``, ``element``, ``region``, ``partner``, ``product``), its ``unit``,
+``year`` and ``confidence``, and where the number comes from:
+
+- ``source`` a facts file, ``match`` the row in it (``key=value; key=value``; the first matching row) and
+  ``field`` the column holding the number; or ``value`` when the number is written in the fact's note or is
+  the middle of a published range (the matched row still gives the citation). The declared confidence must
+  equal the fact's own flag, and the fact's year must start with the declared year;
+- ``source`` a citation in words and an empty ``match``: the number is ``value`` itself;
+- ``scale`` multiplies the number (12 turns a monthly figure into a year);
+- ``rule=share_by_region`` makes one target per region with output: its share (%) of the confirmed country
+  figures in the matching rows, summed by critmin region; ``{region}`` and ``{total}`` are filled in.
+
+:func:`build_targets` writes them to ``critmin/data/calibration_targets.csv`` with the observed number and
+full citation; :mod:`critmin.metrics.calibration` evaluates them. A target with a tolerance is an acceptance
+test of the baseline; one without is reported for context.
 """
 
 from __future__ import annotations
@@ -9,12 +23,12 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from critmin.build import assumptions as A
-from critmin.build.baseline import _usgs_2024
+from critmin.build.baseline.rows import by_region
 from critmin.build.facts import confidence, read_facts
 
-NDFEB = "|".join(A.MAGNET_GRADES)  # targets over all magnet grades: their sum
+SPEC = Path(__file__).parent / "data" / "targets.csv"
 
+# The columns of the written targets file (critmin/data/calibration_targets.csv), as calibration reads them.
 COLUMNS = [
     "id",
     "description",
@@ -30,276 +44,167 @@ COLUMNS = [
     "confidence",
     "source",
 ]
+SPEC_COLUMNS = [
+    *(c for c in COLUMNS if c not in ("observed", "confidence", "source")),
+    "year",
+    "confidence",
+    "source",
+    "match",
+    "field",
+    "value",
+    "scale",
+    "rule",
+]
+KINDS = {
+    "production_share",
+    "production",
+    "product_share",
+    "product_production",
+    "product_trade",
+    "trade",
+    "use",
+    "import_share",
+    "import_reliance",
+}
+CONFIDENCE = {"confirmed", "secondary", "assumption"}
+RULES = {"", "share_by_region"}
+REQUIRED = ("id", "description", "kind", "unit", "year", "confidence", "source")
 
 
-def _fact(facts: Path, name: str, **match) -> dict:
-    for row in read_facts(facts, name):
-        if all(row.get(k) == v for k, v in match.items()):
-            return row
-    raise LookupError(f"no row in {name} matching {match}")
+class TargetError(ValueError):
+    """A bad row in the targets file: the message names the file, line and field."""
+
+    def __init__(self, path: Path, line: int, field: str, problem: str):
+        super().__init__(f"{path}:{line}: {field}: {problem}")
 
 
-def build_targets(facts: Path) -> list[dict]:
-    rows = []
+def _number(text: str, path: Path, line: int, field: str) -> float | None:
+    if not text:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise TargetError(path, line, field, f"not a number: {text!r}") from None
 
-    def add(tid, description, kind, observed, unit, fact, tolerance=None, **spec):
-        rows.append(
-            {
-                "id": tid,
-                "description": description,
-                "kind": kind,
-                "observed": observed,
-                "unit": unit,
-                "tolerance": tolerance,
-                "confidence": confidence(fact["confirmed"]),
-                "source": " ".join(fact["source"].split()),
-                **spec,
-            }
-        )
 
-    mine, fact = _usgs_2024(facts, "rare_earths", "mine_production")
-    total = sum(mine.values())
-    for region, qty in sorted(mine.items(), key=lambda kv: -kv[1]):
-        if qty > 0:
-            add(
-                f"usgs-mine-share-{region}",
-                f"{region} share of 2024 REE mine output (USGS, of the country sum "
-                f"{total:,.0f} t; USGS world total is rounded to 390,000 t)",
-                "production_share",
-                round(qty / total * 100, 6),
-                "%",
-                fact,
-                0.5,
-                stage="mine",
-                element="REE",
-                region=region,
-            )
-    sep = _fact(facts, "processing.csv", material="rare_earths", stage="separation_refining", year="2024")
-    add(
-        "iea-separation-CHN",
-        "China share of rare-earth separation 2024 (IEA)",
-        "production_share",
-        float(sep["share_pct"]),
-        "%",
-        sep,
-        1.0,
-        stage="separation",
-        element="REE",
-        region="CHN",
-    )
-    mag = _fact(facts, "processing.csv", material="ndfeb_magnets", stage="magnet_manufacturing", year="2024")
-    add(
-        "iea-magnet-CHN",
-        "China share of NdFeB magnet making 2024 (IEA), all grades, measured by NdPr content (equal in every grade)",
-        "production_share",
-        float(mag["share_pct"]),
-        "%",
-        mag,
-        1.0,
-        stage="magnet",
-        element="NdPr",
-        region="CHN",
-    )
-    ga = _fact(facts, "processing.csv", material="gallium", year="2024")
-    add(
-        "usgs-ga-primary-CHN",
-        "China share of primary low-purity gallium 2024 (USGS)",
-        "production_share",
-        float(ga["share_pct"]),
-        "%",
-        ga,
-        1.0,
-        stage="separation",
-        element="Ga",
-        region="CHN",
-    )
-    gr = _fact(facts, "processing.csv", material="graphite_natural", year="2024")
-    add(
-        "usgs-graphite-mine-CHN",
-        "China share of natural graphite mining 2024 (USGS)",
-        "production_share",
-        float(gr["share_pct"]),
-        "%",
-        gr,
-        1.0,
-        stage="mine",
-        element="graphite",
-        region="CHN",
-    )
-    magshare = _fact(
-        facts, "processing.csv", material="magnet_rare_earths", stage="mining", country_iso3="CHN", year="2023"
-    )
-    add(
-        "iea-magnet-ree-mining-CHN",
-        "China share of Nd, Pr, Dy, Tb mining (IEA, 2023 figure)",
-        "production_share",
-        float(magshare["share_pct"]),
-        "%",
-        magshare,
-        stage="mine",
-        element="Nd|Pr|Dy|Tb",
-        region="CHN",
-    )
-    smm = _fact(facts, "consumption.csv", region_iso3="CHN", metric="NdFeB production (expected)")
-    add(
-        "smm-ndfeb-CHN",
-        "China NdFeB output 2024 (SMM, expected), all grades",
-        "product_production",
-        float(smm["value"]),
-        "t",
-        smm,
-        product=NDFEB,
-        region="CHN",
-    )
-    exports = _fact(
-        facts, "trade_flows.csv", exporter_iso3="CHN", importer_iso3="WLD", year="2024", hs_code="8505.11 (+alloys)"
-    )
-    add(
-        "gac-magnet-exports-CHN",
-        "China NdFeB exports 2024 (GAC via Adamas), all grades",
-        "product_trade",
-        float(exports["quantity"]),
-        "t",
-        exports,
-        product=NDFEB,
-        region="CHN",
-        partner="*",
-    )
-    for dest, qty in A.MAGNET_PINNED.items():
-        add(
-            f"magnet-exports-CHN-{dest[1]}",
-            f"China NdFeB exports to {dest[1]} 2024, all grades",
-            "product_trade",
-            qty,
-            "t",
-            {"confirmed": "secondary", "source": "trade_flows.csv and consumption.csv (see trade_flow.csv rows)"},
-            product=NDFEB,
-            region="CHN",
-            partner=dest[1],
-        )
-    dy = _fact(facts, "consumption.csv", region_iso3="CHN", metric="medium/heavy RE oxide production (monthly)")
-    add(
-        "smm-dy-oxide-CHN",
-        "China Dy oxide output (June 2024 x 12)",
-        "production",
-        float(dy["value"]) * 12,
-        "t REO",
-        dy,
-        stage="separation",
-        element="Dy",
-        region="CHN",
-    )
-    add(
-        "smm-tb-oxide-CHN",
-        "China Tb oxide output (June 2024 x 12; Tb 40.8 t/month in the note)",
-        "production",
-        40.8 * 12,
-        "t REO",
-        dy,
-        stage="separation",
-        element="Tb",
-        region="CHN",
-    )
-    ndpr = _fact(facts, "consumption.csv", region_iso3="CHN", metric="PrNd oxide production (expected)")
-    add(
-        "smm-ndpr-oxide-CHN",
-        "China PrNd oxide output 2024 (expected, mid of 44,500-45,500 t)",
-        "production",
-        45000.0,
-        "t REO",
-        ndpr,
-        stage="separation",
-        element="NdPr",
-        region="CHN",
-    )
-    usc = _fact(
-        facts,
-        "consumption.csv",
-        region_iso3="USA",
-        year="2024",
-        metric="apparent consumption, rare-earth compounds and metals",
-    )
-    add(
-        "usgs-us-consumption",
-        "US apparent consumption of RE compounds and metals 2024",
-        "use",
-        float(usc["value"]),
-        "t REO",
-        usc,
-        stage="separation|metal",
-        element="REE",
-        region="USA",
-    )
-    usx = _fact(facts, "trade_flows.csv", exporter_iso3="USA", importer_iso3="WLD", year="2024")
-    add(
-        "usgs-us-exports",
-        "US exports of RE ores and compounds 2024",
-        "trade",
-        float(usx["quantity"]),
-        "t REO",
-        usx,
-        stage="mine|separation",
-        element="REE",
-        region="USA",
-        partner="*",
-    )
-    nir = _fact(
-        facts, "consumption.csv", region_iso3="USA", year="2024", metric="net import reliance, compounds and metals"
-    )
-    add(
-        "usgs-us-import-reliance",
-        "US net import reliance, RE compounds and metals 2024",
-        "import_reliance",
-        float(nir["value"]),
-        "%",
-        nir,
-        stage="separation",
-        element="REE",
-        region="USA",
-    )
-    eu = _fact(facts, "trade_flows.csv", exporter_iso3="WLD", importer_iso3="EU27", year="2024")
-    add(
-        "eurostat-eu-imports",
-        "EU imports of rare earths REE+ 2024 (all forms, t)",
-        "trade",
-        float(eu["quantity"]),
-        "t",
-        eu,
-        stage="separation|metal",
-        element="REE",
-        region="*",
-        partner="EU",
-    )
-    jp = _fact(facts, "import_sources.csv", importer_iso3="JPN", exporter_iso3="CHN", period="2024")
-    add(
-        "jpn-import-share-CHN",
-        "Share of Japan's rare-earth imports from China 2024",
-        "import_share",
-        float(jp["share_pct"]),
-        "%",
-        jp,
-        stage="separation|metal",
-        element="REE",
-        region="JPN",
-        partner="CHN",
-    )
-    lynas = _fact(facts, "trade_flows.csv", exporter_iso3="AUS", importer_iso3="CHN", year="2024")
-    add(
-        "lynas-ndpr-CHN",
-        "Lynas NdPr oxide sold to China 2024 (separated in Malaysia)",
-        "trade",
-        float(lynas["quantity"]),
-        "t REO",
-        lynas,
-        stage="separation",
-        element="NdPr",
-        region="MYS",
-        partner="CHN",
-    )
+def _match(text: str, path: Path, line: int) -> dict[str, str]:
+    pairs = {}
+    for part in filter(None, (p.strip() for p in text.split(";"))):
+        key, eq, value = part.partition("=")
+        if not eq or not key.strip():
+            raise TargetError(path, line, "match", f"{part!r} is not key=value")
+        pairs[key.strip()] = value.strip()
+    return pairs
+
+
+def _check(spec: dict, path: Path, line: int) -> dict:
+    """Validate one row and convert its numbers; returns the row with ``line`` and parsed fields added."""
+    for name in REQUIRED:
+        if not spec[name]:
+            raise TargetError(path, line, name, "missing")
+    if spec["kind"] not in KINDS:
+        raise TargetError(path, line, "kind", f"{spec['kind']!r} is not one of {sorted(KINDS)}")
+    if spec["confidence"] not in CONFIDENCE:
+        raise TargetError(path, line, "confidence", f"{spec['confidence']!r} is not one of {sorted(CONFIDENCE)}")
+    if spec["rule"] not in RULES:
+        raise TargetError(path, line, "rule", f"{spec['rule']!r} is not one of {sorted(RULES)}")
+    if not spec["year"].isdigit():
+        raise TargetError(path, line, "year", f"not a year: {spec['year']!r}")
+    out = {**spec, "line": line, "match": _match(spec["match"], path, line)}
+    for name in ("tolerance", "value", "scale"):
+        out[name] = _number(spec[name], path, line, name)
+    if not out["match"] and out["value"] is None:
+        raise TargetError(path, line, "value", "needed when the source is a citation, not a facts row")
+    if out["match"] and out["value"] is None and not spec["field"]:
+        raise TargetError(path, line, "field", "needed to read the number from the facts row")
+    if spec["rule"] and not out["match"]:
+        raise TargetError(path, line, "match", f"rule {spec['rule']} needs facts rows")
+    return out
+
+
+def read_specs(path: Path = SPEC) -> list[dict]:
+    """Read and validate the targets file; a bad row raises :class:`TargetError` naming file, line and field."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        if reader.fieldnames != SPEC_COLUMNS:
+            raise TargetError(path, 1, "header", f"expected {','.join(SPEC_COLUMNS)}")
+        specs, seen = [], {}
+        for spec in reader:
+            line = reader.line_num
+            if None in spec or None in spec.values():
+                raise TargetError(path, line, "row", f"{len(SPEC_COLUMNS)} fields expected")
+            if spec["id"] in seen:
+                raise TargetError(path, line, "id", f"{spec['id']!r} already on line {seen[spec['id']]}")
+            seen[spec["id"]] = line
+            specs.append(_check(spec, path, line))
+    return specs
+
+
+def _target(spec: dict, observed: float, fact: dict | None, **fill) -> dict:
+    """One written target; its citation is the fact's, or the row's own when no fact is behind it."""
+    text = ("id", "description", "kind", "stage", "element", "region", "partner", "product", "unit")
+    return {
+        **{k: spec[k].format(**fill) if fill else spec[k] for k in text},
+        "observed": observed,
+        "tolerance": spec["tolerance"],
+        "confidence": confidence(fact["confirmed"]) if fact else spec["confidence"],
+        "source": " ".join((fact or spec)["source"].split()),
+    }
+
+
+def _facts_rows(facts: Path, spec: dict, path: Path) -> list[dict]:
+    rows = [r for r in read_facts(facts, spec["source"]) if all(r.get(k) == v for k, v in spec["match"].items())]
+    if not rows:
+        raise TargetError(path, spec["line"], "match", f"no row in {spec['source']} matching {spec['match']}")
+    if spec["field"] and spec["field"] not in rows[0]:
+        raise TargetError(path, spec["line"], "field", f"{spec['source']} has no column {spec['field']!r}")
     return rows
 
 
+def _checked_fact(fact: dict, spec: dict, path: Path) -> dict:
+    """The fact must carry the confidence and year the targets file declares for it."""
+    if confidence(fact["confirmed"]) != spec["confidence"]:
+        raise TargetError(
+            path, spec["line"], "confidence", f"{spec['confidence']} declared, the fact says {fact['confirmed']!r}"
+        )
+    year = fact.get("year", fact.get("period", spec["year"]))
+    if not year.startswith(spec["year"]):
+        raise TargetError(path, spec["line"], "year", f"{spec['year']} declared, the fact is for {year}")
+    return fact
+
+
+def _scaled(number: float, spec: dict) -> float:
+    return number * spec["scale"] if spec["scale"] is not None else number
+
+
+def _expand(facts: Path, spec: dict, path: Path) -> list[dict]:
+    if not spec["match"]:
+        return [_target(spec, _scaled(spec["value"], spec), None)]
+    rows = _facts_rows(facts, spec, path)
+    if spec["rule"] == "share_by_region":
+        values, fact = by_region(rows, spec["field"])
+        if not values:
+            raise TargetError(path, spec["line"], "match", "no confirmed country figures among the matching rows")
+        _checked_fact(fact, spec, path)
+        total = sum(values.values())
+        ranked = sorted(values.items(), key=lambda kv: -kv[1])
+        return [
+            _target(spec, round(qty / total * 100, 6), fact, region=region, total=total)
+            for region, qty in ranked
+            if qty > 0
+        ]
+    fact = _checked_fact(rows[0], spec, path)
+    number = spec["value"] if spec["value"] is not None else _number(fact[spec["field"]], path, spec["line"], "field")
+    return [_target(spec, _scaled(number, spec), fact)]
+
+
+def build_targets(facts: Path, path: Path = SPEC) -> list[dict]:
+    """The calibration targets in ``path`` with their observed numbers and citations read from the facts."""
+    return [target for spec in read_specs(path) for target in _expand(facts, spec, path)]
+
+
 def write_targets(rows: list[dict], path: Path) -> Path:
+    """Write the targets in the columns :mod:`critmin.metrics.calibration` reads."""
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=COLUMNS, lineterminator="\n")
         writer.writeheader()
