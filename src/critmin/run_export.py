@@ -92,6 +92,9 @@ def write_export(tables: dict[str, pd.DataFrame], out: Path, fmt: str, *, force:
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; choose from: {', '.join(FORMATS)}")
     paths = targets(out, fmt, list(tables))
+    blocked = [p for p in paths if p.exists() and not p.is_file()]
+    if blocked:  # found before anything is written: an export is all there or not at all
+        raise ValueError(f"{blocked[0]} is in the way (not a file); nothing was written")
     existing = [p for p in paths if p.exists()]
     if existing and not force:
         shown = ", ".join(str(p) for p in existing[:3])
@@ -105,9 +108,7 @@ def write_export(tables: dict[str, pd.DataFrame], out: Path, fmt: str, *, force:
         elif fmt == "parquet":
             _parquet(tables, temporary)
         elif fmt == "xlsx":
-            with pd.ExcelWriter(temporary[0], engine="openpyxl") as book:
-                for name, frame in tables.items():
-                    frame.to_excel(book, sheet_name=name, index=False)
+            _xlsx(tables, temporary[0])
         else:
             to_dataset(tables).to_netcdf(temporary[0], engine="scipy")
         for tmp, path in zip(temporary, paths, strict=True):
@@ -116,6 +117,32 @@ def write_export(tables: dict[str, pd.DataFrame], out: Path, fmt: str, *, force:
         for tmp in temporary:
             tmp.unlink(missing_ok=True)
     return paths
+
+
+def _xlsx(tables: dict[str, pd.DataFrame], path: Path) -> None:
+    """One sheet per table, streamed (openpyxl's write-only mode: several times faster than pandas' writer)."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+
+    book = Workbook(write_only=True)
+    for name, frame in tables.items():
+        sheet = book.create_sheet(name)
+        sheet.append(list(frame.columns))
+        dates = [c in DATE_COLUMNS for c in frame.columns]
+        for row in frame.itertuples(index=False, name=None):
+            cells = []
+            for value, is_date in zip(row, dates, strict=True):
+                if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+                    value = None
+                elif hasattr(value, "item"):  # numpy scalars
+                    value = value.item()
+                if is_date and value is not None:
+                    cell = WriteOnlyCell(sheet, value)
+                    cell.number_format = "yyyy-mm-dd"
+                    value = cell
+                cells.append(value)
+            sheet.append(cells)
+    book.save(path)
 
 
 def _parquet(tables: dict[str, pd.DataFrame], temporary: list[Path]) -> None:

@@ -18,7 +18,7 @@ from rich.text import Text
 
 RULES = 3  # per column: one space of padding either side and one rule
 EDGE = 1  # the table's left edge
-FREE_TEXT_MIN = 16  # text with spaces may wrap down to this width
+FREE_TEXT_MIN = 20  # text with spaces may wrap down to this width (a timestamp stays whole)
 MAX_SPLIT = 3  # more tables than this: one block per row instead
 
 
@@ -130,8 +130,8 @@ def layout(columns: list[Column], width: int, title: str | None) -> list[Table]:
     if widths is not None:
         return [_table(columns, widths, title)]
     keys: list[Column] = []
-    for column in columns:  # leading label columns, repeated in every part, in at most 60% of the width
-        if column.numeric or cost([*keys, column], [c.minimum for c in (*keys, column)]) > width * 3 // 5:
+    for column in columns:  # leading label columns, repeated in every part, in at most 45% of the width
+        if column.numeric or cost([*keys, column], [c.minimum for c in (*keys, column)]) > width * 9 // 20:
             break
         keys.append(column)
     parts: list[list[Column]] = []
