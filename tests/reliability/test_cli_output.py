@@ -16,13 +16,14 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+import critmin
 from critmin.cli import output
 from critmin.cli.main import app
 
 SCENARIO = """\
 name: {name}
 start: 2025-01-01
-end: 2025-04-30
+end: 2025-02-28
 shocks:
   - type: export_control
     exporter: {{regions: [CHN]}}
@@ -51,7 +52,7 @@ def cli(*args: str, code: int = 0):
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory) -> tuple[Path, str, str]:
-    """A store with two runs of a 4-month Dy quota (50% and 80%), with a stockpile policy: (db, id A, id B)."""
+    """A store with two runs of a 2-month Dy quota (50% and 80%), with a stockpile policy: (db, id A, id B)."""
     folder = tmp_path_factory.mktemp("cli-output")
     db = folder / "store.duckdb"
     ids = []
@@ -131,7 +132,7 @@ def test_runs_list_shows_full_run_ids(store, columns):
 def test_columns_from_the_environment_when_piped(store):
     """$COLUMNS sets the width of tables written to a pipe (a terminal's own width applies on a terminal)."""
     db, _, b = store
-    env = {**os.environ, "COLUMNS": "80", "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")}
+    env = {**os.environ, "COLUMNS": "80", "PYTHONPATH": str(Path(critmin.__file__).parents[1])}  # this critmin
     shown = subprocess.run(
         [sys.executable, "-m", "critmin.cli.main", "runs", "show", b, "--db", str(db)],
         capture_output=True, text=True, env=env, check=True,
