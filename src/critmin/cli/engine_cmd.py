@@ -125,8 +125,8 @@ def clear(
         sys.stdout.write(prices.assign(kind="price").to_csv(index=False))
         sys.stdout.write(flows.assign(kind="flow").to_csv(index=False))
     else:
-        emit(prices, fmt, title=f"Prices (USD/kg), status {result.status}")
-        emit(flows, fmt, title="Flows (product unit per step)")
+        emit(prices, fmt, title=f"Prices, status {result.status}", units={"price": "USD/kg"})
+        emit(flows, fmt, title="Flows", units={"quantity": f"product unit per {step_years:g} yr"})
 
 
 def validate(

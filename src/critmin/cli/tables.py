@@ -39,7 +39,7 @@ class Column:
         if self.numeric:
             self.minimum = max(widest, longest_token)
         elif self.free_text:  # wraps at spaces, but no word is cut unless it alone would take a third
-            longest_word = max(cell_len(word) for c in self.cells for word in c.split())
+            longest_word = max((cell_len(word) for c in self.cells for word in c.split()), default=0)
             self.minimum = max(longest_token, min(widest, FREE_TEXT_MIN), min(longest_word, width // 3))
         else:  # an identifier or a date: whole, unless it alone would fill most of the console
             self.minimum = max(longest_token, widest if widest <= width * 2 // 3 else width // 3)
