@@ -159,7 +159,7 @@ def test_every_printed_number_of_a_run_has_a_unit(store, columns):
     shown = cli("runs", "show", b, "--db", db).stdout
     for header in ("max_shortfall_pct [%]", "peak_price_ratio [ratio]", "tts_days [days]", "ttr_days [days]"):
         assert header in shown
-    assert " unit " in shown and " t REO " in shown  # the unit of cumulative_shortfall_t, per element
+    assert "shortfall_unit" in shown and " t REO " in shown  # the unit of cumulative_shortfall_t, per element
     assert "target_t [t]" in shown and "mean_buy_price [USD/kg]" in shown
     compared = cli("runs", "compare", a, b, "--db", db).stdout
     assert " unit " in compared and " % " in compared and " days " in compared

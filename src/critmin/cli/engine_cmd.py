@@ -48,7 +48,7 @@ REGION_OPTION = typer.Option(None, "--region", "-r", help="Show only these regio
 ELEMENT_OPTION = typer.Option(None, "--element", "-e", help="Show only these elements (repeatable).")
 RUN_ARG = typer.Argument("latest", help="Run id, unique prefix, scenario name or 'latest'.")
 # units of the summary columns in table headers (ratio: scenario price over baseline price); cumulative shortfall
-# is in each element's unit (column "unit")
+# is in each element's unit (column "shortfall_unit")
 SUMMARY_UNITS = {"max_shortfall_pct": "%", "peak_price_ratio": "ratio", "tts_days": "days",
                  "ttr_days": "days"}  # fmt: skip
 
@@ -63,10 +63,11 @@ def _only(frame, region: list[str] | None, element: list[str] | None):
 
 
 def _with_units(summary, units: dict[str, str]):
-    """A summary for the table format: the unit of cumulative_shortfall_t (t REO, t Ga, t) after it."""
+    """A summary for the table format: the unit of cumulative_shortfall_t (t REO, t Ga, t) after it (not named
+    "unit": a table split to fit repeats a "unit" column in every part, and this one is for one column)."""
     at = list(summary.columns).index("cumulative_shortfall_t") + 1
     out = summary.copy()
-    out.insert(at, "unit", out["element"].map(units).fillna("t"))
+    out.insert(at, "shortfall_unit", out["element"].map(units).fillna("t"))
     return out
 
 
@@ -271,7 +272,7 @@ def runs_show(
     """A stored run's summary per region x element; the table format adds its plausibility flags and policies.
 
     Units: max_shortfall_pct in % of baseline demand, cumulative_shortfall_t in the element's unit (t REO, t Ga,
-    t; column "unit" in the table), peak_price_ratio scenario over baseline, tts_days and ttr_days in days.
+    t; column "shortfall_unit" in the table), peak_price_ratio scenario over baseline, tts_days and ttr_days in days.
     JSON and CSV: the summary records alone (see `critmin runs flags` and `critmin runs policies`)."""
     from critmin.runs import element_units, resolve_run, run_flags, run_policies, run_summary
     from critmin.store import Store

@@ -86,9 +86,24 @@ def _cell(value, column: str) -> str:
     return str(value)
 
 
+def _numeric(values: pd.Series) -> bool:
+    """Numbers, including an object column of numbers and missing values (right-aligned, never wrapped)."""
+    import pandas as pd
+
+    if pd.api.types.is_bool_dtype(values):
+        return False
+    if pd.api.types.is_numeric_dtype(values):
+        return True
+    present = values.dropna()
+    return (
+        values.dtype == object
+        and len(present) > 0
+        and all(isinstance(v, int | float) and not isinstance(v, bool) for v in present)
+    )
+
+
 def emit(frame: pd.DataFrame, fmt: Format, *, title: str | None = None, units: dict[str, str] | None = None) -> None:
     """Write a table to stdout in the chosen format. ``units`` label table headers."""
-    import pandas as pd
 
     from critmin.cli.tables import Column, layout
 
@@ -101,7 +116,7 @@ def emit(frame: pd.DataFrame, fmt: Format, *, title: str | None = None, units: d
             Column(
                 f"{col} [{units[col]}]" if units and units.get(col) else str(col),
                 [_cell(v, col) for v in frame[col]],
-                numeric=pd.api.types.is_numeric_dtype(frame[col]) and not pd.api.types.is_bool_dtype(frame[col]),
+                numeric=_numeric(frame[col]),
             )
             for col in frame.columns
         ]

@@ -130,12 +130,14 @@ def layout(columns: list[Column], width: int, title: str | None) -> list[Table]:
     if widths is not None:
         return [_table(columns, widths, title)]
     keys: list[Column] = []
-    for column in columns:  # leading label columns, repeated in every part, in at most 45% of the width
-        if column.numeric or cost([*keys, column], [c.minimum for c in (*keys, column)]) > width * 9 // 20:
+    for column in columns:  # leading label columns, repeated in every part, in at most 60% of the width
+        if column.numeric or cost([*keys, column], [c.minimum for c in (*keys, column)]) > width * 3 // 5:
             break
         keys.append(column)
+    rest = columns[len(keys) :]
+    keys += [c for c in rest if c.header == "unit"]  # every part's numbers keep their unit column
     parts: list[list[Column]] = []
-    for column in columns[len(keys) :]:
+    for column in (c for c in rest if c not in keys):
         part = parts[-1] if parts else None
         if part is None or fit([*keys, *part, column], width) is None:
             parts.append([column])
