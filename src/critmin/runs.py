@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -49,6 +48,8 @@ RUN_DDL = [
         run_id VARCHAR, name VARCHAR, type VARCHAR, region VARCHAR, product VARCHAR, target_t DOUBLE,
         bought_t DOUBLE, mean_buy_price DOUBLE, released_t DOUBLE, delivered_t DOUBLE, acted BOOLEAN,
         reason VARCHAR)""",
+    # the unit of each product's quantities when the run was made, for exports (product id -> t, t REO, t Ga)
+    """CREATE TABLE IF NOT EXISTS run_product_units (run_id VARCHAR, product VARCHAR, unit VARCHAR)""",
 ]
 RESULT_TABLES = (
     "run_prices", "run_shortfall", "run_sector_shortfall", "run_stocks", "run_flows", "run_summary", "run_flags",
@@ -158,6 +159,11 @@ def save_run(
             con.register("frame_view", frame)
             con.execute(f"INSERT INTO {name} SELECT * FROM frame_view")
             con.unregister("frame_view")
+        products = world.table("product")
+        con.executemany(
+            "INSERT INTO run_product_units VALUES (?, ?, ?)",
+            [[run_id, p, u] for p, u in zip(products["id"], products["unit"], strict=True)],
+        )
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
@@ -226,6 +232,29 @@ def run_policies(store: Store, run_id: str) -> pd.DataFrame:
     return frame[["run_id", *POLICY_COLUMNS]]
 
 
+def product_units(store: Store, run_id: str) -> dict[str, str]:
+    """Product id -> quantity unit for a stored run; runs stored before units were kept use the active world's."""
+    rid = resolve_run(store, run_id)
+    rows = store.con.execute("SELECT product, unit FROM run_product_units WHERE run_id = ?", [rid]).fetchall()
+    if (
+        not rows
+        and store.con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'world_product'"
+        ).fetchone()[0]
+    ):
+        rows = store.con.execute("SELECT id, any_value(unit) FROM world_product GROUP BY id").fetchall()
+    return dict(rows)
+
+
+def element_units(store: Store, run_id: str) -> dict[str, str]:
+    """Element -> the unit of its shortfall and demand in a stored run (t REO, t Ga, t)."""
+    rid = resolve_run(store, run_id)
+    rows = store.con.execute(
+        "SELECT element, any_value(unit) FROM run_shortfall WHERE run_id = ? GROUP BY element", [rid]
+    ).fetchall()
+    return dict(rows)
+
+
 def run_info(store: Store, run_id: str) -> dict:
     rid = resolve_run(store, run_id)
     frame = store.con.execute("SELECT * FROM runs WHERE run_id = ?", [rid]).df()
@@ -246,21 +275,6 @@ def compare_runs(store: Store, a: str, b: str) -> pd.DataFrame:
         out[f"{col}_b"] = merged[f"{col}_b"]
         out[f"{col}_change"] = merged[f"{col}_b"] - merged[f"{col}_a"]
     return out
-
-
-def export_run(store: Store, run_id: str, folder: Path) -> list[Path]:
-    """Every table of a run as CSV, written to a temporary name first."""
-    rid = resolve_run(store, run_id)
-    folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name in ("runs", *RESULT_TABLES):
-        frame = store.con.execute(f"SELECT * FROM {name} WHERE run_id = ?", [rid]).df()
-        path = folder / f"{name.removeprefix('run_')}.csv"
-        tmp = path.with_suffix(".csv.tmp")
-        frame.to_csv(tmp, index=False)
-        tmp.replace(path)
-        written.append(path)
-    return written
 
 
 TABLE_COLUMNS = {

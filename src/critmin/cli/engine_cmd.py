@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import json
 import sys
 from pathlib import Path
@@ -30,9 +31,44 @@ from critmin.cli.output import (
 scenario_app = typer.Typer(
     help="Scenario files: the JSON Schema for editors, and the bundled scenarios.", no_args_is_help=True
 )
+
+
+class ExportFormat(enum.StrEnum):
+    csv = "csv"
+    parquet = "parquet"
+    xlsx = "xlsx"
+    netcdf = "netcdf"
+
+
 runs_app = typer.Typer(help="Stored runs: list, show, flags, policies, compare and export.", no_args_is_help=True)
 
 SCENARIO_ARG = typer.Argument(..., exists=True, dir_okay=False, help="Scenario YAML file.")
+# one definition for `run`, `runs show` and `runs compare`, so the filters read and behave the same
+REGION_OPTION = typer.Option(None, "--region", "-r", help="Show only these regions (repeatable).")
+ELEMENT_OPTION = typer.Option(None, "--element", "-e", help="Show only these elements (repeatable).")
+RUN_ARG = typer.Argument("latest", help="Run id, unique prefix, scenario name or 'latest'.")
+# units of the summary columns in table headers (ratio: scenario price over baseline price); cumulative shortfall
+# is in each element's unit (column "shortfall_unit")
+SUMMARY_UNITS = {"max_shortfall_pct": "%", "peak_price_ratio": "ratio", "tts_days": "days",
+                 "ttr_days": "days"}  # fmt: skip
+
+
+def _only(frame, region: list[str] | None, element: list[str] | None):
+    """Rows of a region x element frame kept by the -r/-e filters (no filter: every row)."""
+    if region:
+        frame = frame[frame["region"].isin(region)]
+    if element:
+        frame = frame[frame["element"].isin(element)]
+    return frame
+
+
+def _with_units(summary, units: dict[str, str]):
+    """A summary for the table format: the unit of cumulative_shortfall_t (t REO, t Ga, t) after it (not named
+    "unit": a table split to fit repeats a "unit" column in every part, and this one is for one column)."""
+    at = list(summary.columns).index("cumulative_shortfall_t") + 1
+    out = summary.copy()
+    out.insert(at, "shortfall_unit", out["element"].map(units).fillna("t"))
+    return out
 
 
 def clear(
@@ -90,8 +126,8 @@ def clear(
         sys.stdout.write(prices.assign(kind="price").to_csv(index=False))
         sys.stdout.write(flows.assign(kind="flow").to_csv(index=False))
     else:
-        emit(prices, fmt, title=f"Prices (USD/kg), status {result.status}")
-        emit(flows, fmt, title="Flows (product unit per step)")
+        emit(prices, fmt, title=f"Prices, status {result.status}", units={"price": "USD/kg"})
+        emit(flows, fmt, title="Flows", units={"quantity": f"product unit per {step_years:g} yr"})
 
 
 def validate(
@@ -153,8 +189,8 @@ def run(
     path: Path = SCENARIO_ARG,
     world: Path = WORLD_OPTION,
     db: Path = DB_OPTION,
-    region: list[str] = typer.Option(None, "--region", "-r", help="Show only these regions (repeatable)."),
-    element: list[str] = typer.Option(None, "--element", "-e", help="Show only these elements (repeatable)."),
+    region: list[str] = REGION_OPTION,
+    element: list[str] = ELEMENT_OPTION,
     fmt: Format = FORMAT_OPTION,
 ) -> None:
     """Simulate a scenario month by month against its baseline, store the run, and print its summary.
@@ -187,12 +223,7 @@ def run(
                 store, w, result, path.read_text(encoding="utf-8"), summary, wall, element_units(w), flags=flags
             )
             policies = run_policies(store, run_id)
-    shown = summary
-    if region:
-        shown = shown[shown["region"].isin(region)]
-    if element:
-        shown = shown[shown["element"].isin(element)]
-    shown = shown.assign(run_id=run_id)
+    shown = _only(summary, region, element).assign(run_id=run_id)
     if fmt is Format.table:
         console.print(
             f"run [bold]{run_id}[/bold]: {len(result.dates)} months in {wall:.1f} s, stored in the DuckDB store"
@@ -202,7 +233,12 @@ def run(
             if (region or element)
             else shown[(shown["max_shortfall_pct"] > 0) | (shown["peak_price_ratio"] > 1.05)]
         )
-        emit(interesting.drop(columns=["run_id"]).head(60), fmt, title="Summary (regions x elements affected)")
+        emit(
+            _with_units(interesting.drop(columns=["run_id"]).head(60), element_units(w)),
+            fmt,
+            title="Summary (regions x elements affected)",
+            units=SUMMARY_UNITS,
+        )
         print_flags(flags, run_id)
         print_policies(policies)
     else:
@@ -216,39 +252,46 @@ def run(
 
 @runs_app.command("list")
 def runs_list(db: Path = DB_OPTION, fmt: Format = FORMAT_OPTION) -> None:
-    """Stored runs with their provenance (scenario hash, data version, code version, solver status)."""
+    """Stored runs with their provenance (scenario hash, data version, code version, solver status); steps in
+    months, wall_s in seconds."""
     from critmin.runs import list_runs
     from critmin.store import Store
 
     with user_errors(), Store(db) as store:
-        emit(list_runs(store), fmt, title="Runs")
+        emit(list_runs(store), fmt, title="Runs", units={"steps": "months", "wall_s": "s"})
 
 
 @runs_app.command("show")
 def runs_show(
-    run_id: str = typer.Argument("latest", help="Run id, unique prefix, scenario name or 'latest'."),
+    run_id: str = RUN_ARG,
+    region: list[str] = REGION_OPTION,
+    element: list[str] = ELEMENT_OPTION,
     db: Path = DB_OPTION,
     fmt: Format = FORMAT_OPTION,
 ) -> None:
     """A stored run's summary per region x element; the table format adds its plausibility flags and policies.
 
+    Units: max_shortfall_pct in % of baseline demand, cumulative_shortfall_t in the element's unit (t REO, t Ga,
+    t; column "shortfall_unit" in the table), peak_price_ratio scenario over baseline, tts_days and ttr_days in days.
     JSON and CSV: the summary records alone (see `critmin runs flags` and `critmin runs policies`)."""
-    from critmin.runs import resolve_run, run_flags, run_policies, run_summary
+    from critmin.runs import element_units, resolve_run, run_flags, run_policies, run_summary
     from critmin.store import Store
 
     with user_errors(), Store(db) as store:
         rid = resolve_run(store, run_id)
-        summary = run_summary(store, rid)
-        flags, policies = run_flags(store, rid), run_policies(store, rid)
-    emit(summary, fmt, title=f"Run {rid}")
-    if fmt is Format.table:
-        print_flags(flags.drop(columns=["run_id"]), rid)
-        print_policies(policies)
+        summary = _only(run_summary(store, rid), region, element)
+        flags, policies, units = run_flags(store, rid), run_policies(store, rid), element_units(store, rid)
+    if fmt is not Format.table:
+        emit(summary, fmt)
+        return
+    emit(_with_units(summary.drop(columns=["run_id"]), units), fmt, title=f"Run {rid}", units=SUMMARY_UNITS)
+    print_flags(flags.drop(columns=["run_id"]), rid)
+    print_policies(policies)
 
 
 @runs_app.command("flags")
 def runs_flags(
-    run_id: str = typer.Argument("latest", help="Run id, unique prefix, scenario name or 'latest'."),
+    run_id: str = RUN_ARG,
     db: Path = DB_OPTION,
     fmt: Format = FORMAT_OPTION,
 ) -> None:
@@ -274,49 +317,103 @@ def runs_flags(
 
 @runs_app.command("policies")
 def runs_policies(
-    run_id: str = typer.Argument("latest", help="Run id, unique prefix, scenario name or 'latest'."),
+    run_id: str = RUN_ARG,
     db: Path = DB_OPTION,
     fmt: Format = FORMAT_OPTION,
 ) -> None:
     """What each policy shock of a stored run did.
 
     JSON records: {run_id, name, type, region, product, target_t, bought_t, mean_buy_price (USD/kg),
-    released_t, acted, reason}."""
+    released_t, delivered_t, acted, reason}; quantities in t of the product."""
     from critmin.runs import resolve_run, run_policies
     from critmin.store import Store
 
     with user_errors(), Store(db) as store:
         policies = run_policies(store, resolve_run(store, run_id))
     emit(policies, fmt, title="Policies", units={"target_t": "t", "bought_t": "t", "mean_buy_price": "USD/kg",
-                                                 "released_t": "t"})  # fmt: skip
+                                                 "released_t": "t", "delivered_t": "t"})  # fmt: skip
+
+
+COMPARED = ("max_shortfall_pct", "cumulative_shortfall_t", "peak_price_ratio", "tts_days", "ttr_days")
+
+
+def _compare_long(table, units: dict[str, str]):
+    """One row per region x element x measure (A, B, change): a comparison that fits any terminal."""
+    import pandas as pd
+
+    parts = [
+        pd.DataFrame({
+            "region": table["region"], "element": table["element"], "measure": measure,
+            "unit": table["element"].map(units).fillna("t") if measure == "cumulative_shortfall_t"
+            else SUMMARY_UNITS[measure],
+            "A": table[f"{measure}_a"].astype("Float64"), "B": table[f"{measure}_b"].astype("Float64"),
+            "change": table[f"{measure}_change"].astype("Float64"),
+        })
+        for measure in COMPARED
+    ]  # fmt: skip
+    order = {m: i for i, m in enumerate(COMPARED)}
+    long = pd.concat(parts, ignore_index=True)
+    return long.sort_values(["region", "element", "measure"], key=lambda s: s.map(order) if s.name == "measure"
+                            else s, kind="stable").reset_index(drop=True)  # fmt: skip
 
 
 @runs_app.command("compare")
 def runs_compare(
-    a: str = typer.Argument(..., help="First run."),
-    b: str = typer.Argument(..., help="Second run."),
+    a: str = typer.Argument(..., help="First run (A): id, unique prefix, scenario name or 'latest'."),
+    b: str = typer.Argument(..., help="Second run (B)."),
+    region: list[str] = REGION_OPTION,
+    element: list[str] = ELEMENT_OPTION,
     db: Path = DB_OPTION,
     fmt: Format = FORMAT_OPTION,
 ) -> None:
-    """Two runs' summaries side by side, with the change from A to B."""
-    from critmin.runs import compare_runs
+    """Two runs' summaries side by side, with the change from A to B.
+
+    The table format has one row per region x element x measure (A, B, change = B - A) with the measure's
+    unit: max_shortfall_pct %, cumulative_shortfall_t the element's unit, peak_price_ratio a ratio (scenario over
+    baseline), tts_days and ttr_days days. JSON and CSV: one record per region x element with {measure}_a, {measure}_b
+    and {measure}_change columns."""
+    from critmin.runs import compare_runs, element_units, resolve_run
     from critmin.store import Store
 
     with user_errors(), Store(db) as store:
-        emit(compare_runs(store, a, b), fmt, title=f"{a} vs {b}")
+        ra, rb = resolve_run(store, a), resolve_run(store, b)
+        table = _only(compare_runs(store, ra, rb), region, element)
+        units = {**element_units(store, rb), **element_units(store, ra)}
+    if fmt is not Format.table:
+        emit(table, fmt)
+        return
+    emit(_compare_long(table, units), fmt, title=f"A: {ra}\nB: {rb}")
 
 
 @runs_app.command("export")
 def runs_export(
     run_id: str = typer.Argument(..., help="Run id, prefix, scenario name or 'latest'."),
-    out: Path = typer.Option(..., "--out", "-o", file_okay=False, help="Folder for the CSV files."),
+    out: Path = typer.Option(
+        ..., "--out", "-o", help="Folder for csv and parquet (one file per table); the file for xlsx and netcdf."
+    ),
+    export_format: ExportFormat = typer.Option(
+        ExportFormat.csv, "--format", "-f", help="csv, parquet, xlsx (one sheet per table) or netcdf (one dataset)."
+    ),
+    force: bool = typer.Option(False, "--force", help="Overwrite export files already there."),
     db: Path = DB_OPTION,
-    fmt: Format = FORMAT_OPTION,
 ) -> None:
-    """Write every table of a run (provenance, prices, shortfall, stocks, flows, summary, flags, policies) as CSV."""
-    from critmin.runs import export_run
+    """Write every table of a run: runs (provenance), prices, shortfall, sector_shortfall, stocks, flows,
+    summary, flags and policies.
+
+    Each result table has a unit column: prices USD/kg; shortfall and demand in the element's unit per month
+    (t REO, t Ga, t); sector shortfall, consumption and flows in the product's unit per month; stock levels in
+    the product's unit; summary: the unit of cumulative_shortfall_t (max_shortfall_pct %, peak_price_ratio
+    a ratio, tts/ttr days); policies: the unit of the *_t quantities (mean_buy_price USD/kg).
+    Numbers are rounded to 6 significant digits, far finer than the data (float noise such as 6.1831190000000005
+    goes).
+    netcdf: variables on dims path, month, region, product, element, ...; units in each variable's "units"
+    attribute (product_unit and element_unit hold the per-product and per-element ones); provenance in global
+    attributes. Existing files are kept unless --force; files appear only once written in full."""
+    from critmin.run_export import run_tables, write_export
     from critmin.store import Store
 
-    with user_errors(), Store(db) as store:
-        paths = export_run(store, run_id, out)
-    report(fmt, f"wrote {len(paths)} files to {out}", {"folder": str(out), "files": len(paths)})
+    with user_errors():
+        with Store(db) as store:
+            tables = run_tables(store, run_id)
+        paths = write_export(tables, out, str(export_format), force=force)
+    console.print(f"wrote {len(paths)} {export_format} file(s) to {out}", highlight=False)

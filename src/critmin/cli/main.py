@@ -5,6 +5,7 @@ that use them, so ``critmin --help`` and ``critmin --version`` stay fast; tests/
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 
 import typer
@@ -30,6 +31,18 @@ app.command()(engine_cmd.clear)
 app.command()(engine_cmd.validate)
 app.command()(engine_cmd.run)
 app.command()(serve_cmd.serve)
+
+
+def _reflow_help(typer_app: typer.Typer) -> None:
+    """Join the lines of each help paragraph: typer keeps a docstring's line breaks after its first paragraph,
+    so at 80 columns every 110-character source line broke again mid-sentence."""
+    for info in typer_app.registered_commands:
+        doc = info.callback.__doc__ if info.callback else None
+        if doc and info.help is None:
+            first, *rest = inspect.cleandoc(doc).split("\n\n")
+            info.callback.__doc__ = "\n\n".join([first, *(" ".join(p.split()) for p in rest)])
+    for group in typer_app.registered_groups:
+        _reflow_help(group.typer_instance)
 
 
 def _version(value: bool) -> None:
@@ -149,6 +162,8 @@ def overview(world: Path = WORLD_OPTION, db: Path = DB_OPTION, fmt: Format = FOR
         "balance and calibration: critmin world check[/dim]"
     )
 
+
+_reflow_help(app)  # after every command is registered (the ones defined below too)
 
 if __name__ == "__main__":
     app()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import enum
 import json
 import math
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,9 +24,9 @@ from critmin.world.problems import ProblemList
 if TYPE_CHECKING:
     import pandas as pd
 
-# Tables piped to a file or another program are not squeezed into 80 columns.
+# Tables piped to a file or another program are not squeezed into 80 columns, unless $COLUMNS asks for a width.
 # no emoji codes: rich would turn "trade_flow.csv:100:" into "trade_flow.csv💯" and lose the line number
-console = Console(emoji=False) if sys.stdout.isatty() else Console(width=200, emoji=False)
+console = Console(emoji=False) if sys.stdout.isatty() or os.environ.get("COLUMNS") else Console(width=200, emoji=False)
 err_console = Console(stderr=True, emoji=False)
 
 
@@ -41,7 +42,7 @@ FORMAT_OPTION = typer.Option(
 DB_OPTION = typer.Option(
     None,
     "--db",
-    help="DuckDB store path [default: $CRITMIN_DB or the per-user data path].",
+    help="DuckDB store path \\[default: $CRITMIN_DB or the per-user data path].",
     envvar="CRITMIN_DB",
     show_envvar=True,
 )
@@ -72,6 +73,9 @@ def records(frame: pd.DataFrame) -> list[dict]:
 
 
 def _cell(value, column: str) -> str:
+    if hasattr(value, "hour"):  # a timestamp: a date at midnight, else to the second
+        midnight = (value.hour, value.minute, value.second, value.microsecond) == (0, 0, 0, 0)
+        return value.date().isoformat() if midnight else value.isoformat(sep=" ", timespec="seconds")
     value = _clean(value)
     if value is None:
         return "-"
@@ -82,25 +86,42 @@ def _cell(value, column: str) -> str:
     return str(value)
 
 
+def _numeric(values: pd.Series) -> bool:
+    """Numbers, including an object column of numbers and missing values (right-aligned, never wrapped)."""
+    import pandas as pd
+
+    if pd.api.types.is_bool_dtype(values):
+        return False
+    if pd.api.types.is_numeric_dtype(values):
+        return True
+    present = values.dropna()
+    return (
+        values.dtype == object
+        and len(present) > 0
+        and all(isinstance(v, int | float) and not isinstance(v, bool) for v in present)
+    )
+
+
 def emit(frame: pd.DataFrame, fmt: Format, *, title: str | None = None, units: dict[str, str] | None = None) -> None:
     """Write a table to stdout in the chosen format. ``units`` label table headers."""
-    import pandas as pd
-    from rich.table import Table
+
+    from critmin.cli.tables import Column, layout
 
     if fmt is Format.json:
         sys.stdout.write(json.dumps(records(frame), indent=2, allow_nan=False) + "\n")
     elif fmt is Format.csv:
         sys.stdout.write(frame.to_csv(index=False))
     else:
-        table = Table(title=title, title_justify="left", header_style="bold")
-        for col in frame.columns:
-            unit = (units or {}).get(col)
-            numeric = pd.api.types.is_numeric_dtype(frame[col]) and not pd.api.types.is_bool_dtype(frame[col])
-            header = escape(f"{col} [{unit}]") if unit else col
-            table.add_column(header, justify="right" if numeric else "left")
-        for row in frame.itertuples(index=False, name=None):
-            table.add_row(*(escape(_cell(v, c)) for v, c in zip(row, frame.columns, strict=True)))
-        console.print(table)
+        columns = [
+            Column(
+                f"{col} [{units[col]}]" if units and units.get(col) else str(col),
+                [_cell(v, col) for v in frame[col]],
+                numeric=_numeric(frame[col]),
+            )
+            for col in frame.columns
+        ]
+        for table in layout(columns, console.width, title):
+            console.print(table)
         if frame.empty:
             console.print("[dim]no rows match[/dim]")
 

@@ -180,7 +180,12 @@ def check(
             )
             off = arcs if show_all else arcs[arcs["error_pct"].abs() > 1.0]
             if len(off):
-                emit(off, fmt, title="Trade arcs, t/yr (error %; value at reference price, MUSD/yr)")
+                emit(
+                    off,
+                    fmt,
+                    title="Trade arcs (value at reference price)",
+                    units={"recorded": "t/yr", "equilibrium": "t/yr", "error_pct": "%", "value_musd": "MUSD/yr"},
+                )
     else:
         emit(
             pd.concat(
