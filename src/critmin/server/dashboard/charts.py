@@ -13,7 +13,7 @@ from critmin.schema import STAGES
 from critmin.server.dashboard.colours import SERIES, colours_for
 
 Palette = dict[str, str] | None
-LAYOUT = {"margin": {"l": 60, "r": 20, "t": 50, "b": 40}, "font": {"size": 13}, "template": "plotly_white"}
+LAYOUT = {"margin": {"l": 60, "r": 20, "t": 50, "b": 50}, "font": {"size": 13}, "template": "plotly_white"}
 STAGE_ORDER = ("secondary", *STAGES)
 BYPASS = "not via this stage"  # the part of final use that never passed the stage (e.g. Dy metal used directly)
 BYPASS_MARKER = {"color": "#eeeeee", "line": {"color": "#999999", "width": 1}}
@@ -37,27 +37,39 @@ def stacked_grid(frame: pd.DataFrame, row: str, column: str, value: str, columns
 
 
 def log_axis(values, title: str) -> dict:
-    """A log axis labelled with plain numbers (1,000 / 2,000 / 5,000 …, or decades alone over a wide range)
-    instead of plotly's default minor-digit labels ("5, 2, 10k, 5, 2, 1000")."""
-    v = np.asarray(pd.to_numeric(pd.Series(values), errors="coerce"), dtype=float)
+    """A log axis labelled with plain numbers at 1-2-5 steps (or decades alone over a wide range, or even
+    steps over a narrow one) instead of plotly's minor-digit labels ("5, 2, 10k, 5, 2, 1000"). The range is
+    set from ``values`` (padded), so that the ticks chosen are the ones shown."""
+    v = np.asarray(pd.to_numeric(pd.Series(values, dtype=object), errors="coerce"), dtype=float)
     v = v[np.isfinite(v) & (v > 0)]
     axis = {"title": title, "type": "log"}
     if not len(v):
         return axis
-    low, high = math.floor(math.log10(v.min())), math.ceil(math.log10(v.max()))
+    low, high = v.min() / 1.15, v.max() * 1.15
     ticks: list[float] = []
-    for steps in ((1,), (1, 2, 5), (1, 2, 3, 4, 5, 6, 7, 8, 9)):
-        every = [m * 10.0**k for k in range(low, high + 1) for m in steps]
-        ticks = [t for t in every if v.min() / 1.2 <= t <= v.max() * 1.2]
-        if len(ticks) >= 3:
+    decades = range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1)
+    for steps in ((1,), (1, 2, 5)):
+        every = [m * 10.0**k for k in decades for m in steps]
+        ticks = [t for t in every if low <= t <= high]
+        if len(ticks) >= 4:
             break
-    if len(ticks) < 2:  # a narrow range: plotly's own ticks, written in full
-        return {**axis, "tickformat": ",.4~g"}
-    return {**axis, "tickvals": ticks, "ticktext": [_plain(t) for t in ticks]}
+    else:
+        ticks = _even_ticks(low, high)
+    return {**axis, "range": [math.log10(low), math.log10(high)], "tickvals": ticks,
+            "ticktext": [_plain(t) for t in ticks]}  # fmt: skip
+
+
+def _even_ticks(low: float, high: float, about: int = 5) -> list[float]:
+    """About ``about`` evenly spaced round numbers (steps of 1, 2, 2.5 or 5 x 10^k) within [low, high]."""
+    raw = (high - low) / about
+    power = 10.0 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    first = math.ceil(low / step) * step
+    return [first + i * step for i in range(int((high - first) / step) + 1)]
 
 
 def _plain(number: float) -> str:
-    return f"{number:,.0f}" if number >= 1 else f"{number:g}"
+    return f"{number:,.0f}" if number >= 10 or number == round(number) else f"{number:,.3g}"
 
 
 def sankey(links: pd.DataFrame, element: str, unit: str, palette: Palette = None) -> go.Figure:
@@ -240,6 +252,14 @@ def shortfall_lines(shortfall: pd.DataFrame, element: str, palette: Palette = No
         **LAYOUT, height=380, title=f"{element} {SHORTFALL_TITLE}",
         yaxis={"title": "% of baseline demand", "rangemode": "tozero"}, xaxis={"title": "month"},
     )  # fmt: skip
+    return fig if fig.data else _empty(fig, f"No region is short of {element} beyond the baseline in this run.")
+
+
+def _empty(fig: go.Figure, message: str) -> go.Figure:
+    """Say so instead of drawing bare axes (plotly's default -1…6 grid reads as data)."""
+    fig.add_annotation(text=message, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False, font={"size": 15})
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
     return fig
 
 
@@ -254,10 +274,11 @@ def sector_shortfall(frame: pd.DataFrame, region: str, element: str, unit: str) 
         )  # fmt: skip
     fig.update_layout(
         **LAYOUT, height=380,
-        title=f"{region}: {element} shortfall by sector ({unit} of {element} content per month, shocked path)",
+        title=f"{region}: {element} shortfall by sector, shocked path, total incl. any baseline shortfall "
+        f"({unit} of {element} content per month)",
         yaxis={"title": f"{unit}/month", "rangemode": "tozero"}, xaxis={"title": "month"},
     )  # fmt: skip
-    return fig
+    return fig if fig.data else _empty(fig, f"No sector in {region} is short of {element} in this run.")
 
 
 def stock_lines(stocks: pd.DataFrame) -> go.Figure:
