@@ -64,7 +64,11 @@ def exposure_map(table: pd.DataFrame, element: str, origin_region: str, origin_s
 
 
 def off_map(frame: pd.DataFrame, countries: set[str]) -> str:
-    """The regions of ``frame`` (region, value) a map cannot show (aggregates), as ``"EU 10.0%, ROW 10.0%"``;
+    """The regions of ``frame`` (region, value) a map cannot show (aggregates), as ``"EU 10.0%, ROW <0.1%"``;
     "none" when every region with a value is a country."""
     rest = frame[~frame["region"].isin(countries) & (frame["value"] > 0)].sort_values("value", ascending=False)
-    return ", ".join(f"{r.region} {r.value:.1f}%" for r in rest.itertuples()) or "none"
+    return ", ".join(f"{r.region} {_pct(r.value)}" for r in rest.itertuples()) or "none"
+
+
+def _pct(value: float) -> str:
+    return "<0.1%" if value < 0.05 else f"{value:.1f}%"  # a small share is not shown as 0.0%
