@@ -5,21 +5,54 @@ and world maps of the right values with their boundaries shipped in the package.
 
 from __future__ import annotations
 
+import base64
 import html
 import itertools
+import json
 import math
 import re
 import tomllib
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
 from critmin.schema import STAGES
 from critmin.server import ServerConfig, create_app
-from reliability.chart_pages import axis_title, page_figures, title, values
 from server_support import REPO, short_flagship, wait_for_job
 
 STATIC = REPO / "src" / "critmin" / "server" / "static"
+# the figures a page embeds, read back from its HTML (the JSON the browser draws)
+FIGURE = re.compile(r'<script type="application/json" class="figure-data" data-target="fig-([\w-]+)">(.*?)</script>',
+                    re.S)  # fmt: skip
+
+
+def figures(page: str) -> dict[str, dict]:
+    """``{name: plotly figure dict}`` for every chart of a page's HTML."""
+    return {name: json.loads(body) for name, body in FIGURE.findall(page)}
+
+
+def page_figures(client, url: str) -> dict[str, dict]:
+    response = client.get(url)
+    assert response.status_code == 200, response.text[:500]
+    return figures(response.text)
+
+
+def title(figure: dict) -> str:
+    text = figure["layout"]["title"]
+    return text["text"] if isinstance(text, dict) else text
+
+
+def axis_title(axis: dict) -> str:
+    text = axis.get("title", "")
+    return text.get("text", "") if isinstance(text, dict) else text
+
+
+def values(array) -> list:
+    """A figure array as a list: plotly writes numeric arrays as typed ``{"dtype", "bdata"}`` objects."""
+    if isinstance(array, dict) and "bdata" in array:
+        return np.frombuffer(base64.b64decode(array["bdata"]), dtype=np.dtype(array["dtype"])).tolist()
+    return list(array)
 
 
 @pytest.fixture(scope="module")
