@@ -62,16 +62,26 @@ def context(browser, server):
     context.close()
 
 
-@pytest.fixture
-def page(context):
-    page = context.new_page()
-    page.problems, page.requests = [], []
-    page.on("console", lambda m: m.type == "error" and page.problems.append(m.text))
-    page.on("pageerror", lambda e: page.problems.append(str(e)))
-    page.on("request", lambda r: page.requests.append(r.url))
-    yield page
-    page.close()
-    assert page.problems == [], page.problems
+@pytest.fixture(scope="module")
+def opened(context):
+    """``open(url)``: the page at ``url``, loaded once for the module (tests read different charts of it), with
+    its console errors and every request it made recorded from the start."""
+    pages = {}
+
+    def open_page(url: str):
+        if url not in pages:
+            page = context.new_page()
+            page.problems, page.requests = [], []
+            page.on("console", lambda m: m.type == "error" and page.problems.append(m.text))
+            page.on("pageerror", lambda e: page.problems.append(str(e)))
+            page.on("request", lambda r: page.requests.append(r.url))
+            page.goto(url)
+            pages[url] = page
+        return pages[url]
+
+    yield open_page
+    for page in pages.values():
+        page.close()
 
 
 def api(server, path: str, **params) -> list[dict]:
@@ -109,8 +119,12 @@ def assert_tiles_0_to_100(segments: list[dict], stage: str) -> None:
     assert segments[-1]["s1"] == pytest.approx(100, abs=0.1), (stage, segments)
 
 
-def test_ga_concentration_bars_stack_to_100_with_japans_metal_share(page, server, tmp_path):
-    page.goto("/?element=Ga")
+GA = "/?element=Ga"
+JPN_DY = "/exposure?origin_region=CHN&origin_stage=mine&region=JPN&element=Dy"
+
+
+def test_ga_concentration_bars_stack_to_100_with_japans_metal_share(opened, server, tmp_path):
+    page = opened(GA)
     drawn(page, "concentration")
     bars = stacks(page, "concentration")
     shares = api(server, "/api/indicators", indicator="production_share", element="Ga")
@@ -121,10 +135,11 @@ def test_ga_concentration_bars_stack_to_100_with_japans_metal_share(page, server
     expected = next(s["value"] for s in shares if (s["stage"], s["region"]) == ("metal", "JPN"))
     assert japan == pytest.approx(expected) and japan > 0
     assert shoot(page, "concentration", "ga-concentration.png", tmp_path).stat().st_size > 0
+    assert page.problems == []
 
 
-def test_japan_dy_exposure_includes_chinas_mine_share_and_stacks_to_100(page, server, tmp_path):
-    page.goto("/exposure?origin_region=CHN&origin_stage=mine&region=JPN&element=Dy")
+def test_japan_dy_exposure_includes_chinas_mine_share_and_stacks_to_100(opened, server, tmp_path):
+    page = opened(JPN_DY)
     drawn(page, "detail")
     bars = stacks(page, "detail")
     origins = api(server, "/api/exposure", region="JPN", element="Dy")
@@ -136,17 +151,16 @@ def test_japan_dy_exposure_includes_chinas_mine_share_and_stacks_to_100(page, se
     assert china == pytest.approx(expected) and china > 1
     print(f"JPN Dy, mine stage: China {china:.2f}% of final use")
     shoot(page, "detail", "jpn-dy-exposure.png", tmp_path)
+    assert page.problems == []
 
 
 @pytest.mark.parametrize(
     ("url", "name", "file"),
-    [
-        ("/?element=Dy", "production_map", "dy-production-map.png"),
-        ("/exposure?origin_region=CHN&origin_stage=separation&element=Dy", "exposure_map", "dy-exposure-map.png"),
-    ],
+    [(GA, "production_map", "ga-production-map.png"), (JPN_DY, "exposure_map", "dy-exposure-map.png")],
+    ids=["production-map", "exposure-map"],
 )
-def test_the_maps_render_offline_from_the_packaged_boundaries(page, server, tmp_path, url, name, file):
-    page.goto(url)
+def test_the_maps_render_offline_from_the_packaged_boundaries(opened, server, tmp_path, url, name, file):
+    page = opened(url)
     drawn(page, name)
     traces = page.evaluate(
         "(id) => document.getElementById(id)._fullData.map(t => ({type: t.type, visible: t.visible, "
@@ -161,3 +175,4 @@ def test_the_maps_render_offline_from_the_packaged_boundaries(page, server, tmp_
     assert f"{server.url}/static/topojson/world_110m.json" in page.requests
     assert [u for u in page.requests if not u.startswith(server.url)] == []
     shoot(page, name, file, tmp_path)
+    assert page.problems == []

@@ -37,13 +37,15 @@ def production_map(indicators: pd.DataFrame, element: str, countries: set[str]) 
     for i, stage in enumerate(stages):
         rows = shares[shares["stage"] == stage]
         fig.add_trace(_choropleth(rows, countries, stage, f"of world {stage} output", visible=i == 0))
+    titles = [f"{element}: share of world production by country at the {stage} stage (%)" for stage in stages]
     buttons = [
-        {"label": stage, "method": "update", "args": [{"visible": [j == i for j in range(len(stages))]}]}
+        {"label": stage, "method": "update",
+         "args": [{"visible": [j == i for j in range(len(stages))]}, {"title.text": titles[i]}]}
         for i, stage in enumerate(stages)
-    ]
+    ]  # fmt: skip
     fig.update_layout(
         **{**LAYOUT, "margin": {"l": 10, "r": 10, "t": 60, "b": 10}}, height=480, geo=GEO,
-        title=f"{element}: share of world production by country, at the chosen stage (%)",
+        title=titles[0] if titles else f"{element}: no production data",
         updatemenus=[{"buttons": buttons, "type": "buttons", "direction": "right", "x": 1, "xanchor": "right",
                       "y": 1.02, "yanchor": "bottom", "showactive": True}] if len(stages) > 1 else [],
     )  # fmt: skip

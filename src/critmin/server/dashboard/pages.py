@@ -22,6 +22,7 @@ from critmin.runs import (
     run_summary,
     run_table,
 )
+from critmin.schema import STAGES
 from critmin.server.api.common import records
 from critmin.server.context import AppContext
 from critmin.server.dashboard import charts, maps
@@ -95,7 +96,7 @@ def overview(request: Request, element: str | None = None):
     stages = [{"stage": s, "hhi": hhi.get(s), "top3": top3.get(s)} for s in ORIGIN_STAGES if s in hhi.index]
     countries, palette = _countries(ctx), _palette(ctx)
     shares = indicators[indicators["indicator"] == "production_share"]
-    off_map = [(s, maps.off_map(rows, countries)) for s, rows in shares.groupby("stage", sort=False)]
+    off_map = [(s, maps.off_map(shares[shares["stage"] == s], countries)) for s in STAGES if s in set(shares["stage"])]
     return render(
         request, "overview.html", title=f"Overview: {element}", page="overview", element=element,
         elements=ctx.elements, stages=stages, unit=unit, data_version=ctx.data_version, off_map=off_map,
