@@ -176,3 +176,19 @@ def test_the_maps_render_offline_from_the_packaged_boundaries(opened, server, tm
     assert [u for u in page.requests if not u.startswith(server.url)] == []
     shoot(page, name, file, tmp_path)
     assert page.problems == []
+
+
+def test_the_production_map_buttons_switch_the_stage(opened, server):
+    page = opened(GA)
+    drawn(page, "production_map")
+    shares = api(server, "/api/indicators", indicator="production_share", element="Ga")
+    page.locator("#fig-production_map .updatemenu-button", has_text="metal").click()
+    expect(page.locator("#fig-production_map .gtitle")).to_contain_text("metal stage")
+    shown = page.evaluate(
+        "() => document.getElementById('fig-production_map')._fullData.filter(t => t.visible === true)"
+        ".map(t => ({name: t.name, locations: t.locations}))"
+    )
+    assert [t["name"] for t in shown] == ["metal"]
+    producers = {s["region"] for s in shares if s["stage"] == "metal" and s["value"] > 0}
+    assert "JPN" in shown[0]["locations"] and set(shown[0]["locations"]) <= producers
+    assert page.problems == []
