@@ -3,29 +3,76 @@ in the axis titles."""
 
 from __future__ import annotations
 
-import zlib
+import math
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
 from critmin.schema import STAGES
+from critmin.server.dashboard.colours import SERIES, colours_for
 
-PALETTE = ["#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22",
-           "#7f7f7f", "#aec7e8", "#ff9896", "#98df8a", "#ffbb78", "#c5b0d5", "#c49c94", "#f7b6d2"]  # fmt: skip
-LAYOUT = {"margin": {"l": 60, "r": 20, "t": 50, "b": 40}, "font": {"size": 13}, "template": "plotly_white"}
-
-
-def region_colour(region: str) -> str:
-    """The same colour for a region on every chart (China always red, Other grey)."""
-    fixed = {"CHN": "#d62728", "Other": "#bbbbbb"}
-    return fixed.get(region) or PALETTE[zlib.crc32(region.encode()) % len(PALETTE)]
+Palette = dict[str, str] | None
+LAYOUT = {"margin": {"l": 60, "r": 20, "t": 50, "b": 50}, "font": {"size": 13}, "template": "plotly_white"}
+STAGE_ORDER = ("secondary", *STAGES)
+BYPASS = "not via this stage"  # the part of final use that never passed the stage (e.g. Dy metal used directly)
+BYPASS_MARKER = {"color": "#eeeeee", "line": {"color": "#999999", "width": 1}}
 
 
-def region_colours(regions) -> dict[str, str]:
-    return {r: region_colour(r) for r in set(regions)}
+def stage_path(stages) -> str:
+    """``mine → separation → …`` for the stages given, in supply-chain order."""
+    present = set(stages)
+    return " → ".join(s for s in STAGE_ORDER if s in present)
 
 
-def sankey(links: pd.DataFrame, element: str, unit: str) -> go.Figure:
+def stacked_grid(frame: pd.DataFrame, row: str, column: str, value: str, columns: list[str]) -> pd.DataFrame:
+    """``value`` by ``row`` x ``column`` with every cell filled (0 where a row has nothing at a column): a
+    stacked bar trace with a gap stops stacking in plotly, hiding later regions. Rows ordered by their total,
+    largest first, aggregates (ROW, Other) last."""
+    grid = frame.pivot_table(index=row, columns=column, values=value, aggfunc="sum").reindex(columns=columns)
+    grid = grid.fillna(0.0)
+    last = grid.index.isin(["ROW", "Other"])
+    order = sorted(range(len(grid)), key=lambda i: (bool(last[i]), -grid.iloc[i].sum(), grid.index[i]))
+    return grid.iloc[order]
+
+
+def log_axis(values, title: str) -> dict:
+    """A log axis labelled with plain numbers at 1-2-5 steps (or decades alone over a wide range, or even
+    steps over a narrow one) instead of plotly's minor-digit labels ("5, 2, 10k, 5, 2, 1000"). The range is
+    set from ``values`` (padded), so that the ticks chosen are the ones shown."""
+    v = np.asarray(pd.to_numeric(pd.Series(values, dtype=object), errors="coerce"), dtype=float)
+    v = v[np.isfinite(v) & (v > 0)]
+    axis = {"title": title, "type": "log"}
+    if not len(v):
+        return axis
+    low, high = v.min() / 1.15, v.max() * 1.15
+    ticks: list[float] = []
+    decades = range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1)
+    for steps in ((1,), (1, 2, 5)):
+        every = [m * 10.0**k for k in decades for m in steps]
+        ticks = [t for t in every if low <= t <= high]
+        if len(ticks) >= 4:
+            break
+    else:
+        ticks = _even_ticks(low, high)
+    return {**axis, "range": [math.log10(low), math.log10(high)], "tickvals": ticks,
+            "ticktext": [_plain(t) for t in ticks]}  # fmt: skip
+
+
+def _even_ticks(low: float, high: float, about: int = 5) -> list[float]:
+    """About ``about`` evenly spaced round numbers (steps of 1, 2, 2.5 or 5 x 10^k) within [low, high]."""
+    raw = (high - low) / about
+    power = 10.0 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    first = math.ceil(low / step) * step
+    return [first + i * step for i in range(int((high - first) / step) + 1)]
+
+
+def _plain(number: float) -> str:
+    return f"{number:,.0f}" if number >= 10 or number == round(number) else f"{number:,.3g}"
+
+
+def sankey(links: pd.DataFrame, element: str, unit: str, palette: Palette = None) -> go.Figure:
     """Nodes are (stage, region); link widths are element content per year."""
     ends = pd.concat(
         [
@@ -33,10 +80,10 @@ def sankey(links: pd.DataFrame, element: str, unit: str) -> go.Figure:
             links[["target_stage", "target_region"]].set_axis(["stage", "region"], axis=1),
         ]
     ).drop_duplicates()
-    order = {s: i for i, s in enumerate(("secondary", *STAGES))}
+    order = {s: i for i, s in enumerate(STAGE_ORDER)}
     ends = ends.sort_values(["stage", "region"], key=lambda c: c.map(order) if c.name == "stage" else c)
     index = {(s, r): i for i, (s, r) in enumerate(zip(ends["stage"], ends["region"], strict=True))}
-    colours = region_colours(ends["region"])
+    colours = colours_for(ends["region"], palette)
     node_colour = [colours.get(r, "#888") for r in ends["region"]]
     labels = [f"{r} · {s}" for s, r in zip(ends["stage"], ends["region"], strict=True)]
     source = [index[k] for k in zip(links["source_stage"], links["source_region"], strict=True)]
@@ -64,7 +111,7 @@ def sankey(links: pd.DataFrame, element: str, unit: str) -> go.Figure:
     )
     fig.update_layout(
         **LAYOUT,
-        title=f"{element}: mine → separation → metal → magnet → use, by region ({unit} of {element} content)",
+        title=f"{element}: {stage_path(ends['stage'])}, by region ({unit} of {element} content)",
         height=560,
     )
     return fig
@@ -76,25 +123,25 @@ def _fade(hex_colour: str, alpha: float = 0.45) -> str:
     return f"rgba({r},{g},{b},{alpha})"
 
 
-def concentration(indicators: pd.DataFrame, element: str) -> go.Figure:
-    """Production share by region at each stage (stacked bars), with HHI and top-3 share per stage."""
+def concentration(indicators: pd.DataFrame, element: str, palette: Palette = None) -> go.Figure:
+    """Production share by region at each stage (stacked bars summing to 100%), with the HHI per stage."""
     shares = indicators[(indicators["indicator"] == "production_share") & (indicators["element"] == element)]
     hhi = indicators[(indicators["indicator"] == "hhi") & (indicators["element"] == element)].set_index("stage")
     stages = [s for s in STAGES if s in set(shares["stage"])]
-    label = {s: f"{s}<br>HHI {hhi['value'].get(s, float('nan')):,.0f}" for s in stages}
-    colours = region_colours(shares["region"])
+    label = [f"{s}<br>HHI {hhi['value'].get(s, float('nan')):,.0f}" for s in stages]
+    grid = stacked_grid(shares, "region", "stage", "value", stages)
+    colours = colours_for(grid.index, palette)
     fig = go.Figure()
-    for region, rows in shares.groupby("region", sort=False):
-        rows = rows.set_index("stage").reindex(stages)
+    for region, row in grid.iterrows():
         fig.add_bar(
-            name=region, y=[label[s] for s in stages], x=rows["value"], orientation="h",
-            marker_color=colours.get(region), hovertemplate=f"{region}: %{{x:.1f}}%<extra></extra>",
+            name=region, y=label, x=row.tolist(), orientation="h", marker_color=colours[region],
+            hovertemplate=f"{region}: %{{x:.1f}}%<extra>%{{y}}</extra>",
         )  # fmt: skip
     fig.update_layout(
-        **LAYOUT, barmode="stack", height=120 + 70 * len(stages),
-        title=f"{element}: concentration by stage (share of production, %; HHI 0–10,000)",
+        **LAYOUT, barmode="stack", height=200 + 70 * len(stages),
+        title=f"{element}: concentration by stage (share of world production, %; HHI 0–10,000)",
         xaxis={"title": "share of world production (%)", "range": [0, 100]},
-        yaxis={"autorange": "reversed"}, legend={"traceorder": "normal"},
+        yaxis={"autorange": "reversed"}, legend={"traceorder": "normal", "title": "region"},
     )  # fmt: skip
     return fig
 
@@ -118,66 +165,101 @@ def exposure_heatmap(table: pd.DataFrame, origin_region: str, origin_stage: str)
         )
     )
     fig.update_layout(
-        **LAYOUT, height=140 + 28 * len(grid.index),
+        **{**LAYOUT, "margin": {**LAYOUT["margin"], "t": 80}}, height=170 + 28 * len(grid.index),
         title=f"Share of final use that passed through {origin_region} at the {origin_stage} stage (%)",
         xaxis={"side": "top"}, yaxis={"title": "consuming region", "autorange": "reversed"},
     )  # fmt: skip
     return fig
 
 
-def exposure_detail(origins: pd.DataFrame, region: str, element: str) -> go.Figure:
-    """Origin regions stacked at each upstream stage, for one region and element."""
-    colours = region_colours(origins["origin_region"])
+def exposure_detail(origins: pd.DataFrame, region: str, element: str, palette: Palette = None) -> go.Figure:
+    """Origin regions stacked at each upstream stage, for one region and element; each bar sums to 100% of
+    final use, the part that never passed the stage (e.g. Dy metal used without becoming a magnet) shown as
+    such."""
     stages = [s for s in ("magnet", "metal", "separation", "mine", "secondary") if s in set(origins["origin_stage"])]
+    grid = stacked_grid(origins.assign(pct=origins["share"] * 100), "origin_region", "origin_stage", "pct", stages)
+    bypass = (100 - grid.sum()).clip(lower=0).where(lambda x: x > 0.05, 0.0)
+    colours = colours_for(grid.index, palette)
     fig = go.Figure()
-    for origin, rows in origins.groupby("origin_region", sort=False):
-        rows = rows.set_index("origin_stage").reindex(stages)
+    for origin, row in grid.iterrows():
         fig.add_bar(
-            name=origin, x=stages, y=rows["share"] * 100, marker_color=colours.get(origin),
-            hovertemplate=f"{origin}: %{{y:.1f}}%<extra></extra>",
+            name=origin, x=stages, y=row.tolist(), marker_color=colours[origin],
+            hovertemplate=f"{origin}: %{{y:.1f}}%<extra>%{{x}}</extra>",
+        )  # fmt: skip
+    if bypass.any():
+        fig.add_bar(
+            name=BYPASS, x=stages, y=bypass.tolist(), marker=BYPASS_MARKER,
+            hovertemplate=f"{BYPASS}: %{{y:.1f}}%<extra>%{{x}}</extra>",
         )  # fmt: skip
     fig.update_layout(
-        **LAYOUT, barmode="stack", height=420,
-        title=f"Where {region}'s {element} comes from, stage by stage (% of final use)",
+        **LAYOUT, barmode="stack", height=440,
+        title=f"Where {region}'s {element} comes from, stage by stage (% of {region}'s final use)",
         yaxis={"title": "% of final use", "range": [0, 100]}, xaxis={"title": "origin stage"},
+        legend={"title": "origin region"},
     )  # fmt: skip
     return fig
 
 
-def price_lines(prices: pd.DataFrame, product: str, title_prefix: str = "") -> go.Figure:
+def price_lines(prices: pd.DataFrame, product: str, title_prefix: str = "", palette: Palette = None) -> go.Figure:
     """Scenario prices by region (solid) with the baseline (dotted, hidden until clicked in the legend)."""
-    colours = region_colours(prices["region"])
+    colours = colours_for(prices["region"], palette)
     fig = go.Figure()
     for (path, region), rows in prices.groupby(["path", "region"], sort=True):
         fig.add_scatter(
             x=rows["date"], y=rows["price_usd_per_kg"], mode="lines", name=f"{region} ({path})",
-            legendgroup=region, line={"color": colours.get(region), "dash": "dot" if path == "baseline" else "solid"},
+            legendgroup=region, line={"color": colours[region], "dash": "dot" if path == "baseline" else "solid"},
             visible=True if path == "scenario" else "legendonly",
             hovertemplate=f"{region} {path}: %{{y:,.0f}} USD/kg<extra>%{{x}}</extra>",
         )  # fmt: skip
     fig.update_layout(
-        **LAYOUT, height=420, title=f"{title_prefix}{product} price by region (USD/kg)",
-        yaxis={"title": "USD/kg", "type": "log"}, xaxis={"title": "month"},
+        **LAYOUT, height=420, title=f"{title_prefix}{product} price by region (USD/kg, log scale)",
+        yaxis=log_axis(prices["price_usd_per_kg"], "USD/kg (log scale)"), xaxis={"title": "month"},
     )  # fmt: skip
     return fig
 
 
-def shortfall_lines(shortfall: pd.DataFrame, element: str) -> go.Figure:
-    """Unmet demand for the element by region, % of that month's demand."""
-    colours = region_colours(shortfall["region"])
+SHORTFALL_TITLE = "shortfall beyond the baseline's (% of baseline demand)"
+
+
+def shortfall_beyond_baseline(shortfall: pd.DataFrame) -> pd.DataFrame:
+    """Per region and month: the scenario's shortfall beyond the baseline's, in % of the baseline's demand,
+    as the run summary (its max_shortfall_pct) defines it. ``shortfall``: both paths of a run's shortfall
+    table for one element."""
+    key = ["date", "region"]
+    paths = {p: rows.set_index(key)[["shortfall", "demand"]] for p, rows in shortfall.groupby("path")}
+    if not {"scenario", "baseline"} <= set(paths):
+        return pd.DataFrame(columns=[*key, "pct"])
+    scenario, baseline = paths["scenario"].align(paths["baseline"], join="inner")
+    excess = (scenario["shortfall"].fillna(0) - baseline["shortfall"].fillna(0)).clip(lower=0)
+    demand = baseline["demand"].where(baseline["demand"] > 0)
+    pct = (100 * excess / demand).fillna(0.0)
+    return pct.rename("pct").reset_index().sort_values(["region", "date"], ignore_index=True)
+
+
+def shortfall_lines(shortfall: pd.DataFrame, element: str, palette: Palette = None) -> go.Figure:
+    """Shortfall beyond the baseline's by region (the summary table's measure), for regions ever above 0.05%."""
+    beyond = shortfall_beyond_baseline(shortfall)
+    colours = colours_for(beyond["region"], palette)
     fig = go.Figure()
-    for region, rows in shortfall.groupby("region", sort=True):
-        pct = 100 * rows["shortfall"] / rows["demand"].where(rows["demand"] > 0)
-        if pct.max() < 0.05:
+    for region, rows in beyond.groupby("region", sort=True):
+        if rows["pct"].max() < 0.05:
             continue
         fig.add_scatter(
-            x=rows["date"], y=pct, mode="lines", name=region, line={"color": colours.get(region)},
+            x=rows["date"], y=rows["pct"], mode="lines", name=region, line={"color": colours[region]},
             hovertemplate=f"{region}: %{{y:.1f}}%<extra>%{{x}}</extra>",
         )  # fmt: skip
     fig.update_layout(
-        **LAYOUT, height=380, title=f"{element} shortfall by region (% of monthly demand, shocked path)",
-        yaxis={"title": "% of demand", "rangemode": "tozero"}, xaxis={"title": "month"},
+        **LAYOUT, height=380, title=f"{element} {SHORTFALL_TITLE}",
+        yaxis={"title": "% of baseline demand", "rangemode": "tozero"}, xaxis={"title": "month"},
     )  # fmt: skip
+    return fig if fig.data else _empty(fig, f"No region is short of {element} beyond the baseline in this run.")
+
+
+def _empty(fig: go.Figure, message: str) -> go.Figure:
+    """Say so instead of drawing bare axes (plotly's default -1…6 grid reads as data)."""
+    fig.add_annotation(text=message, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False, font={"size": 15})
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
     return fig
 
 
@@ -187,15 +269,16 @@ def sector_shortfall(frame: pd.DataFrame, region: str, element: str, unit: str) 
     for i, (sector, rows) in enumerate(frame.groupby("sector", sort=True)):
         fig.add_scatter(
             x=rows["date"], y=rows["content"], name=sector, stackgroup="one", mode="lines",
-            line={"color": PALETTE[i % len(PALETTE)]},
+            line={"color": SERIES[i % len(SERIES)]},
             hovertemplate=f"{sector}: %{{y:,.2f}} {unit}<extra>%{{x}}</extra>",
         )  # fmt: skip
     fig.update_layout(
         **LAYOUT, height=380,
-        title=f"{region}: {element} shortfall by sector ({unit} of {element} content per month, shocked path)",
+        title=f"{region}: {element} shortfall by sector, shocked path, total incl. any baseline shortfall "
+        f"({unit} of {element} content per month)",
         yaxis={"title": f"{unit}/month", "rangemode": "tozero"}, xaxis={"title": "month"},
     )  # fmt: skip
-    return fig
+    return fig if fig.data else _empty(fig, f"No sector in {region} is short of {element} in this run.")
 
 
 def stock_lines(stocks: pd.DataFrame) -> go.Figure:
@@ -205,7 +288,7 @@ def stock_lines(stocks: pd.DataFrame) -> go.Figure:
     ):
         fig.add_scatter(
             x=rows["date"], y=rows["level"], mode="lines", name=f"{region} {product} ({holder}, {path})",
-            line={"color": PALETTE[i % len(PALETTE)], "dash": "dot" if path == "baseline" else "solid"},
+            line={"color": SERIES[i % len(SERIES)], "dash": "dot" if path == "baseline" else "solid"},
             hovertemplate="%{y:,.1f} t<extra>%{x}</extra>",
         )  # fmt: skip
     fig.update_layout(
@@ -217,16 +300,18 @@ def stock_lines(stocks: pd.DataFrame) -> go.Figure:
 
 def compare_prices(a: pd.DataFrame, b: pd.DataFrame, labels: tuple[str, str], product: str, region: str) -> go.Figure:
     fig = go.Figure()
+    shown = []
     for frame, label, dash in ((a, labels[0], "solid"), (b, labels[1], "dash")):
-        for path, rows in frame.groupby("path", sort=True):
-            if path != "scenario":
-                continue
-            fig.add_scatter(
-                x=rows["date"], y=rows["price_usd_per_kg"], mode="lines", name=label, line={"dash": dash},
-                hovertemplate=f"{label}: %{{y:,.0f}} USD/kg<extra>%{{x}}</extra>",
-            )  # fmt: skip
+        rows = frame[frame["path"] == "scenario"]
+        if not len(rows):
+            continue
+        shown.append(rows["price_usd_per_kg"])
+        fig.add_scatter(
+            x=rows["date"], y=rows["price_usd_per_kg"], mode="lines", name=label, line={"dash": dash},
+            hovertemplate=f"{label}: %{{y:,.0f}} USD/kg<extra>%{{x}}</extra>",
+        )  # fmt: skip
     fig.update_layout(
-        **LAYOUT, height=400, title=f"{region}: {product} price, run A vs run B (USD/kg)",
-        yaxis={"title": "USD/kg", "type": "log"}, xaxis={"title": "month"},
+        **LAYOUT, height=400, title=f"{region}: {product} price, run A vs run B (USD/kg, log scale)",
+        yaxis=log_axis(pd.concat(shown) if shown else [], "USD/kg (log scale)"), xaxis={"title": "month"},
     )  # fmt: skip
     return fig

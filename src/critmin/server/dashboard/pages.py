@@ -22,9 +22,11 @@ from critmin.runs import (
     run_summary,
     run_table,
 )
+from critmin.schema import STAGES
 from critmin.server.api.common import records
 from critmin.server.context import AppContext
-from critmin.server.dashboard import charts
+from critmin.server.dashboard import charts, maps
+from critmin.server.dashboard.colours import region_palette
 from critmin.server.security import TOKEN_COOKIE, tokens_match
 
 router = APIRouter(include_in_schema=False)
@@ -54,6 +56,17 @@ def _ctx(request: Request) -> AppContext:
     return request.app.state.ctx
 
 
+def _palette(ctx: AppContext) -> dict[str, str]:
+    """The world's region colours: every chart colours a region alike."""
+    return region_palette(ctx.regions)
+
+
+def _countries(ctx: AppContext) -> set[str]:
+    """Regions a map can draw (ISO-3 countries, not aggregates such as EU or ROW)."""
+    regions = ctx.world.table("region")
+    return set(regions.loc[regions["kind"] == "country", "id"])
+
+
 def _choice(value: str | None, valid, default: str, what: str) -> str:
     if value in (None, ""):
         return default
@@ -81,11 +94,15 @@ def overview(request: Request, element: str | None = None):
     top3 = indicators[indicators["indicator"] == "top3_share"].set_index("stage")["value"]
     hhi = indicators[indicators["indicator"] == "hhi"].set_index("stage")["value"]
     stages = [{"stage": s, "hhi": hhi.get(s), "top3": top3.get(s)} for s in ORIGIN_STAGES if s in hhi.index]
+    countries, palette = _countries(ctx), _palette(ctx)
+    shares = indicators[indicators["indicator"] == "production_share"]
+    off_map = [(s, maps.off_map(shares[shares["stage"] == s], countries)) for s in STAGES if s in set(shares["stage"])]
     return render(
         request, "overview.html", title=f"Overview: {element}", page="overview", element=element,
-        elements=ctx.elements, stages=stages, unit=unit, data_version=ctx.data_version,
-        figures={"sankey": charts.sankey(links.drop(columns="unit"), element, f"{unit}/yr"),
-                 "concentration": charts.concentration(indicators, element)},
+        elements=ctx.elements, stages=stages, unit=unit, data_version=ctx.data_version, off_map=off_map,
+        figures={"sankey": charts.sankey(links.drop(columns="unit"), element, f"{unit}/yr", palette),
+                 "concentration": charts.concentration(indicators, element, palette),
+                 "production_map": maps.production_map(indicators, element, countries)},
     )  # fmt: skip
 
 
@@ -111,18 +128,28 @@ def exposure(
     for r in users:
         for e in singles:
             origins = ctx.exposure(r, e, "use")
-            hit = origins[(origins["origin_region"] == origin_region) & (origins["origin_stage"] == origin_stage)]
             if len(origins):
-                rows.append({"region": r, "element": e, "share_pct": 100 * float(hit["share"].sum())})
+                rows.append({"region": r, "element": e, "share_pct": _through(origins, origin_region, origin_stage)})
     table = pd.DataFrame(rows, columns=["region", "element", "share_pct"])
     detail = ctx.exposure(region, element, "use")
+    countries = _countries(ctx)
+    mapped = pd.DataFrame(
+        [{"region": r, "value": _through(ctx.exposure(r, element, "use"), origin_region, origin_stage)} for r in users]
+    )
     return render(
         request, "exposure.html", title="Exposure explorer", page="exposure", regions=ctx.regions,
         elements=ctx.elements, stages=ORIGIN_STAGES, origin_region=origin_region, origin_stage=origin_stage,
-        region=region, element=element, detail=detail,
+        region=region, element=element, detail=detail, off_map=maps.off_map(mapped, countries),
         figures={"heatmap": charts.exposure_heatmap(table, origin_region, origin_stage),
-                 "detail": charts.exposure_detail(detail, region, element)},
+                 "detail": charts.exposure_detail(detail, region, element, _palette(ctx)),
+                 "exposure_map": maps.exposure_map(mapped, element, origin_region, origin_stage, countries)},
     )  # fmt: skip
+
+
+def _through(origins: pd.DataFrame, origin_region: str, origin_stage: str) -> float:
+    """The share (%) of final use that passed through ``origin_region`` at ``origin_stage``."""
+    hit = (origins["origin_region"] == origin_region) & (origins["origin_stage"] == origin_stage)
+    return 100 * float(origins.loc[hit, "share"].sum())
 
 
 @router.get("/scenarios", response_class=HTMLResponse)
@@ -171,7 +198,7 @@ def results(request: Request, run_id: str, element: str | None = None, region: s
         prices = run_table(view, rid, "prices", product=product)[0] if product else NO_PRICES
         affected = set(mine.loc[(mine["max_shortfall_pct"] > 0) | (mine["peak_price_ratio"] > 1.05), "region"])
         prices = prices[prices["region"].isin(affected | {"CHN", region})] if len(prices) else prices
-        shortfall = run_table(view, rid, "shortfall", path="scenario", element=element)[0]
+        shortfall = run_table(view, rid, "shortfall", element=element)[0]  # both paths: beyond the baseline
         sector = run_table(view, rid, "sector_shortfall", path="scenario", region=region)[0]
         stocks = run_table(view, rid, "stocks")[0]
         flags, policies = run_flags(view, rid), run_policies(view, rid)
@@ -195,8 +222,8 @@ def results(request: Request, run_id: str, element: str | None = None, region: s
     stocks = stocks[stocks["product"].map(lambda p: bool(content is not None and content.get(p, 0) > 0))]
     table = summary[summary["element"] == element].sort_values("max_shortfall_pct", ascending=False)
     figures = {
-        "prices": charts.price_lines(prices, product or "(no price)", f"{info['scenario']}: "),
-        "shortfall": charts.shortfall_lines(shortfall, element),
+        "prices": charts.price_lines(prices, product or "(no price)", f"{info['scenario']}: ", _palette(ctx)),
+        "shortfall": charts.shortfall_lines(shortfall, element, _palette(ctx)),
         "sectors": charts.sector_shortfall(sector, region, element, unit),
         "stocks": charts.stock_lines(stocks),
     }

@@ -6,7 +6,9 @@ function drawFigures() {
     const target = document.getElementById(block.dataset.target);
     if (!target) continue;
     const fig = JSON.parse(block.textContent);
-    Plotly.newPlot(target, fig.data, fig.layout, { responsive: true, displaylogo: false }).then(() => {
+    // maps read their boundaries from the packaged topojson, never plotly's CDN (the dashboard runs offline)
+    const config = { responsive: true, displaylogo: false, topojsonURL: "/static/topojson/" };
+    Plotly.newPlot(target, fig.data, fig.layout, config).then(() => {
       target.dataset.state = "ready";
     });
   }
