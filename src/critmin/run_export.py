@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from critmin.runs import RESULT_TABLES, element_units, product_units, resolve_run
+from critmin.errors import NotFoundError
+from critmin.runs import RESULT_TABLES, product_units, resolve_run, run_element_units
 from critmin.store import Store
 
 SIGNIFICANT = 6
@@ -19,6 +20,11 @@ DATE_COLUMNS = ("date", "start_date", "end_date", "short_from", "recovered_on", 
 
 
 FORMATS = ("csv", "parquet", "xlsx", "netcdf")
+
+
+class UnknownFormatError(NotFoundError, ValueError):
+    """An export format critmin does not write."""
+
 SINGLE_FILE = {"xlsx": ".xlsx", "netcdf": ".nc"}  # the other formats write one file per table into a folder
 
 
@@ -42,7 +48,7 @@ def run_tables(store: Store, run_id: str) -> dict[str, pd.DataFrame]:
     unit is that of cumulative_shortfall_t (its other columns name theirs: pct, ratio, days); policy
     quantities (*_t) in the product's unit, mean_buy_price in USD/kg; flags name theirs."""
     rid = resolve_run(store, run_id)
-    products, elements = product_units(store, rid), element_units(store, rid)
+    products, elements = product_units(store, rid), run_element_units(store, rid)
 
     def unit_of(names: pd.Series, units: dict[str, str], suffix: str = "") -> pd.Series:
         return names.map(lambda n: units.get(n, "t") + suffix)
@@ -90,7 +96,7 @@ def targets(out: Path, fmt: str, names: list[str]) -> list[Path]:
 def write_export(tables: dict[str, pd.DataFrame], out: Path, fmt: str, *, force: bool = False) -> list[Path]:
     """Write ``tables`` to ``out``; refuses to replace existing files unless ``force``. Returns the paths."""
     if fmt not in FORMATS:
-        raise ValueError(f"unknown export format {fmt!r}; choose from: {', '.join(FORMATS)}")
+        raise UnknownFormatError(f"unknown export format {fmt!r}; choose from: {', '.join(FORMATS)}")
     paths = targets(out, fmt, list(tables))
     blocked = [p for p in paths if p.exists() and not p.is_file()]
     if blocked:  # found before anything is written: an export is all there or not at all

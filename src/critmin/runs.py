@@ -172,6 +172,7 @@ def save_run(
 
 
 def list_runs(store: Store) -> pd.DataFrame:
+    """Every stored run with its provenance: scenario, hashes, versions, solver status, steps, wall time."""
     ensure_tables(store)
     return store.con.execute(
         "SELECT run_id, scenario, start_date, end_date, steps, solver_status, data_version, scenario_hash, "
@@ -196,6 +197,8 @@ def resolve_run(store: Store, run_id: str) -> str:
 
 
 def run_summary(store: Store, run_id: str) -> pd.DataFrame:
+    """A stored run's summary per region x element (shortfall, price ratio, TTS/TTR); ``run_id`` may be a
+    prefix or ``latest``."""
     rid = resolve_run(store, run_id)
     frame = store.con.execute("SELECT * FROM run_summary WHERE run_id = ? ORDER BY region, element", [rid]).df()
     return _normalise_summary(frame)
@@ -246,7 +249,7 @@ def product_units(store: Store, run_id: str) -> dict[str, str]:
     return dict(rows)
 
 
-def element_units(store: Store, run_id: str) -> dict[str, str]:
+def run_element_units(store: Store, run_id: str) -> dict[str, str]:
     """Element -> the unit of its shortfall and demand in a stored run (t REO, t Ga, t)."""
     rid = resolve_run(store, run_id)
     rows = store.con.execute(
@@ -256,12 +259,14 @@ def element_units(store: Store, run_id: str) -> dict[str, str]:
 
 
 def run_info(store: Store, run_id: str) -> dict:
+    """A stored run's record in the ``runs`` table (provenance and timings)."""
     rid = resolve_run(store, run_id)
     frame = store.con.execute("SELECT * FROM runs WHERE run_id = ?", [rid]).df()
     return frame.iloc[0].to_dict()
 
 
 def compare_runs(store: Store, a: str, b: str) -> pd.DataFrame:
+    """Two runs' summaries side by side per region x element, with the change from ``a`` to ``b``."""
     left, right = run_summary(store, a), run_summary(store, b)
     key = ["region", "element"]
     merged = left.merge(right, on=key, suffixes=("_a", "_b"), how="outer")

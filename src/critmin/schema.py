@@ -120,6 +120,7 @@ def components() -> dict[str, Component]:
 
 
 def component(name: str) -> Component:
+    """The component ``name`` of the schema (its attribute table); KeyError naming the known ones if absent."""
     try:
         return components()[name]
     except KeyError:

@@ -103,6 +103,10 @@ _LAYER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 
 class Store:
+    """The DuckDB store: the active world (a base layer plus override layers), stored runs and caches.
+
+    Use as a context manager (``with Store(path) as store:``); ``path`` defaults to ``$CRITMIN_DB``, else the
+    per-user data path. Opening waits while another process holds the file (up to ``CRITMIN_LOCK_WAIT_S``)."""
     def __init__(self, path: str | Path | None = None, *, rebuild: bool = False):
         """Open (creating if needed) the store. ``rebuild`` drops tables written under another schema."""
         self.path = Path(path) if path else default_path()

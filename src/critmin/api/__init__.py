@@ -15,7 +15,8 @@ Shocks::
     run, summary, wall_s = run_scenario(world, scenario)  # month by month against the baseline
     run_id, run, summary, wall_s = run_and_store(world, scenario, yaml_text)
 
-Stored runs: ``Store``, ``list_runs``, ``run_summary``, ``run_table``, ``compare_runs``, ``export_run``.
+Stored runs: ``Store``, ``list_runs``, ``run_summary``, ``run_table``, ``compare_runs``, ``run_tables`` and
+``write_export`` (csv, parquet, xlsx, netcdf).
 
 Names are imported on first use, so a command that only needs indicators does not load the market model.
 """
@@ -67,7 +68,7 @@ _EXPORTS = {
         ),
         "critmin.api.engine",
     ),
-    **dict.fromkeys(("MarketSettings", "StepResult"), "critmin.market"),
+    **dict.fromkeys(("MarketDataError", "MarketSettings", "StepResult"), "critmin.market"),
     "SolverSettings": "critmin.market.solver_settings",
     "RunResult": "critmin.simulate.loop",
     "plausibility_flags": "critmin.simulate.plausibility",
@@ -84,11 +85,11 @@ _EXPORTS = {
             "RunNotFoundError",
             "compare_runs",
             "ensure_tables",
-            "export_run",
             "list_runs",
             "resolve_run",
             "run_flags",
             "run_info",
+            "run_element_units",
             "run_policies",
             "run_summary",
             "run_table",
@@ -96,7 +97,13 @@ _EXPORTS = {
         ),
         "critmin.runs",
     ),
+    **dict.fromkeys(("FORMATS", "run_tables", "write_export"), "critmin.run_export"),
     **dict.fromkeys(("cached_indicators", "keep_indicators"), "critmin.indicator_cache"),
+    # vocabularies
+    **dict.fromkeys(
+        ("CONFIDENCE_LEVELS", "HOLDERS", "INSTRUMENTS", "ORIGIN_STAGES", "PATHS", "PROCESSES", "STAGES"),
+        "critmin.vocabulary",
+    ),
     # errors
     **dict.fromkeys(
         ("ConfigError", "CritminError", "DataError", "NotFoundError", "SolveError", "StoreError"), "critmin.errors"

@@ -30,8 +30,7 @@ def load(db: Path = DB_OPTION, fmt: Format = FORMAT_OPTION) -> None:
     """Build the store from the bundled, sourced 2024 world (replaces the active world and its overrides)."""
     from rich.progress import Progress
 
-    from critmin.store import Store
-    from critmin.world.model import World
+    from critmin.api import Store, World
 
     with user_errors(), Progress(console=err_console, transient=True) as progress:
         task = progress.add_task("reading and validating the bundled world", total=2)
@@ -50,7 +49,7 @@ def load(db: Path = DB_OPTION, fmt: Format = FORMAT_OPTION) -> None:
 
 
 def _row_key(comp_name: str, row: pd.Series) -> str:
-    from critmin.schema import components
+    from critmin.api import components
 
     comp = components()[comp_name]
     return ", ".join(f"{k}={row[k]}" for k in comp.key)
@@ -59,7 +58,7 @@ def _row_key(comp_name: str, row: pd.Series) -> str:
 def _main_value(comp_name: str, row: pd.Series):
     import pandas as pd
 
-    from critmin.schema import components
+    from critmin.api import components
 
     comp = components()[comp_name]
     for attr in comp.attributes:
@@ -83,7 +82,7 @@ def sources(
     """Sources cited by the data, with how many rows cite each; or, with --assumptions, the assumption rows."""
     import pandas as pd
 
-    from critmin.schema import components
+    from critmin.api import components
 
     with user_errors():
         w = resolve_world(world, db)
@@ -129,6 +128,6 @@ def sources(
 @app.command("docs")
 def docs() -> None:
     """Print the data documentation generated from the schema (docs/data.md)."""
-    from critmin.schema import render_markdown
+    from critmin.api import render_markdown
 
     typer.echo(render_markdown(), nl=False)

@@ -99,8 +99,7 @@ def clear(
     quantity}], production: [...], shortfall: [...], units}. Prices in USD/kg; quantities in each product's unit
     per step."""
     from critmin import api
-    from critmin.scenario import load_scenario
-    from critmin.world.model import World
+    from critmin.api import World, load_scenario
 
     without_dask_arrays()
     with user_errors():
@@ -134,7 +133,7 @@ def validate(
     path: Path = SCENARIO_ARG, world: Path = WORLD_OPTION, db: Path = DB_OPTION, fmt: Format = FORMAT_OPTION
 ) -> None:
     """Check a scenario file against the schema and the world. Problems print as file:line: field: reason."""
-    from critmin.scenario import ScenarioError, load_scenario, scenario_hash
+    from critmin.api import ScenarioError, load_scenario, scenario_hash
 
     problems = None
     with user_errors():
@@ -168,7 +167,7 @@ def validate(
 @scenario_app.command("schema")
 def scenario_schema() -> None:
     """Print the scenario JSON Schema (for editor validation and completion)."""
-    from critmin.scenario import Scenario
+    from critmin.api import Scenario
 
     sys.stdout.write(json.dumps(Scenario.model_json_schema(), indent=2) + "\n")
 
@@ -179,7 +178,7 @@ def scenario_list(fmt: Format = FORMAT_OPTION) -> None:
     import pandas as pd
 
     from critmin import api
-    from critmin.scenario import describe, load_scenario
+    from critmin.api import describe, load_scenario
 
     rows = [describe(load_scenario(path)) for path in api.bundled_scenarios().values()]
     emit(pd.DataFrame(rows, columns=["name", "shocks", "start", "end", "description"]), fmt, title="Bundled scenarios")
@@ -204,35 +203,22 @@ def run(
     mass-balance residuals, policies that did not act): the table format prints these plausibility flags after
     the summary; with json or csv the records stay the summary alone, a count of flags goes to stderr, and
     `critmin runs flags RUN_ID` lists them."""
-    from critmin import api
-    from critmin.api import element_units
-    from critmin.runs import run_policies, save_run
-    from critmin.scenario import load_scenario
-    from critmin.simulate.baseline import StoreCache
-    from critmin.store import Store
+    from critmin.api import Store, affected, element_units, load_scenario, run_and_store, run_flags, run_policies
 
     without_dask_arrays()
     with user_errors():
         w = resolve_world(world, db)
         sc = load_scenario(path, w)
         with month_progress(f"running {sc.name}", sc.months) as advance:
-            result, summary, wall = api.run_scenario(w, sc, advance, StoreCache(path=db))
-        flags = api.plausibility_flags(result)
+            run_id, result, summary, wall = run_and_store(w, sc, path.read_text(encoding="utf-8"), db, advance)
         with Store(db) as store:
-            run_id = save_run(
-                store, w, result, path.read_text(encoding="utf-8"), summary, wall, element_units(w), flags=flags
-            )
-            policies = run_policies(store, run_id)
+            flags, policies = run_flags(store, run_id), run_policies(store, run_id)
     shown = _only(summary, region, element).assign(run_id=run_id)
     if fmt is Format.table:
         console.print(
             f"run [bold]{run_id}[/bold]: {len(result.dates)} months in {wall:.1f} s, stored in the DuckDB store"
         )
-        interesting = (
-            shown
-            if (region or element)
-            else shown[(shown["max_shortfall_pct"] > 0) | (shown["peak_price_ratio"] > 1.05)]
-        )
+        interesting = shown if (region or element) else affected(shown)
         emit(
             _with_units(interesting.drop(columns=["run_id"]).head(60), element_units(w)),
             fmt,
@@ -254,8 +240,7 @@ def run(
 def runs_list(db: Path = DB_OPTION, fmt: Format = FORMAT_OPTION) -> None:
     """Stored runs with their provenance (scenario hash, data version, code version, solver status); steps in
     months, wall_s in seconds."""
-    from critmin.runs import list_runs
-    from critmin.store import Store
+    from critmin.api import Store, list_runs
 
     with user_errors(), Store(db) as store:
         emit(list_runs(store), fmt, title="Runs", units={"steps": "months", "wall_s": "s"})
@@ -274,13 +259,12 @@ def runs_show(
     Units: max_shortfall_pct in % of baseline demand, cumulative_shortfall_t in the element's unit (t REO, t Ga,
     t; column "shortfall_unit" in the table), peak_price_ratio scenario over baseline, tts_days and ttr_days in days.
     JSON and CSV: the summary records alone (see `critmin runs flags` and `critmin runs policies`)."""
-    from critmin.runs import element_units, resolve_run, run_flags, run_policies, run_summary
-    from critmin.store import Store
+    from critmin.api import Store, resolve_run, run_element_units, run_flags, run_policies, run_summary
 
     with user_errors(), Store(db) as store:
         rid = resolve_run(store, run_id)
         summary = _only(run_summary(store, rid), region, element)
-        flags, policies, units = run_flags(store, rid), run_policies(store, rid), element_units(store, rid)
+        flags, policies, units = run_flags(store, rid), run_policies(store, rid), run_element_units(store, rid)
     if fmt is not Format.table:
         emit(summary, fmt)
         return
@@ -303,8 +287,7 @@ def runs_flags(
     (baseline shortfall above checks.baseline_shortfall_pct % of reference demand), balance_residual (a
     relative mass-balance residual above checks.balance_tolerance), policy_inactive (a policy that did not
     act). worst_value and threshold are in unit (USD/kg, %, - or t)."""
-    from critmin.runs import resolve_run, run_flags
-    from critmin.store import Store
+    from critmin.api import Store, resolve_run, run_flags
 
     with user_errors(), Store(db) as store:
         rid = resolve_run(store, run_id)
@@ -325,8 +308,7 @@ def runs_policies(
 
     JSON records: {run_id, name, type, region, product, target_t, bought_t, mean_buy_price (USD/kg),
     released_t, delivered_t, acted, reason}; quantities in t of the product."""
-    from critmin.runs import resolve_run, run_policies
-    from critmin.store import Store
+    from critmin.api import Store, resolve_run, run_policies
 
     with user_errors(), Store(db) as store:
         policies = run_policies(store, resolve_run(store, run_id))
@@ -372,13 +354,12 @@ def runs_compare(
     unit: max_shortfall_pct %, cumulative_shortfall_t the element's unit, peak_price_ratio a ratio (scenario over
     baseline), tts_days and ttr_days days. JSON and CSV: one record per region x element with {measure}_a, {measure}_b
     and {measure}_change columns."""
-    from critmin.runs import compare_runs, element_units, resolve_run
-    from critmin.store import Store
+    from critmin.api import Store, compare_runs, resolve_run, run_element_units
 
     with user_errors(), Store(db) as store:
         ra, rb = resolve_run(store, a), resolve_run(store, b)
         table = _only(compare_runs(store, ra, rb), region, element)
-        units = {**element_units(store, rb), **element_units(store, ra)}
+        units = {**run_element_units(store, rb), **run_element_units(store, ra)}
     if fmt is not Format.table:
         emit(table, fmt)
         return
@@ -409,8 +390,7 @@ def runs_export(
     netcdf: variables on dims path, month, region, product, element, ...; units in each variable's "units"
     attribute (product_unit and element_unit hold the per-product and per-element ones); provenance in global
     attributes. Existing files are kept unless --force; files appear only once written in full."""
-    from critmin.run_export import run_tables, write_export
-    from critmin.store import Store
+    from critmin.api import Store, run_tables, write_export
 
     with user_errors():
         with Store(db) as store:

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import typer
 
-from critmin import __version__
+from critmin._version import __version__
+from critmin.api import INDICATORS
 from critmin.cli import data_cmd, engine_cmd, serve_cmd, world_cmd
 from critmin.cli.output import DB_OPTION, FORMAT_OPTION, WORLD_OPTION, Format, console, emit, resolve_world, user_errors
-from critmin.indicator_units import INDICATORS
 
 app = typer.Typer(
     name="critmin",
@@ -87,19 +87,17 @@ def indicators(
 
 def _stored_indicators(db: Path | None):
     """Every record of the store's active world, from the store's cache (None when not cached)."""
-    from critmin import indicator_cache
-    from critmin.store import Store
+    from critmin.api import Store, cached_indicators
 
     with Store(db) as store:
-        return None if store.is_empty() else indicator_cache.cached_indicators(store)
+        return None if store.is_empty() else cached_indicators(store)
 
 
 def _keep_indicators(db: Path | None, table) -> None:
-    from critmin import indicator_cache
-    from critmin.store import Store
+    from critmin.api import Store, keep_indicators
 
     with Store(db) as store:
-        indicator_cache.keep_indicators(store, table)
+        keep_indicators(store, table)
 
 
 @app.command()

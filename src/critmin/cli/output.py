@@ -19,7 +19,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from critmin.world.problems import ProblemList
+from critmin.api import ProblemList
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -194,8 +194,7 @@ def user_errors() -> Iterator[None]:
 
 def resolve_world(world_dir: Path | None, db: Path | None):
     """The world a command works on: a folder if given, else the store's active world (loaded if empty)."""
-    from critmin.store import Store
-    from critmin.world.model import World
+    from critmin.api import Store, World
 
     if world_dir is not None:
         return World.from_folder(world_dir)

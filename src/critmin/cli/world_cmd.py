@@ -41,8 +41,7 @@ def import_(
     every problem is listed as file:line: column: reason."""
     from rich.progress import Progress
 
-    from critmin.store import Store
-    from critmin.world.balance import balance_report
+    from critmin.api import Store, balance_report
 
     with user_errors(), Progress(console=err_console, transient=True) as progress:
         progress.add_task(f"validating and importing {folder}", total=None)
@@ -78,7 +77,7 @@ def export(
     fmt: Format = FORMAT_OPTION,
 ) -> None:
     """Write the active world (base plus overrides) as a world folder. Import-then-export round-trips exactly."""
-    from critmin.schema import components
+    from critmin.api import components
 
     with user_errors():
         existing = [c.file for c in components().values() if (folder / c.file).exists()]
@@ -95,7 +94,7 @@ def export(
 @app.command("layers")
 def layers(db: Path = DB_OPTION, fmt: Format = FORMAT_OPTION) -> None:
     """List the store's layers: the active (base) world and override layers, in the order applied."""
-    from critmin.store import Store
+    from critmin.api import Store
 
     with user_errors(), Store(db) as store:
         emit(store.layers(), fmt, title=f"Layers in {store.path}")
@@ -106,7 +105,7 @@ def drop_layer(
     name: str = typer.Argument(..., help="Override layer to remove."), db: Path = DB_OPTION, fmt: Format = FORMAT_OPTION
 ) -> None:
     """Remove an override layer."""
-    from critmin.store import Store
+    from critmin.api import Store
 
     with user_errors(), Store(db) as store:
         store.drop_layer(name)
@@ -136,10 +135,7 @@ def check(
     (t/yr). Exits 1 if a node fails, a target with a tolerance is missed, or an arc is off by more than 10%."""
     import pandas as pd
 
-    from critmin.market import MarketDataError
-    from critmin.market.trade_calibration import TOLERANCE_PCT, arc_calibration
-    from critmin.metrics.calibration import calibration_report
-    from critmin.world.balance import balance_report
+    from critmin.api import TOLERANCE_PCT, MarketDataError, arc_calibration, balance_report, calibration_report
 
     with user_errors():
         w = resolve_world(world, db)

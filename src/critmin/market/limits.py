@@ -66,6 +66,8 @@ def solve_limits(
     cancelled: threading.Event | None = None,
     deadline_reason: str = "over the run-time limit",
 ) -> Iterator[SolveLimits]:
+    """Within the block, every solve on this thread stops by ``deadline`` (``time.monotonic()`` s) or once
+    ``cancelled`` is set, raising SolveStopped with the reason."""
     limits = SolveLimits(deadline, cancelled, deadline_reason)
     token = _current.set(limits)
     try:

@@ -23,6 +23,8 @@ class ScenarioError(ProblemList, errors.ScenarioError, ValueError):
 
 
 def load_scenario(path: str | Path, world: World | None = None) -> Scenario:
+    """Read and validate a scenario YAML file (against ``world``'s regions, products and elements if given).
+    Raises ScenarioError listing every problem with file, line and field."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -36,6 +38,7 @@ MAX_DEPTH = 32  # a scenario nests about 6 levels deep
 
 
 def parse_scenario(text: str, file: str = "<scenario>", world: World | None = None) -> Scenario:
+    """Validate scenario YAML text, as :func:`load_scenario` does a file (``file`` names it in problems)."""
     if len(text) > MAX_SCENARIO_CHARS:
         reason = f"{len(text):,} characters, over the {MAX_SCENARIO_CHARS:,} a scenario may have"
         raise ScenarioError([Problem(file, None, None, reason)])

@@ -14,13 +14,13 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from critmin import __version__
+from critmin.api import StoreBusyError
 from critmin.server.api import analysis, runs, scenarios, world
 from critmin.server.config import ServerConfig
 from critmin.server.context import AppContext
 from critmin.server.dashboard import pages
 from critmin.server.errors import known_query_parameters
 from critmin.server.security import BodyLimitMiddleware, FailedAttempts, SecurityMiddleware
-from critmin.store import StoreBusyError
 
 HERE = Path(__file__).parent
 DESCRIPTION = """REST API of critmin: the sourced world (regions, products, capacities, flows, sources),

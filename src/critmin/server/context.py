@@ -11,13 +11,18 @@ from functools import lru_cache
 import pandas as pd
 
 from critmin import api
-from critmin.runs import ensure_tables, save_run
-from critmin.scenario import Scenario, describe, load_scenario
+from critmin.api import (
+    Scenario,
+    Store,
+    data_version,
+    describe,
+    element_content,
+    element_flows,
+    ensure_tables,
+    load_scenario,
+)
 from critmin.server.config import ServerConfig
 from critmin.server.jobs import JobManager
-from critmin.simulate.baseline import StoreCache
-from critmin.store import Store, data_version
-from critmin.world.flows import element_content, element_flows
 
 
 class AppContext:
@@ -93,12 +98,7 @@ class AppContext:
         return api.supply_chain(self.world, element, top=top, flows=self.flows)
 
     def _execute(self, scenario: Scenario, yaml_text: str, progress: Callable[[int, int], None]) -> str:
-        # the run itself holds no store: the cache opens it to read and write the baseline, and the results
-        # are stored in one short transaction at the end
-        run, summary, wall = api.run_scenario(self.world, scenario, progress, StoreCache(path=self.config.db))
-        view = self.cursor()
         try:
-            return save_run(view, self.world, run, yaml_text, summary, wall, self.units)
+            return api.run_and_store(self.world, scenario, yaml_text, self.config.db, progress)[0]
         finally:
             self.run_cache.clear()
-            view.close()

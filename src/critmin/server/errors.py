@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import HTTPException, Request
 
-from critmin.world.problems import Problem
+from critmin.api import Problem
 
 
 def api_error(status: int, loc: list, msg: str, kind: str = "value_error", **extra) -> HTTPException:

@@ -10,9 +10,8 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from critmin.api import Scenario, SolveStopped, solve_limits
 from critmin.errors import ConfigError
-from critmin.market.limits import SolveStopped, solve_limits
-from critmin.scenario import Scenario
 
 FINAL = ("done", "failed", "cancelled")
 KEEP_FINISHED = 200

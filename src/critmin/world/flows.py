@@ -112,6 +112,8 @@ def _array(frame: pd.DataFrame, dims: list[str]) -> xr.DataArray:
 
 
 def element_flows(world: World) -> ElementFlows:
+    """The world's production and trade as element content (t of element, t REO for rare earths) by stage,
+    the input of every indicator."""
     content = element_content(world)
     products = world.table("product").set_index("id")
     stage_of = products["stage"]

@@ -88,6 +88,7 @@ class World:
 
 
 def bundled_folder() -> Path:
+    """The folder of the bundled, sourced 2024 world (CSV files)."""
     return Path(str(resources.files("critmin.data").joinpath("world")))
 
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 from pydantic import Field
 
-from critmin.runs import (
+from critmin.api import (
     TABLE_COLUMNS,
     RunNotFoundError,
     compare_runs,

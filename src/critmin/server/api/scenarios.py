@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field, model_validator
 
-from critmin.scenario import Scenario, ScenarioError, describe, parse_scenario
+from critmin.api import Scenario, ScenarioError, describe, parse_scenario
 from critmin.server.api.common import SCENARIO_NAME_PATTERN, context
 from critmin.server.context import AppContext
 from critmin.server.errors import api_error, problem_details

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from critmin.schema import STAGES
+from critmin.api import STAGES
 from critmin.server.dashboard.colours import SERIES, colours_for
 
 Palette = dict[str, str] | None

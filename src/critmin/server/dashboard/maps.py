@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from critmin.schema import STAGES
+from critmin.api import STAGES
 from critmin.server.dashboard.charts import LAYOUT
 
 GEO = {

@@ -12,8 +12,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
-from critmin.runs import (
+from critmin.api import (
+    STAGES,
     RunNotFoundError,
+    affected,
     compare_runs,
     list_runs,
     run_flags,
@@ -22,7 +24,6 @@ from critmin.runs import (
     run_summary,
     run_table,
 )
-from critmin.schema import STAGES
 from critmin.server.api.common import records
 from critmin.server.context import AppContext
 from critmin.server.dashboard import charts, maps
@@ -196,8 +197,8 @@ def results(request: Request, run_id: str, element: str | None = None, region: s
         region = _choice(region, ctx.regions, worst, "region")
         product = _price_product(summary, element)
         prices = run_table(view, rid, "prices", product=product)[0] if product else NO_PRICES
-        affected = set(mine.loc[(mine["max_shortfall_pct"] > 0) | (mine["peak_price_ratio"] > 1.05), "region"])
-        prices = prices[prices["region"].isin(affected | {"CHN", region})] if len(prices) else prices
+        shown = set(affected(mine)["region"]) | {"CHN", region}
+        prices = prices[prices["region"].isin(shown)] if len(prices) else prices
         shortfall = run_table(view, rid, "shortfall", element=element)[0]  # both paths: beyond the baseline
         sector = run_table(view, rid, "sector_shortfall", path="scenario", region=region)[0]
         stocks = run_table(view, rid, "stocks")[0]
