@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -27,7 +28,9 @@ import xarray as xr
 
 from critmin.market.results import StepResult
 from critmin.scenario.load import scenario_hash
-from critmin.simulate.loop import RunResult
+
+if TYPE_CHECKING:  # the simulation (and linopy) need not load for a comparison of steps
+    from critmin.simulate.loop import RunResult
 
 DEFAULT_RTOL = 1e-6  # of the expected value
 DEFAULT_ATOL = 1e-6  # in the field's unit (t, USD/kg, thousand USD)
@@ -246,7 +249,7 @@ def _over_time(values: list, dates: list[dt.date]) -> xr.DataArray:
     """A per-step list (numbers or arrays on one grid) as one array with a trailing date dimension."""
     when = pd.to_datetime(dates)
     if values and isinstance(values[0], xr.DataArray):
-        return xr.concat(values, dim=pd.Index(when, name="date"), join="outer")
+        return xr.concat(values, dim=pd.Index(when, name="date"), join="outer").transpose(..., "date")
     return xr.DataArray(np.asarray(values, dtype=float), coords={"date": when}, dims="date")
 
 
