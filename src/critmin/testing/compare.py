@@ -7,10 +7,12 @@ relative difference, and how many values differ (the worst ``MAX_SHOWN`` are lis
 
 A value passes when ``|actual - expected| <= atol + rtol * |expected|`` (``numpy.isclose``; NaN equals NaN:
 a missing value, such as the price of a node the model does not have, must be missing on both sides). The
-defaults are the solver's tolerance: HiGHS and Clarabel meet their optimality and feasibility tolerances to
-about 1e-7, so ``atol = 1e-6`` in the field's own unit (t per step, USD/kg for prices, thousand USD for the
-objective) and ``rtol = 1e-6`` of the expected value. Runs that differ only by solver noise pass; comparisons
-across solvers or curve forms (stepwise prices sit on a 5% grid) need looser, explicit tolerances.
+defaults are the solver's tolerance, as the golden tests assert it: HiGHS's feasibility and optimality
+tolerances are 1e-7, and the exact (interior-point) answers are polished and checked to 1e-7 (``market/polish.py``), so
+``atol = 1e-6`` in the field's own unit (t per step, USD/kg for prices, thousand USD for the objective) and
+``rtol = 1e-6`` of the expected value. Two solves of one world pass. Looser, explicit tolerances are needed
+across curve forms (stepwise prices sit on a 5% grid), and where the equilibrium is degenerate (zero freight,
+ties between routes: flows may split differently at the same cost; compare prices and totals there).
 
 Coordinates are compared as label sets: the same labels in another order are aligned, not reported.
 """
