@@ -128,8 +128,8 @@ def world_specs(
     4) products from mine stage on (``conc`` -> ``Dy_oxide`` -> ``Dy_metal`` -> ``Dy_magnet``, or the mineral
     ``ore`` alone); in each stage, a non-empty set of producing regions with a supply curve (reference cost
     below the stage's margin, reference quantity 10-200 t/yr, elasticity 0.1-3) and a capacity of 1-3 times the
-    reference quantity; the last stage's product demanded in a non-empty set of regions and 1 to ``sectors[1]``
-    sectors (10-200 t/yr, elasticity -1.5 to -0.05); freight (0-20% of the price) and base tariffs (0-25%) on
+    reference quantity; the last stage's product demanded in a non-empty set of regions and ``sectors`` (min,
+    max) sectors (10-200 t/yr, elasticity -1.5 to -0.05); freight (0-20% of the price) and base tariffs (0-25%) on
     every arc; and possibly a region group ``allies``.
 
     >>> from hypothesis import find
