@@ -1,17 +1,20 @@
-"""Property tests (hypothesis) of the clearing model on a three-region tiny world with random parameters."""
+"""Property tests (hypothesis) of the clearing model: on a three-region tiny world with random parameters, and
+on drawn chain worlds (critmin.testing.strategies)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 import numpy as np
+import xarray as xr
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 from critmin.api import clear
-from critmin.market import MarketSettings
+from critmin.market import MarketSettings, market_inputs
 from critmin.scenario import parse_scenario
 from critmin.testing import tiny_world
+from critmin.testing.strategies import world_specs
 from property_budget import property_test
 
 EXACT = MarketSettings(curves="linear")
@@ -143,24 +146,49 @@ def test_higher_tariff_gives_no_more_flow_on_that_arc(e_a, e_b, freight, t1, t2)
     assert flow(b) <= flow(a) + SOLVER_TOL
 
 
+def _per_product(rows, dim: str, products: list[str]) -> xr.DataArray:
+    """(``dim``, product, value) rows as a products x products matrix, zero elsewhere."""
+    n = len(products)
+    out = xr.DataArray(np.zeros((n, n)), coords={dim: products, "product": products}, dims=(dim, "product"))
+    for key, product, value in rows:
+        out.loc[key, product] += value
+    return out
+
+
+def _surplus(world, r) -> tuple[xr.DataArray, xr.DataArray]:
+    """What each region x product node has left: made, separated from concentrate, released from stock and
+    imported, less exported, taken in for separation, used as a recipe input, restocked and consumed (the
+    model's balance, with every term of a chain world); and the output made and separated."""
+    products = r.price["product"].values.tolist()
+    inputs = market_inputs(world)
+    yields = _per_product(inputs.yields[["concentrate", "product", "share"]].to_numpy(), "concentrate", products)
+    recipe = _per_product(inputs.recipe[["output", "input", "quantity"]].to_numpy(), "output", products)
+    act = r.activity.fillna(0)
+    made = act.sel(process=["extract", "convert", "recycle"]).sum("process")
+    separating = act.sel(process="separate", drop=True)
+    separated = (separating.rename(product="concentrate") * yields).sum("concentrate")
+    recipe_inputs = (act.sel(process="convert", drop=True).rename(product="output") * recipe).sum("output")
+    imports = r.trade.fillna(0).sum("origin").rename(destination="region")
+    exports = r.trade.fillna(0).sum("destination").rename(origin="region")
+    stock = r.release.fillna(0).sum("holder") - r.restock.fillna(0).sum("holder")
+    used = r.consumption.fillna(0).sum("sector")
+    return made + separated + stock + imports - exports - separating - recipe_inputs - used, made + separated
+
+
 @property_test(
     fast=3,
     full=8,
     settings=UNTIMED,
-    e_a=positive,
-    e_b=positive,
-    freight=st.floats(0.0, 3.0),
-    cap=st.floats(1, 200),
+    spec=world_specs(regions=(1, 3), stages=(1, 3)),
     curves=st.sampled_from(["linear", "stepwise"]),
 )
-def test_mass_balance_holds_at_every_node(e_a, e_b, freight, cap, curves):
-    r = clear(_world(e_a, e_b, cap, freight), MarketSettings(curves=curves))
-    made = r.activity.sum("process").sel(product="x").fillna(0)
-    imports = r.trade.sel(product="x").sum("origin").rename(destination="region").fillna(0)
-    exports = r.trade.sel(product="x").sum("destination").rename(origin="region").fillna(0)
-    used = r.consumption.sel(product="x").sum("sector").fillna(0)
-    surplus = made + imports - exports - used  # free disposal: never negative, and zero where the price is positive
-    scale = float(made.sum()) + 1.0
+def test_mass_balance_holds_at_every_node(spec, curves):
+    """On drawn worlds: one to three regions, a chain from mine to metal stage (concentrate, separated oxide,
+    metal by recipe), random curves, capacities, demand and trade costs."""
+    world = spec.world()
+    r = clear(world, MarketSettings(curves=curves))
+    surplus, output = _surplus(world, r)  # free disposal: never negative, and zero where the price is positive
+    scale = float(output.sum()) + 1.0
     assert float(surplus.min()) >= -1e-7 * scale
-    price = r.price.sel(product="x")
+    price = r.price.reindex_like(surplus)
     assert np.all((np.abs(surplus.values) <= 1e-6 * scale) | (price.fillna(0).values <= 1e-9))

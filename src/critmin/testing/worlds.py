@@ -1,6 +1,4 @@
-"""Public testing helpers (in the spirit of ``xarray.testing``): tiny worlds and assertions.
-
-    from critmin.testing import tiny_world, assert_world_equal, assert_balanced, replicate_regions
+"""Tiny worlds built from plain rows, and world-level assertions (re-exported by :mod:`critmin.testing`).
 
 ``tiny_world`` fills provenance columns with a test source so textbook cases stay short to write.
 ``replicate_regions`` makes a larger world of the same economics, to measure how the engine scales.
