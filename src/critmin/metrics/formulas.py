@@ -9,19 +9,31 @@ import numpy as np
 
 
 def herfindahl_hirschman_index(shares: Iterable[float]) -> float:
-    """HHI of fractional shares, on the 0..10,000 scale."""
+    """HHI of fractional shares, on the 0..10,000 scale.
+
+    >>> herfindahl_hirschman_index([0.7, 0.2, 0.1])
+    5400.0
+    """
     arr = np.asarray(list(shares), dtype=float)
     return float(((arr * 100.0) ** 2).sum())
 
 
 def top_n_share(shares: Iterable[float], n: int = 3) -> float:
-    """Combined share of the n largest, in %."""
+    """Combined share of the n largest, in %.
+
+    >>> round(top_n_share([0.5, 0.1, 0.2, 0.15, 0.05]), 6)
+    85.0
+    """
     arr = np.sort(np.asarray(list(shares), dtype=float))[::-1]
     return float(arr[:n].sum() * 100.0)
 
 
 def scaled_wgi(wgi: float) -> float:
-    """World Governance Indicator (-2.5 good governance .. 2.5 bad inverted) on the EU's 0..10 risk scale."""
+    """World Governance Indicator (-2.5 good governance .. 2.5 bad inverted) on the EU's 0..10 risk scale.
+
+    >>> scaled_wgi(-0.5), scaled_wgi(1.5)
+    (6.0, 2.0)
+    """
     return 5.0 - 2.0 * wgi
 
 
@@ -51,6 +63,12 @@ def eu_supply_risk(
 
 def net_import_reliance(production, imports, exports):
     """Net imports over apparent consumption (production + imports - exports), 0 for net exporters; as a
-    fraction. Works on scalars and arrays alike."""
+    fraction. Works on scalars and arrays alike.
+
+    >>> float(net_import_reliance(production=20.0, imports=100.0, exports=20.0))  # 80 of 100 t consumed
+    0.8
+    >>> float(net_import_reliance(production=100.0, imports=10.0, exports=50.0))  # a net exporter
+    0.0
+    """
     apparent = production + imports - exports
     return np.clip(np.maximum(imports - exports, 0.0) / apparent, None, 1.0)
