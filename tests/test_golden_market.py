@@ -1,4 +1,5 @@
-"""Golden spatial equilibria: tiny worlds whose equilibrium is derived by hand, cleared by `critmin clear`.
+"""Golden spatial equilibria: tiny worlds whose equilibrium is derived by hand, cleared through the Python API
+(`critmin.api.clear`); one smoke test checks that `critmin clear` prints the same answer.
 
 Conventions used in every derivation: a supply_curve row (ref_cost c, ref_quantity q0, elasticity e) gives the
 marginal cost c + c/(e q0) (q - q0); a demand row (quantity q0, elasticity -e) with reference price p0 gives
@@ -7,11 +8,13 @@ the inverse demand p0 + p0/(e q0) (q0 - x). Capacities are set far above the equ
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
 from typer.testing import CliRunner
 
+from critmin.api import clear, load_scenario
 from critmin.cli.main import app
 from critmin.testing import tiny_world
 
@@ -20,11 +23,27 @@ BIG = 1e6
 
 
 def _clear(tmp_path, world, *args) -> dict:
+    """Clear ``world`` with the options `critmin clear` would take (--scenario, --date, --curves), through the
+    Python API; the records are those of `critmin clear --format json`."""
+    options = dict(zip(args[::2], args[1::2], strict=True))
+    scenario = load_scenario(options["--scenario"], world) if "--scenario" in options else None
+    date = dt.date.fromisoformat(options["--date"]) if "--date" in options else None
+    result = clear(world, scenario=scenario, date=date, curves=options.get("--curves"))
+    tables = {"prices": result.prices(), "flows": result.flows(), "production": result.production()}
+    return {name: table.to_dict("records") for name, table in tables.items()}
+
+
+def test_the_clear_command_prints_the_api_s_answer(tmp_path):
     folder = tmp_path / "world"
-    world.to_folder(folder)
-    result = CliRunner().invoke(app, ["clear", "--world", str(folder), *args, "--format", "json"])
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
+    _two_regions().to_folder(folder)
+    printed = CliRunner().invoke(app, ["clear", "--world", str(folder), "--format", "json"])
+    assert printed.exit_code == 0, printed.output
+    out, expected = json.loads(printed.stdout), _clear(tmp_path, _two_regions())
+    for table in ("prices", "flows"):
+        assert len(out[table]) == len(expected[table])
+        for got, want in zip(out[table], expected[table], strict=True):
+            for key, value in want.items():
+                assert got[key] == (pytest.approx(value, abs=TOL) if isinstance(value, float) else value)
 
 
 def _price(out: dict, region: str, product: str) -> float:

@@ -7,7 +7,9 @@ API is a bug and is shown as one.
     ├── SolveError       a market solve failed, or was stopped (cancelled, over its time limit)
     ├── NotFoundError    no such run, world, scenario or file
     ├── StoreError       the DuckDB store is busy, empty where it must not be, or of another schema
-    └── ConfigError      settings that cannot work (an insecure bind, a busy port)
+    ├── ConfigError      settings that cannot work (an insecure bind, a busy port)
+    └── UsageError       a request that cannot be done as asked (a name not allowed, a file in the way)
+        └── OutputExistsError   the output exists and --force was not given
 
 Errors that carry problems keep them as ``problems``: records with file, line, column and message.
 """
@@ -23,7 +25,7 @@ class CritminError(Exception):
     problems: list[Any] = []  # noqa: RUF012 (read-only default; errors with problems set their own list)
 
 
-class DataError(CritminError):
+class DataError(CritminError, ValueError):
     """World data that fails validation or cannot be used; ``problems`` say where."""
 
 
@@ -47,4 +49,22 @@ class ConfigError(CritminError):
     """Settings that cannot work."""
 
 
-__all__ = ["ConfigError", "CritminError", "DataError", "NotFoundError", "ScenarioError", "SolveError", "StoreError"]
+class UsageError(CritminError, ValueError):
+    """A request that cannot be done as asked."""
+
+
+class OutputExistsError(UsageError, FileExistsError):
+    """The output exists, and overwriting it was not asked for."""
+
+
+__all__ = [
+    "ConfigError",
+    "CritminError",
+    "DataError",
+    "NotFoundError",
+    "OutputExistsError",
+    "ScenarioError",
+    "SolveError",
+    "StoreError",
+    "UsageError",
+]

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from critmin.errors import NotFoundError
+from critmin.errors import NotFoundError, OutputExistsError, UsageError
 from critmin.runs import RESULT_TABLES, product_units, resolve_run, run_element_units
 from critmin.store import Store
 
@@ -84,12 +84,12 @@ def targets(out: Path, fmt: str, names: list[str]) -> list[Path]:
     """The files an export writes: one per table in folder ``out`` (csv, parquet), or the one file ``out``."""
     if fmt in SINGLE_FILE:
         if out.is_dir():
-            raise ValueError(
+            raise UsageError(
                 f"{out} is a folder: --format {fmt} writes one file, e.g. {out / ('run' + SINGLE_FILE[fmt])}"
             )
         return [out]
     if out.exists() and not out.is_dir():
-        raise ValueError(f"{out} is a file: --format {fmt} writes one file per table into a folder")
+        raise UsageError(f"{out} is a file: --format {fmt} writes one file per table into a folder")
     return [out / f"{name}.{fmt}" for name in names]
 
 
@@ -100,11 +100,12 @@ def write_export(tables: dict[str, pd.DataFrame], out: Path, fmt: str, *, force:
     paths = targets(out, fmt, list(tables))
     blocked = [p for p in paths if p.exists() and not p.is_file()]
     if blocked:  # found before anything is written: an export is all there or not at all
-        raise ValueError(f"{blocked[0]} is in the way (not a file); nothing was written")
+        raise UsageError(f"{blocked[0]} is in the way (not a file); nothing was written")
     existing = [p for p in paths if p.exists()]
     if existing and not force:
         shown = ", ".join(str(p) for p in existing[:3])
-        raise FileExistsError(f"{shown}{'...' if len(existing) > 3 else ''} already exist(s); use --force to overwrite")
+        more = "..." if len(existing) > 3 else ""
+        raise OutputExistsError(f"{shown}{more} already exist(s); use --force to overwrite")
     (out if fmt not in SINGLE_FILE else out.parent).mkdir(parents=True, exist_ok=True)
     temporary = [p.with_name(f".{p.name}.partial{p.suffix}") for p in paths]
     try:

@@ -57,6 +57,10 @@ RESULT_TABLES = (
 )  # fmt: skip
 
 
+class UnknownTableError(NotFoundError, ValueError):
+    """A run table or column that does not exist."""
+
+
 class RunNotFoundError(NotFoundError, KeyError):
     def __str__(self) -> str:
         return f"no run {self.args[0]!r} in the store: see `critmin runs list`"
@@ -300,11 +304,11 @@ def run_table(
     """Rows of one result table of a run (``prices``, ``shortfall``, ``sector_shortfall``, ``stocks``, ``flows``),
     filtered by equality on its columns (None = any), ordered by date; returns the page and the total count."""
     if table not in TABLE_COLUMNS:
-        raise ValueError(f"unknown table {table!r}; choose from: {', '.join(TABLE_COLUMNS)}")
+        raise UnknownTableError(f"unknown table {table!r}; choose from: {', '.join(TABLE_COLUMNS)}")
     name, columns = TABLE_COLUMNS[table]
     unknown = set(equals) - set(columns)
     if unknown:
-        raise ValueError(f"{table} has no column(s) {', '.join(sorted(unknown))}")
+        raise UnknownTableError(f"{table} has no column(s) {', '.join(sorted(unknown))}")
     rid = resolve_run(store, run_id)
     where, params = ["run_id = ?"], [rid]
     for column, value in equals.items():

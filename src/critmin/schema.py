@@ -13,6 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from critmin.errors import NotFoundError
 from critmin.vocabulary import CONFIDENCE_LEVELS as CONFIDENCE_LEVELS  # re-exported
 from critmin.vocabulary import STAGES as STAGES  # re-exported
 from critmin.vocabulary import vocabulary
@@ -20,6 +21,10 @@ from critmin.vocabulary import vocabulary
 AttrType = Literal["str", "int", "float", "bool", "date"]
 
 _DUCKDB_TYPES = {"str": "VARCHAR", "int": "BIGINT", "float": "DOUBLE", "bool": "BOOLEAN", "date": "VARCHAR"}
+
+
+class UnknownComponentError(NotFoundError, KeyError):
+    """A component or attribute the schema does not have."""
 
 
 class Attribute(BaseModel, frozen=True):
@@ -60,7 +65,7 @@ class Component(BaseModel, frozen=True):
         for a in self.attributes:
             if a.name == name:
                 return a
-        raise KeyError(f"{self.name} has no attribute {name!r}")
+        raise UnknownComponentError(f"{self.name} has no attribute {name!r}")
 
     def ddl(self, table: str, extra_columns: str = "") -> str:
         cols = [f'"{a.name}" {a.duckdb_type}' for a in self.attributes]
@@ -124,7 +129,7 @@ def component(name: str) -> Component:
     try:
         return components()[name]
     except KeyError:
-        raise KeyError(f"unknown component {name!r}; known: {', '.join(components())}") from None
+        raise UnknownComponentError(f"unknown component {name!r}; known: {', '.join(components())}") from None
 
 
 def component_for_file(filename: str) -> Component | None:

@@ -19,7 +19,7 @@ import pandas as pd
 import platformdirs
 
 from critmin._version import __version__
-from critmin.errors import StoreError
+from critmin.errors import NotFoundError, StoreError, UsageError
 from critmin.schema import components
 from critmin.world.model import World, overlay, read_layer
 from critmin.world.problems import WorldValidationError
@@ -72,9 +72,9 @@ def _connect(path: Path) -> duckdb.DuckDBPyConnection:
     while True:
         try:
             return duckdb.connect(str(path))
-        except duckdb.IOException as exc:
-            if "lock" not in str(exc).lower():
-                raise
+        except duckdb.Error as exc:  # not a DuckDB file, a folder, unreadable, or locked by another process
+            if not isinstance(exc, duckdb.IOException) or "lock" not in str(exc).lower():
+                raise StoreOpenError(f"cannot open the store at {path}: {exc}") from None
             if time.monotonic() + pause > deadline:
                 raise StoreBusyError(
                     f"the store at {path} stayed in use by another process for {LOCK_WAIT_S:g} s; try again, or "
@@ -84,8 +84,16 @@ def _connect(path: Path) -> duckdb.DuckDBPyConnection:
             pause = min(pause * 2, 0.5)
 
 
+class StoreOpenError(StoreError, OSError):
+    """The store's path is not a DuckDB file critmin can open (a folder, another kind of file, unreadable)."""
+
+
 class StoreEmptyError(StoreError, RuntimeError):
-    pass
+    """The store holds no world where one is needed."""
+
+
+class LayerNotFoundError(NotFoundError, ValueError):
+    """No override layer of that name."""
 
 
 class StoreSchemaError(StoreError, RuntimeError):
@@ -213,9 +221,9 @@ class Store:
             world = World.from_folder(folder)
             return world, self.load(world, origin=str(folder.resolve()))
         if override == BASE:
-            raise ValueError(f"{BASE!r} is reserved for the active world; choose another override name")
+            raise UsageError(f"{BASE!r} is reserved for the active world; choose another override name")
         if not _LAYER_NAME.fullmatch(override):
-            raise ValueError(f"override name {override!r}: use 1-64 letters, digits, '_', '.' or '-'")
+            raise UsageError(f"override name {override!r}: use 1-64 letters, digits, '_', '.' or '-'")
         layer = read_layer(folder)
         duplicates = [p for name, frame in layer.items() for p in check_keys(components()[name], frame)]
         if duplicates:
@@ -228,7 +236,7 @@ class Store:
     def drop_layer(self, name: str) -> None:
         """Remove an override layer, if the world left behind is still valid."""
         if name == BASE or name not in set(self.layers()["name"]):
-            raise ValueError(f"no override layer named {name!r}")
+            raise LayerNotFoundError(f"no override layer named {name!r}")
         self.active_world(without=name)  # raises WorldValidationError if later layers depend on this one
         with self._transaction():
             for comp in components():

@@ -20,7 +20,7 @@ from critmin.cli.output import (
 )
 
 if TYPE_CHECKING:
-    import pandas as pd
+    pass
 
 app = typer.Typer(help="The store and the data behind it: load, sources, assumptions, docs.", no_args_is_help=True)
 
@@ -48,25 +48,6 @@ def load(db: Path = DB_OPTION, fmt: Format = FORMAT_OPTION) -> None:
     )
 
 
-def _row_key(comp_name: str, row: pd.Series) -> str:
-    from critmin.api import components
-
-    comp = components()[comp_name]
-    return ", ".join(f"{k}={row[k]}" for k in comp.key)
-
-
-def _main_value(comp_name: str, row: pd.Series):
-    import pandas as pd
-
-    from critmin.api import components
-
-    comp = components()[comp_name]
-    for attr in comp.attributes:
-        if attr.type == "float" and not attr.key and pd.notna(row.get(attr.name)):
-            return f"{attr.name}={row[attr.name]:g}"
-    return None
-
-
 @app.command("sources")
 def sources(
     assumptions: bool = typer.Option(
@@ -80,49 +61,17 @@ def sources(
     fmt: Format = FORMAT_OPTION,
 ) -> None:
     """Sources cited by the data, with how many rows cite each; or, with --assumptions, the assumption rows."""
-    import pandas as pd
-
-    from critmin.api import components
+    from critmin.api import cited_rows, sources_table
 
     with user_errors():
         w = resolve_world(world, db)
-        if component is not None and component not in components():
-            raise ValueError(f"unknown component {component!r}; choose from: {', '.join(components())}")
-    cited = []
-    for name, comp in components().items():
-        if not comp.provenance or (component and name != component):
-            continue
-        table = w.table(name)
         if assumptions:
-            table = table[table["confidence"] == "assumption"]
-        for _, row in table.iterrows():
-            cited.append(
-                {
-                    "component": name,
-                    "key": _row_key(name, row),
-                    "value": _main_value(name, row),
-                    "unit": row["unit"],
-                    "year": row["year"],
-                    "confidence": row["confidence"],
-                    "source": row["source"],
-                    "note": row["note"],
-                }
-            )
-    cited = pd.DataFrame(cited, columns=["component", "key", "value", "unit", "year", "confidence", "source", "note"])
-    if assumptions:
-        emit(
-            cited,
-            fmt,
-            title=f"{len(cited)} assumption rows (override them with `critmin world import DIR --override NAME`)",
-        )
-        return
-    src = w.table("source")
-    counts = cited.groupby("source").size()
-    confidence = cited.groupby("source")["confidence"].agg(lambda s: "/".join(sorted(set(s))))
-    src["rows"] = src["id"].map(counts).fillna(0).astype(int)
-    src["confidence"] = src["id"].map(confidence)
-    src = src[src["rows"] > 0] if component else src
-    emit(src[["id", "rows", "confidence", "confirmed_raw", "citation", "url"]], fmt, title=f"{len(src)} sources")
+            cited = cited_rows(w, component=component, assumptions=True)
+            title = f"{len(cited)} assumption rows (override them with `critmin world import DIR --override NAME`)"
+            emit(cited, fmt, title=title)
+            return
+        src = sources_table(w, component=component)
+    emit(src, fmt, title=f"{len(src)} sources")
 
 
 @app.command("docs")

@@ -169,15 +169,16 @@ def report(fmt: Format, message: str, record: dict) -> None:
         emit(pd.DataFrame([record]), fmt)
 
 
-def _expected_errors() -> tuple[type[BaseException], ...]:
-    import duckdb
-
-    return (ValueError, KeyError, FileExistsError, FileNotFoundError, RuntimeError, duckdb.Error, OSError)
+ISSUES_URL = "https://github.com/critmin/critmin/issues"
 
 
 @contextmanager
 def user_errors() -> Iterator[None]:
-    """Turn expected failures into clear messages and exit codes (1 data problems, 2 bad arguments)."""
+    """Turn critmin's errors into clear messages and exit codes (1 data or scenario problems, 2 anything else
+    the user can fix). File-system errors (a missing or unreadable path) count as the user's too. Any other
+    exception is a bug in critmin: it is shown with its traceback and a request to report it (exit 70)."""
+    from critmin.errors import CritminError
+
     try:
         yield
     except ProblemList as exc:  # world data or a scenario: every problem, root causes first
@@ -187,9 +188,20 @@ def user_errors() -> Iterator[None]:
         if len(exc.problems) > 100:
             err_console.print(f"  ... and {len(exc.problems) - 100} more")
         raise typer.Exit(1) from None
-    except _expected_errors() as exc:  # evaluated only when an exception reaches this clause
+    except (CritminError, OSError) as exc:
         err_console.print(f"[bold red]error:[/bold red] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
+    except (typer.Exit, typer.Abort, KeyboardInterrupt):
+        raise
+    except Exception:
+        err_console.print_exception()
+        err_console.print(
+            f"[bold red]critmin hit a bug[/bold red] (not a problem with your input). Please report it at "
+            f"{ISSUES_URL} with the command you ran and the traceback above.",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(70) from None
 
 
 def resolve_world(world_dir: Path | None, db: Path | None):

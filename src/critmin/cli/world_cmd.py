@@ -18,6 +18,7 @@ from critmin.cli.output import (
     resolve_world,
     user_errors,
 )
+from critmin.errors import OutputExistsError
 
 app = typer.Typer(
     help="World folders (CSV tables in the schema): import, export, layers, checks.", no_args_is_help=True
@@ -82,7 +83,7 @@ def export(
     with user_errors():
         existing = [c.file for c in components().values() if (folder / c.file).exists()]
         if existing and not force:
-            raise FileExistsError(
+            raise OutputExistsError(
                 f"{folder} already holds world files ({', '.join(existing[:3])}...); use --force to overwrite"
             )
         paths = resolve_world(world, db).to_folder(folder)

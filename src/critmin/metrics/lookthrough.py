@@ -9,6 +9,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from critmin.errors import DataError
 from critmin.metrics.cache import cached, frozen, grouped
 from critmin.metrics.formulas import eu_supply_risk
 from critmin.metrics.shares import by_region, production_shares
@@ -69,7 +70,7 @@ def _supply_solution(flows: ElementFlows, stage: str, element: str) -> tuple[np.
         try:
             shares = np.linalg.solve(system, np.diag(np.where(has_pool, produced, 0.0)))
         except np.linalg.LinAlgError:
-            raise ValueError(f"{element} at {stage}: trade goes round in a cycle with no output or use") from None
+            raise DataError(f"{element} at {stage}: trade goes round in a cycle with no output or use") from None
         return frozen(shares), frozen(has_pool)
 
     return cached(flows, ("supply_solution", stage, element), compute)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from critmin.errors import DataError
 from critmin.vocabulary import STAGES
 from critmin.world.model import World
 
@@ -30,7 +31,7 @@ def element_content(world: World) -> pd.DataFrame:
         if pid in content:
             return content[pid]
         if pid in trail:
-            raise ValueError(f"recipe cycle through {' -> '.join((*trail, pid))}")
+            raise DataError(f"recipe cycle through {' -> '.join((*trail, pid))}")
         element = products.at[pid, "element"]
         if isinstance(element, str):
             result = {element: 1.0}
@@ -131,7 +132,7 @@ def element_flows(world: World) -> ElementFlows:
     input_stage: dict[tuple[str, str], str] = {}
     for stage, element, upstream in links:
         if input_stage.setdefault((stage, element), upstream) != upstream:
-            raise ValueError(
+            raise DataError(
                 f"{element} at the {stage} stage draws on both the {upstream} and the "
                 f"{input_stage[(stage, element)]} stage; look-through supports one upstream stage per stage"
             )
