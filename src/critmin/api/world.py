@@ -124,6 +124,45 @@ def exposure(
     return ind.look_through_origin(flows or element_flows(world), region, element, stage)
 
 
+def exposure_through(
+    world: World,
+    *,
+    origin_region: str,
+    origin_stage: str,
+    flows: ElementFlows | None = None,
+    origins=None,
+) -> pd.DataFrame:
+    """How much of each region's final use of each element passed through ``origin_region`` at
+    ``origin_stage``: region, element, share_pct (% of the region's use), for every region and single element
+    with use. ``origins(region, element, stage)`` may be a cached :func:`exposure` (the dashboard's)."""
+    flows = flows or element_flows(world)
+    _check_choice("region", origin_region, set(world.table("region")["id"]))
+    _check_choice("stage", origin_stage, ORIGIN_STAGES)
+    origins = origins or (lambda r, e, s: exposure(world, region=r, element=e, stage=s, flows=flows))
+    used = set(flows.use["element"])
+    singles = [e for e in world.table("element")["id"] if e in used]
+    rows = []
+    for region in sorted(set(flows.use["region"])):
+        for element in singles:
+            traced = origins(region, element, "use")
+            if len(traced):
+                rows.append(
+                    {
+                        "region": region,
+                        "element": element,
+                        "share_pct": through_share(traced, origin_region, origin_stage),
+                    }
+                )
+    return pd.DataFrame(rows, columns=["region", "element", "share_pct"])
+
+
+def through_share(origins: pd.DataFrame, origin_region: str, origin_stage: str) -> float:
+    """The share (%) of final use in a look-through table that passed through ``origin_region`` at
+    ``origin_stage``."""
+    hit = (origins["origin_region"] == origin_region) & (origins["origin_stage"] == origin_stage)
+    return 100 * float(origins.loc[hit, "share"].sum())
+
+
 def element_units(world: World) -> dict[str, str]:
     """The quantity unit of each element's content (t REO for rare earths and their aggregates)."""
     products = world.table("product")

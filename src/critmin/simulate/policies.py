@@ -15,7 +15,7 @@ from critmin.scenario import schema as S
 from critmin.simulate.calendar import overlap
 
 if TYPE_CHECKING:
-    from critmin.simulate.handlers.base import PathRecord
+    from critmin.simulate.handlers.record import PathRecord
 
 DAYS_PER_MONTH = 30.4375
 

@@ -17,12 +17,14 @@ from critmin.api import (
     RunNotFoundError,
     affected,
     compare_runs,
+    exposure_through,
     list_runs,
     run_flags,
     run_info,
     run_policies,
     run_summary,
     run_table,
+    through_share,
 )
 from critmin.server.api.common import records
 from critmin.server.context import AppContext
@@ -123,19 +125,17 @@ def exposure(
         element = _choice(element, ctx.elements, "Dy", "element")
     except PageError as exc:
         return _error(request, exc)
+    table = exposure_through(
+        ctx.world, origin_region=origin_region, origin_stage=origin_stage, flows=ctx.flows, origins=ctx.exposure
+    )
     users = sorted(set(ctx.flows.use["region"]))
-    singles = [e for e in ctx.world.table("element")["id"] if e in set(ctx.flows.use["element"])]
-    rows = []
-    for r in users:
-        for e in singles:
-            origins = ctx.exposure(r, e, "use")
-            if len(origins):
-                rows.append({"region": r, "element": e, "share_pct": _through(origins, origin_region, origin_stage)})
-    table = pd.DataFrame(rows, columns=["region", "element", "share_pct"])
     detail = ctx.exposure(region, element, "use")
     countries = _countries(ctx)
     mapped = pd.DataFrame(
-        [{"region": r, "value": _through(ctx.exposure(r, element, "use"), origin_region, origin_stage)} for r in users]
+        [
+            {"region": r, "value": through_share(ctx.exposure(r, element, "use"), origin_region, origin_stage)}
+            for r in users
+        ]
     )
     return render(
         request, "exposure.html", title="Exposure explorer", page="exposure", regions=ctx.regions,
@@ -145,12 +145,6 @@ def exposure(
                  "detail": charts.exposure_detail(detail, region, element, _palette(ctx)),
                  "exposure_map": maps.exposure_map(mapped, element, origin_region, origin_stage, countries)},
     )  # fmt: skip
-
-
-def _through(origins: pd.DataFrame, origin_region: str, origin_stage: str) -> float:
-    """The share (%) of final use that passed through ``origin_region`` at ``origin_stage``."""
-    hit = (origins["origin_region"] == origin_region) & (origins["origin_stage"] == origin_stage)
-    return 100 * float(origins.loc[hit, "share"].sum())
 
 
 @router.get("/scenarios", response_class=HTMLResponse)

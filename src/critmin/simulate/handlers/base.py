@@ -18,9 +18,9 @@ import pandas as pd
 import xarray as xr
 
 from critmin.market.data import StepData, values_in
-from critmin.market.results import StepResult
 from critmin.scenario import schema as S
 from critmin.simulate.calendar import overlap
+from critmin.simulate.handlers.record import PathRecord
 from critmin.simulate.policies import element_use
 from critmin.simulate.selectors import Resolver
 
@@ -122,17 +122,6 @@ class PolicyContext:
     def use(self) -> xr.DataArray:
         """Reference use of each single-element product's element (computed once per step)."""
         return element_use(self.demand_data, self.content)
-
-
-@dataclass(frozen=True)
-class PathRecord:
-    """A finished path, for reports: dates, each path's steps, the scenario path's step data and stock levels."""
-
-    dates: list[dt.date]
-    steps: dict[str, list[StepResult]]
-    data: list[StepData]
-    content: xr.DataArray
-    levels: list[xr.DataArray]
 
 
 def isin(coord: str, values: list[str], all_values: list[str]) -> xr.DataArray:
