@@ -8,10 +8,10 @@ import textwrap
 import numpy as np
 import pytest
 
+from conftest import REPO
 from critmin.errors import CritminError, ScenarioError
 from critmin.risk import RiskModelError, load_risk_model, parse_risk_model
 from critmin.risk.model import Beta, Fixed, LogNormal, Triangular, Uniform, add_months
-from conftest import REPO
 
 RISKS = sorted((REPO / "risks").glob("*.yaml"))
 
