@@ -84,6 +84,17 @@ def test_a_monte_carlo_draw_is_regenerated_alone_from_its_recorded_seed(baseline
         assert alone.equals(expected)
 
 
+def test_monte_carlo_chunks_are_slices_of_the_whole_sample():
+    model = two_events(years=2)
+    whole = sample(model, 20, seed=8, importance={"a": 0.5})
+    chunk = sample(model, 8, seed=8, importance={"a": 0.5}, first=12)
+    assert chunk.table.equals(whole.table[whole.table["draw"] >= 12].reset_index(drop=True))
+    assert (chunk.seeds == whole.seeds[12:]).all()
+    assert chunk.draw(15).equals(whole.draw(15).reset_index(drop=True).set_axis(chunk.draw(15).index))
+    with pytest.raises(UsageError, match="first"):
+        sample(model, 8, seed=8, sampler="lhs", first=8)
+
+
 def test_occurring_rows_have_start_duration_and_severity_within_their_ranges(baseline):
     table = sample(baseline, 40, seed=3, importance={"regional-conflict": 0.5}).table
     hit, miss = table[table["occurs"]], table[~table["occurs"]]

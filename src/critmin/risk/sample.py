@@ -61,7 +61,7 @@ class Draws:
         return len(self.seeds)
 
     def draw(self, i: int) -> pd.DataFrame:
-        """The rows of draw ``i``."""
+        """The rows of draw ``i`` (its index in the whole sample: ``first`` + position)."""
         return self.table[self.table["draw"] == i]
 
     def occurrences(self) -> pd.DataFrame:
@@ -75,6 +75,7 @@ def sample(
     seed: int,
     sampler: Sampler = "mc",
     importance: dict[str, float] | None = None,
+    first: int = 0,
 ) -> Draws:
     """Draw ``draws`` samples of ``model`` with ``sampler`` (mc, lhs or sobol) from ``seed``.
 
@@ -82,6 +83,9 @@ def sample(
     is drawn with q instead of the model's p, and the draw's weight multiplies p/q for every such trial that
     occurs and (1-p)/(1-q) for every one that does not, so weighted means are unbiased estimates of the model's
     expectations (the weights average 1).
+
+    ``first`` (``mc`` only) starts at draw ``first``: chunks of one sample are drawn apart (for workers) and
+    ``sample(m, 10, s, first=10)`` holds draws 10-19 of ``sample(m, 20, s)``, seeds and rows alike.
 
     >>> from critmin.risk.load import _REPO, load_risk_model
     >>> model = load_risk_model(_REPO / "risks" / "global-baseline.yaml")
@@ -93,10 +97,12 @@ def sample(
         raise UsageError(f"unknown sampler {sampler!r}; use one of {', '.join(SAMPLERS)}")
     if not isinstance(draws, int | np.integer) or not 1 <= draws <= MAX_DRAWS:
         raise UsageError(f"draws must be a whole number from 1 to {MAX_DRAWS:,}, got {draws!r}")
+    if not isinstance(first, int | np.integer) or first < 0 or (first and sampler != "mc"):
+        raise UsageError(f"first must be a whole number >= 0, and is for the mc sampler only; got {first!r}")
     importance = _checked_importance(model, importance)
     dims = dimensions(model)
     if sampler == "mc":
-        seeds = draw_seeds(seed, draws)
+        seeds = draw_seeds(seed, draws, first)
         uniforms = np.stack([np.random.default_rng(int(s)).random(dims) for s in seeds])
     else:
         seeds = np.full(draws, int(seed), dtype=np.uint64)
@@ -105,7 +111,7 @@ def sample(
         else:
             m = int(np.ceil(np.log2(draws)))
             uniforms = qmc.Sobol(d=dims, scramble=True, rng=np.random.default_rng(seed)).random_base2(m)[:draws]
-    table, weights = _evaluate(model, uniforms, seeds, importance)
+    table, weights = _evaluate(model, uniforms, seeds, importance, first)
     return Draws(model, sampler, int(seed), table, seeds, weights, uniforms, importance)
 
 
@@ -118,13 +124,16 @@ def sample_draw(model: RiskModel, seed_of_draw: int, importance: dict[str, float
     return _evaluate(model, uniforms, seeds, importance)[0]
 
 
-def draw_seeds(seed: int, draws: int) -> np.ndarray:
-    """One 64-bit seed per draw, derived from ``seed`` by ``numpy.random.SeedSequence.spawn``.
+def draw_seeds(seed: int, draws: int, first: int = 0) -> np.ndarray:
+    """One 64-bit seed per draw, for draws ``first`` to ``first + draws - 1``: the first state word of the
+    ``numpy.random.SeedSequence(seed).spawn`` children of those indices.
 
     >>> draw_seeds(1, 3).dtype
     dtype('uint64')
+    >>> bool((draw_seeds(1, 2, first=1) == draw_seeds(1, 3)[1:]).all())
+    True
     """
-    children = np.random.SeedSequence(seed).spawn(draws)
+    children = (np.random.SeedSequence(seed, spawn_key=(i,)) for i in range(first, first + draws))
     return np.array([c.generate_state(1, dtype=np.uint64)[0] for c in children], dtype=np.uint64)
 
 
@@ -148,7 +157,7 @@ def _checked_importance(model: RiskModel, importance: dict[str, float] | None) -
     return importance
 
 
-def _evaluate(model: RiskModel, uniforms: np.ndarray, seeds: np.ndarray, importance: dict[str, float]):
+def _evaluate(model: RiskModel, uniforms: np.ndarray, seeds: np.ndarray, importance: dict[str, float], first=0):
     """The long table and the weights of draws whose inputs are ``uniforms`` (draws x dimensions)."""
     n, years = len(uniforms), model.years
     n_causes, n_events = len(model.causes), len(model.events)
@@ -199,7 +208,7 @@ def _evaluate(model: RiskModel, uniforms: np.ndarray, seeds: np.ndarray, importa
     flat = occurs.reshape(-1)
     table = pd.DataFrame(
         {
-            "draw": np.broadcast_to(np.arange(n)[:, None, None], shape).reshape(-1),
+            "draw": np.broadcast_to(first + np.arange(n)[:, None, None], shape).reshape(-1),
             "seed": np.broadcast_to(seeds[:, None, None], shape).reshape(-1),
             "event": np.broadcast_to(np.array(ids, dtype=object)[None, :, None], shape).reshape(-1),
             "year": np.broadcast_to(np.arange(years)[None, None, :], shape).reshape(-1),
