@@ -180,6 +180,8 @@ def test_bad_requests_are_usage_errors():
         sample(model, 4, seed=1, sampler="halton")
     with pytest.raises(UsageError, match="draws"):
         sample(model, 0, seed=1)
+    with pytest.raises(UsageError, match="seed"):
+        sample(model, 4, seed=-1)
     with pytest.raises(UsageError, match="not an event or cause"):
         sample(model, 4, seed=1, importance={"zzz": 0.5})
     with pytest.raises(UsageError, match="strictly between"):

@@ -33,6 +33,7 @@ Sampler = Literal["mc", "lhs", "sobol"]
 SAMPLERS: tuple[str, ...] = ("mc", "lhs", "sobol")
 COLUMNS = ["draw", "seed", "event", "year", "occurs", "cause", "start", "months", "severity", "weight"]
 MAX_DRAWS = 10_000_000
+SOBOL_MAX_DIMS = 21_201  # scipy.stats.qmc.Sobol's direction numbers (Joe and Kuo)
 
 
 @dataclass
@@ -97,10 +98,14 @@ def sample(
         raise UsageError(f"unknown sampler {sampler!r}; use one of {', '.join(SAMPLERS)}")
     if not isinstance(draws, int | np.integer) or not 1 <= draws <= MAX_DRAWS:
         raise UsageError(f"draws must be a whole number from 1 to {MAX_DRAWS:,}, got {draws!r}")
+    if not isinstance(seed, int | np.integer) or isinstance(seed, bool) or not 0 <= seed < 2**63:
+        raise UsageError(f"seed must be a whole number from 0 to 2**63 - 1, got {seed!r}")
     if not isinstance(first, int | np.integer) or first < 0 or (first and sampler != "mc"):
         raise UsageError(f"first must be a whole number >= 0, and is for the mc sampler only; got {first!r}")
     importance = _checked_importance(model, importance)
     dims = dimensions(model)
+    if sampler == "sobol" and dims > SOBOL_MAX_DIMS:
+        raise UsageError(f"{model.name} has {dims:,} inputs per draw, over the {SOBOL_MAX_DIMS:,} Sobol sequences have")
     if sampler == "mc":
         seeds = draw_seeds(seed, draws, first)
         uniforms = np.stack([np.random.default_rng(int(s)).random(dims) for s in seeds])
