@@ -1,0 +1,1 @@
+"""Risk studies: sample disruptions, evaluate them, analyse the outcomes."""
