@@ -70,8 +70,9 @@ def _evaluate(evaluate: Evaluate, sample: np.ndarray) -> np.ndarray:
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
     if y.shape != (sample.shape[0],):
-        raise DataError(f"evaluate must return one output per sample row: got shape {y.shape} for "
-                        f"{sample.shape[0]} rows")
+        raise DataError(
+            f"evaluate must return one output per sample row: got shape {y.shape} for {sample.shape[0]} rows"
+        )
     if not np.isfinite(y).all():
         raise DataError("evaluate returned non-finite outputs")
     return y
