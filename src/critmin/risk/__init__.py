@@ -1,6 +1,21 @@
-"""Risk (issue 13): a disruption model as data (YAML, validated like scenarios) and its sampling, following
-SALib's split of sample → evaluate → analyse (docs/risk.md)."""
+"""Risk (issue 13), following SALib's split of sample → evaluate → analyse (docs/risk.md): a disruption model
+as data (YAML, validated like scenarios), its seeded sampling, and the analysis of per-draw outcomes (weighted
+VaR and CVaR, exceedance, fan charts, element ranking, Morris and Sobol sensitivity). The evaluate step (a
+vectorised engine checked against the exact one, scaled out on Dask) is still to come."""
 
+from critmin.risk.analyse import (
+    UncertainInput,
+    cvar,
+    duration_distribution,
+    exceedance_curve,
+    fan_chart,
+    morris,
+    rank_elements,
+    risk_measures,
+    sobol,
+    value_at_risk,
+    weighted_quantile,
+)
 from critmin.risk.load import RiskModelError, load_risk_model, parse_risk_model
 from critmin.risk.model import Cause, RiskModel
 from critmin.risk.sample import Draws, draw_seeds, sample, sample_draw, to_scenario, to_shocks
@@ -10,11 +25,22 @@ __all__ = [
     "Draws",
     "RiskModel",
     "RiskModelError",
+    "UncertainInput",
+    "cvar",
     "draw_seeds",
+    "duration_distribution",
+    "exceedance_curve",
+    "fan_chart",
     "load_risk_model",
+    "morris",
     "parse_risk_model",
+    "rank_elements",
+    "risk_measures",
     "sample",
     "sample_draw",
+    "sobol",
     "to_scenario",
     "to_shocks",
+    "value_at_risk",
+    "weighted_quantile",
 ]
