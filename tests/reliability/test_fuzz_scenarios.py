@@ -7,7 +7,7 @@ against the bundled world, as `critmin validate` does. For every case:
   whole document) a line and a field; the line is the one that holds the field;
 - a change that cannot be valid (NaN, infinity, text for a number, an unknown key or id, an impossible date)
   is refused at the changed field;
-- every 8th scenario that validates is run, on a two-month window that starts at its first shock, in a worker
+- every 12th scenario that validates is run, on a two-month window that starts at its first shock, in a worker
   process with a time limit: what validates runs, and never hangs;
 - every 10th case goes to POST /api/scenarios/validate too: 200 or 422, never a 5xx.
 
@@ -33,7 +33,7 @@ BUNDLED = sorted((ROOT / "scenarios").glob("*.yaml"))
 FAST_CASES = 240
 SLOW_CASES = 2000
 SEED = 11_2026
-RUN_EVERY = 8  # every 8th valid scenario is run (two months)
+RUN_EVERY = 12  # every 12th valid scenario is run (two months)
 API_EVERY = 10
 RUN_LIMIT_S = 300  # a run of two months takes a few seconds; this long means it hangs
 WHOLE_DOCUMENT = ("not valid YAML", "nested more than", "a scenario is a YAML mapping", "characters, over")
@@ -335,10 +335,12 @@ def test_a_fuzzed_scenario_is_refused_at_file_line_field_or_runs(number, fast):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("number", range(FAST_CASES, FAST_CASES + SLOW_CASES))
-def test_more_fuzzed_scenarios(number, slow):
-    outcomes, _ = slow
-    assert outcomes[number] is None, outcomes[number]
+def test_more_fuzzed_scenarios(slow):
+    """SLOW_CASES more cases (one test, so that the fast run does not list two thousand skipped ones)."""
+    outcomes, counts = slow
+    failed = {number: why for number, why in outcomes.items() if why is not None}
+    assert not failed, "\n\n".join(list(failed.values())[:10])
+    assert len(outcomes) == SLOW_CASES and counts["ran"] >= SLOW_CASES // 100, counts
 
 
 def test_the_fuzzed_scenarios_are_refused_validated_and_run(fast, texts):
@@ -349,7 +351,7 @@ def test_the_fuzzed_scenarios_are_refused_validated_and_run(fast, texts):
     assert len({c.source for c in cases}) == len(texts)
     assert sum(c.must_fail for c in cases) >= FAST_CASES // 5
     assert counts["refused"] >= FAST_CASES // 2 and counts["valid"] >= FAST_CASES // 6, counts
-    assert counts["ran"] >= 5 and counts["api"] == len(range(0, FAST_CASES, API_EVERY)), counts
+    assert counts["ran"] >= 3 and counts["api"] == len(range(0, FAST_CASES, API_EVERY)), counts
 
 
 # --- issue 11, defect 10: two rounds of errors ----------------------------------------------------------------

@@ -6,9 +6,9 @@ then validated in-process, as `critmin world import` and `world check --world` r
 - nothing but the project's own WorldValidationError escapes (no traceback);
 - every problem names a file of the folder, and a problem on a row also its line and field;
 - a mutation that must be refused is refused with a problem at the mutated file (and line and field);
-- a world that validates is loaded (every 20th case: imported into a store; every 3rd, if the mutation
+- a world that validates is loaded (every 25th case: imported into a store; every 3rd, if the mutation
   changed the market's tables: run for two months);
-- a refused import (every 20th case) leaves the store's tables exactly as they were.
+- a refused import (every 25th case) leaves the store's tables exactly as they were.
 
 The cases run in two worker processes (the suite's own process uses one core); the tests assert on what
 each case reported.
@@ -33,7 +33,7 @@ from critmin.world.problems import WorldValidationError
 FAST_CASES = 200
 SLOW_CASES = 1000  # under --slow, on top of the fast ones
 SEED = 20261122
-IMPORT_EVERY = 20  # every 20th case is also imported into a store (a refused one must leave it unchanged)
+IMPORT_EVERY = 25  # every 25th case is also imported into a store (a refused one must leave it unchanged)
 RUN_EVERY = 3  # every 3rd case, if it validates and changed the market's data, is run for two months
 WHOLE_ROW = ("has ", "malformed CSV", "not UTF-8")  # reasons about a whole row or the bytes: no field
 COMPS = components()
@@ -343,10 +343,11 @@ def test_a_fuzzed_world_folder_validates_or_is_refused_with_file_line_field(case
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("case", range(FAST_CASES, FAST_CASES + SLOW_CASES))
-def test_more_fuzzed_world_folders(case, slow_outcomes):
-    _, why = slow_outcomes[case]
-    assert why is None, why
+def test_more_fuzzed_world_folders(slow_outcomes):
+    """SLOW_CASES more cases (one test, so that the fast run does not list a thousand skipped ones)."""
+    failed = {case: why for case, (_, why) in slow_outcomes.items() if why is not None}
+    assert not failed, "\n\n".join(f"case {case}:\n{why}" for case, why in list(failed.items())[:10])
+    assert len(slow_outcomes) == SLOW_CASES
 
 
 def test_the_fuzzed_worlds_are_refused_imported_and_run(outcomes, pristine):
@@ -359,7 +360,7 @@ def test_the_fuzzed_worlds_are_refused_imported_and_run(outcomes, pristine):
     statuses = [status for status, _ in outcomes.values()]
     assert sum(s.startswith("refused") for s in statuses) >= FAST_CASES // 4, statuses
     assert sum(s.startswith("validated") for s in statuses) >= FAST_CASES // 4, statuses
-    assert sum("import refused" in s for s in statuses) >= 5 and sum("imported" in s for s in statuses) >= 2
+    assert sum("import refused" in s for s in statuses) >= 4 and sum("imported" in s for s in statuses) >= 2
     assert sum("ran" in s for s in statuses) >= 3, statuses
 
 
