@@ -40,7 +40,7 @@ def test_every_check_is_run():
 
 
 @schema.parametrize()
-@settings(max_examples=4, **UNTIMED)
+@settings(max_examples=3, **UNTIMED)
 def test_every_operation_answers_as_documented(case):
     case.call_and_validate(checks=ALL_CHECKS, excluded_checks=[positive_data_acceptance])
 
