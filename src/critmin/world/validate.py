@@ -68,6 +68,25 @@ def check_references(
     return problems
 
 
+# No figure of a world comes near this in its unit (world output of any mineral is under 1e10 t/yr, the dearest
+# price under 1e6 USD/kg), and the market cannot be solved with one (a reference price of 1e15 USD/kg validated,
+# then HiGHS returned 'Unknown'): a number this large is a typo or a unit error, refused at validation.
+MAX_MAGNITUDE = 1e12
+
+
+def check_magnitudes(comp: Component, frame: pd.DataFrame) -> list[Problem]:
+    problems = []
+    for attr in comp.attributes:
+        if attr.type not in ("float", "int") or frame.empty:
+            continue
+        values = pd.to_numeric(frame[attr.name], errors="coerce").astype("float64")
+        for pos in (values.abs() > MAX_MAGNITUDE).to_numpy().nonzero()[0]:
+            file, line = _where(frame, pos)
+            reason = f"{values.iat[pos]:g} is too large: world figures are within ±{MAX_MAGNITUDE:g} in their unit"
+            problems.append(Problem(file, line, attr.name, reason))
+    return problems
+
+
 def expected_unit(comp: Component, row: pd.Series | dict, product_units: dict[str, str]) -> str | None:
     """The unit a row must carry under its component's unit rule; None when any unit goes."""
     rule = comp.unit_rule
@@ -154,6 +173,7 @@ def check_world(
         problems += check_keys(comp, frame)
         problems += check_references(comp, frame, tables, skip_references_to)
         problems += check_units(comp, frame, product_units)
+        problems += check_magnitudes(comp, frame)
     problems += check_compositions(rows["composition"])
     if "element" not in skip_references_to:
         problems += _check_token_list(rows["policy_event"], "elements", set(tables["element"]["id"]), "element")
