@@ -8,12 +8,14 @@ import json
 from pathlib import Path
 
 import yaml
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from critmin import errors
-from critmin.scenario.schema import Goods, Places, Project, Scenario
+from critmin.scenario.schema import Goods, Places, Project, Scenario, Shock
 from critmin.world.model import World
 from critmin.world.problems import Problem, ProblemList
+
+_SHOCK = TypeAdapter(Shock)
 
 
 class ScenarioError(ProblemList, errors.ScenarioError, ValueError):
@@ -62,6 +64,9 @@ def parse_scenario(text: str, file: str = "<scenario>", world: World | None = No
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         problems = [Problem(file, _line(root, err["loc"]), _field(err["loc"]), _message(err)) for err in exc.errors()]
+        if world is not None:  # the ids of the shocks that did validate, in the same pass (issue 11, defect 10)
+            found = [(loc, reason) for i, shock in _valid_shocks(data) for loc, reason in _check_shock(i, shock, world)]
+            problems += [Problem(file, _line(root, loc), _field(loc), reason) for loc, reason in found]
         raise ScenarioError(problems) from exc
     if world is not None:
         problems = [
@@ -70,6 +75,20 @@ def parse_scenario(text: str, file: str = "<scenario>", world: World | None = No
         if problems:
             raise ScenarioError(problems)
     return scenario
+
+
+def _valid_shocks(data: dict) -> list[tuple[int, object]]:
+    """(position, shock) for each entry of a scenario's ``shocks`` that is a valid shock on its own."""
+    shocks = data.get("shocks")
+    if not isinstance(shocks, list):
+        return []
+    valid = []
+    for i, entry in enumerate(shocks):
+        try:
+            valid.append((i, _SHOCK.validate_python(entry)))
+        except ValidationError:
+            continue
+    return valid
 
 
 def describe(scenario: Scenario) -> dict:
@@ -204,10 +223,15 @@ def _line(node, loc: tuple) -> int | None:
 
 def check_against_world(scenario: Scenario, world: World) -> list[tuple[tuple, str]]:
     """Ids a scenario names that the world does not know: (location, reason) pairs."""
-    regions = set(world.table("region")["id"])
-    groups = set(world.table("region_group")["group"])
-    elements = set(world.table("element")["id"])
-    products = set(world.table("product")["id"])
+    return [found for i, shock in enumerate(scenario.shocks) for found in _check_shock(i, shock, world)]
+
+
+def _check_shock(i: int, shock, world: World) -> list[tuple[tuple, str]]:
+    """Ids shock ``i`` names that the world does not know: (location, reason) pairs."""
+    regions = set(world.tables["region"]["id"])
+    groups = set(world.tables["region_group"]["group"])
+    elements = set(world.tables["element"]["id"])
+    products = set(world.tables["product"]["id"])
     found: list[tuple[tuple, str]] = []
 
     def check(loc: tuple, values, known: set[str], what: str) -> None:
@@ -216,25 +240,24 @@ def check_against_world(scenario: Scenario, world: World) -> list[tuple[tuple, s
                 hint = ", ".join(sorted(known)[:25])
                 found.append(((*loc, i), f"unknown {what} {value!r}; known: {hint}"))
 
-    for i, shock in enumerate(scenario.shocks):
-        base = ("shocks", i)
-        for name, value in shock:
-            if isinstance(value, Places):
-                check((*base, name, "regions"), value.regions, regions, "region")
-                check((*base, name, "groups"), value.groups, groups, "region group")
-        for j, approval in enumerate(getattr(shock, "approval", [])):
-            where = (*base, "approval", j, "destinations")
-            check((*where, "regions"), approval.destinations.regions, regions, "region")
-            check((*where, "groups"), approval.destinations.groups, groups, "region group")
-        if isinstance(shock, Goods):
-            check((*base, "elements"), shock.elements, elements, "element")
-            check((*base, "products"), shock.products, products, "product")
-        if isinstance(shock, Project):
-            if shock.region not in regions:
-                found.append(((*base, "region"), f"unknown region {shock.region!r}"))
-            if shock.product not in products:
-                found.append(((*base, "product"), f"unknown product {shock.product!r}"))
-            catalogue = set(world.table("project")["id"])
-            if shock.project and shock.project not in catalogue:
-                found.append(((*base, "project"), f"unknown catalogue project {shock.project!r} (see project.csv)"))
+    base = ("shocks", i)
+    for name, value in shock:
+        if isinstance(value, Places):
+            check((*base, name, "regions"), value.regions, regions, "region")
+            check((*base, name, "groups"), value.groups, groups, "region group")
+    for j, approval in enumerate(getattr(shock, "approval", [])):
+        where = (*base, "approval", j, "destinations")
+        check((*where, "regions"), approval.destinations.regions, regions, "region")
+        check((*where, "groups"), approval.destinations.groups, groups, "region group")
+    if isinstance(shock, Goods):
+        check((*base, "elements"), shock.elements, elements, "element")
+        check((*base, "products"), shock.products, products, "product")
+    if isinstance(shock, Project):
+        if shock.region not in regions:
+            found.append(((*base, "region"), f"unknown region {shock.region!r}"))
+        if shock.product not in products:
+            found.append(((*base, "product"), f"unknown product {shock.product!r}"))
+        catalogue = set(world.tables["project"]["id"])
+        if shock.project and shock.project not in catalogue:
+            found.append(((*base, "project"), f"unknown catalogue project {shock.project!r} (see project.csv)"))
     return found

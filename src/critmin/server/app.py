@@ -19,7 +19,7 @@ from critmin.server.api import analysis, runs, scenarios, world
 from critmin.server.config import ServerConfig
 from critmin.server.context import AppContext
 from critmin.server.dashboard import pages
-from critmin.server.errors import known_query_parameters
+from critmin.server.errors import allowed_methods, known_query_parameters
 from critmin.server.security import BodyLimitMiddleware, FailedAttempts, SecurityMiddleware
 
 HERE = Path(__file__).parent
@@ -105,7 +105,10 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
         detail = exc.detail
         if not isinstance(detail, list):
             detail = [{"loc": ["path"], "msg": str(detail), "type": f"http_{exc.status_code}"}]
-        return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)
+        headers = exc.headers
+        if exc.status_code == 405:  # every method of the path, not only the first route's
+            headers = {**(headers or {}), "Allow": allowed_methods(request)}
+        return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(StoreBusyError)
     async def store_busy(request, exc: StoreBusyError):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import stat
 from importlib import resources
 from pathlib import Path
@@ -12,7 +11,7 @@ import pandas as pd
 from critmin.schema import component_for_file, components
 from critmin.world.problems import Problem, WorldValidationError
 from critmin.world.tables import HIDDEN, empty_table, parse_csv, to_csv_text
-from critmin.world.validate import check_world
+from critmin.world.validate import check_parsed, check_world
 
 CORE_COMPONENTS = ("source", "region", "element", "product")
 
@@ -50,17 +49,8 @@ class World:
         ]
         if not problems:
             return cls(tables)
-        if all(c in tables for c in CORE_COMPONENTS):
-            # report cross-table problems too, so one run lists everything that needs fixing
-            complete = {**tables, **{c: empty_table(comp) for c, comp in components().items() if c not in tables}}
-            # rows that failed to parse can upset cross-table checks; the row problems then suffice
-            with contextlib.suppress(Exception):
-                # a core table that could not be read is empty: its "no rows" is a consequence, not news
-                unreadable = {Path(p.file).name for p in problems}
-                problems += [
-                    p for p in check_world(complete)
-                    if p not in problems and not (p.line is None and Path(p.file).name in unreadable)
-                ]  # fmt: skip
+        # the cross-table problems of the rows that parsed too: one pass lists everything to fix (defect 10)
+        problems += check_parsed(tables, problems)
         raise WorldValidationError(problems)
 
     @classmethod

@@ -9,8 +9,9 @@ from fastapi import APIRouter, Depends, Path, Query
 from critmin.api import INDICATORS
 from critmin.server.api.common import ID_PATTERN, OutputFormat, Page, check_member, context, tabular
 from critmin.server.context import AppContext
+from critmin.server.errors import COMMON_ERRORS, CSV_OR_JSON
 
-router = APIRouter(prefix="/api", tags=["analysis"])
+router = APIRouter(prefix="/api", tags=["analysis"], responses={**COMMON_ERRORS, **CSV_OR_JSON})
 Indicator = Literal[INDICATORS]  # type: ignore[valid-type]
 Stage = Literal["mine", "separation", "metal", "magnet"]
 IntakeStage = Literal["use", "magnet", "metal", "separation"]

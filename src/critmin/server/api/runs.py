@@ -24,9 +24,10 @@ from critmin.api import (
 )
 from critmin.server.api.common import ID_PATTERN, RUN_ID_PATTERN, OutputFormat, Page, context, records, tabular
 from critmin.server.context import AppContext
-from critmin.server.errors import api_error
+from critmin.server.errors import COMMON_ERRORS, CSV_OR_JSON, api_error, error_responses
 
-router = APIRouter(prefix="/api/runs", tags=["runs"])
+router = APIRouter(prefix="/api/runs", tags=["runs"], responses=COMMON_ERRORS)
+TABULAR = {**CSV_OR_JSON, **error_responses(404)}  # every route but /{run_id} answers CSV too
 RunTable = Literal[tuple(TABLE_COLUMNS)]  # type: ignore[valid-type]
 RUN_ID = Path(..., pattern=RUN_ID_PATTERN, description="Run id, unique prefix, scenario name or 'latest'.")
 
@@ -76,12 +77,12 @@ def _cached(ctx: AppContext, key: tuple, frame_of, extra_of=None) -> Response:
     return Response(content=hit[0], media_type=hit[1])
 
 
-@router.get("", response_model=Page, summary="Stored runs with their provenance")
+@router.get("", response_model=Page, responses=CSV_OR_JSON, summary="Stored runs with their provenance")
 def runs(fmt: OutputFormat = Query("json"), ctx: AppContext = Depends(context)):
     return _cached(ctx, ("runs", fmt), lambda: _read(ctx, [], list_runs))
 
 
-@router.get("/compare", response_model=Page, summary="Two runs' summaries side by side")
+@router.get("/compare", response_model=Page, responses=TABULAR, summary="Two runs' summaries side by side")
 def compare(
     a: str = Query(..., pattern=RUN_ID_PATTERN, description="First run (id, prefix, scenario name or 'latest')."),
     b: str = Query(..., pattern=RUN_ID_PATTERN, description="Second run."),
@@ -94,7 +95,9 @@ def compare(
     return tabular(_read(ctx, ["query"], compare_runs, a, b), fmt)
 
 
-@router.get("/{run_id}", response_model=dict[str, Any], summary="A run's provenance and summary")
+@router.get(
+    "/{run_id}", response_model=dict[str, Any], responses=error_responses(404), summary="A run's provenance and summary"
+)
 def run(run_id: str = RUN_ID, ctx: AppContext = Depends(context)):
     """{run: provenance (scenario hash and YAML, data and code versions, solver status), summary: records
     {region, element, max_shortfall_pct, cumulative_shortfall_t, peak_price_ratio, tts_days, ttr_days, ...},
@@ -110,7 +113,9 @@ def run(run_id: str = RUN_ID, ctx: AppContext = Depends(context)):
     }
 
 
-@router.get("/{run_id}/summary", response_model=SummaryPage, summary="A run's summary per region x element")
+@router.get(
+    "/{run_id}/summary", response_model=SummaryPage, responses=TABULAR, summary="A run's summary per region x element"
+)
 def summary(run_id: str = RUN_ID, fmt: OutputFormat = Query("json"), ctx: AppContext = Depends(context)):
     """JSON: {records: summary records, total, limit, offset, flags: plausibility flags, policies: policy
     reports}. CSV: the summary records alone (flags: ``/flags?fmt=csv``)."""
@@ -126,7 +131,7 @@ def summary(run_id: str = RUN_ID, fmt: OutputFormat = Query("json"), ctx: AppCon
     )
 
 
-@router.get("/{run_id}/flags", response_model=Page, summary="A run's plausibility flags")
+@router.get("/{run_id}/flags", response_model=Page, responses=TABULAR, summary="A run's plausibility flags")
 def flags(run_id: str = RUN_ID, fmt: OutputFormat = Query("json"), ctx: AppContext = Depends(context)):
     """One record per kind x path x region x product: {run_id, kind, path, region, product, first_date,
     last_date, months, worst_value, threshold, unit, message}. Kinds: price_floor (a price at or below
@@ -139,7 +144,7 @@ def flags(run_id: str = RUN_ID, fmt: OutputFormat = Query("json"), ctx: AppConte
     return _cached(ctx, ("flags", rid, fmt), lambda: _read(ctx, ["path", "run_id"], run_flags, rid))
 
 
-@router.get("/{run_id}/policies", response_model=Page, summary="What a run's policy shocks did")
+@router.get("/{run_id}/policies", response_model=Page, responses=TABULAR, summary="What a run's policy shocks did")
 def policies(run_id: str = RUN_ID, fmt: OutputFormat = Query("json"), ctx: AppContext = Depends(context)):
     """{run_id, name, type, region, product, target_t, bought_t, mean_buy_price (USD/kg), released_t, acted,
     reason} per policy shock."""
@@ -147,7 +152,12 @@ def policies(run_id: str = RUN_ID, fmt: OutputFormat = Query("json"), ctx: AppCo
     return _cached(ctx, ("policies", rid, fmt), lambda: _read(ctx, ["path", "run_id"], run_policies, rid))
 
 
-@router.get("/{run_id}/tables/{table}", response_model=Page, summary="One result table of a run, filtered and paged")
+@router.get(
+    "/{run_id}/tables/{table}",
+    response_model=Page,
+    responses=TABULAR,
+    summary="One result table of a run, filtered and paged",
+)
 def table(
     run_id: str = RUN_ID,
     table: RunTable = Path(..., description="prices, shortfall, sector_shortfall, stocks or flows."),

@@ -12,10 +12,11 @@ from pydantic import BaseModel, Field, model_validator
 from critmin.api import Scenario, ScenarioError, describe, parse_scenario
 from critmin.server.api.common import SCENARIO_NAME_PATTERN, context
 from critmin.server.context import AppContext
-from critmin.server.errors import api_error, problem_details
+from critmin.server.errors import COMMON_ERRORS, api_error, error_responses, problem_details
 from critmin.server.jobs import FINAL, QueueFullError
 
-router = APIRouter(prefix="/api", tags=["scenarios"])
+router = APIRouter(prefix="/api", tags=["scenarios"], responses=COMMON_ERRORS)
+NOT_FOUND = error_responses(404)
 MAX_YAML_CHARS = 100_000
 JOB_ID_PATTERN = r"^[0-9a-f]{12}$"
 
@@ -83,19 +84,32 @@ def list_scenarios(ctx: AppContext = Depends(context)):
     return [ctx.bundled_summary(name) for name in ctx.scenario_files]
 
 
-@router.get("/scenarios/{name}", response_model=BundledScenario, summary="A bundled scenario and its YAML")
+@router.get(
+    "/scenarios/{name}", response_model=BundledScenario, responses=NOT_FOUND, summary="A bundled scenario and its YAML"
+)
 def get_scenario(name: str = Path(..., pattern=SCENARIO_NAME_PATTERN), ctx: AppContext = Depends(context)):
     text = _bundled(ctx, name)[1]
     return {**ctx.bundled_summary(name), "yaml": text}
 
 
-@router.post("/scenarios/validate", response_model=ScenarioInfo, summary="Validate scenario YAML")
+@router.post(
+    "/scenarios/validate",
+    response_model=ScenarioInfo,
+    responses=error_responses(400, 413),
+    summary="Validate scenario YAML",
+)
 def validate(body: ScenarioText, ctx: AppContext = Depends(context)):
     """200 with the scenario's summary when valid; 422 listing each problem with its field path and line."""
     return describe(_parse(ctx, body.yaml))
 
 
-@router.post("/jobs", response_model=JobInfo, status_code=202, summary="Run a scenario (returns a job)")
+@router.post(
+    "/jobs",
+    response_model=JobInfo,
+    status_code=202,
+    responses=error_responses(400, 404, 413, 429),
+    summary="Run a scenario (returns a job)",
+)
 def submit(body: RunRequest, ctx: AppContext = Depends(context)):
     """Queues a run of a bundled scenario or of posted YAML. Poll GET /api/jobs/{job_id} or stream
     /api/jobs/{job_id}/events; when done, the job carries the stored run's id."""
@@ -125,12 +139,14 @@ def list_jobs(ctx: AppContext = Depends(context)):
     return [j.public() for j in ctx.jobs.all()]
 
 
-@router.get("/jobs/{job_id}", response_model=JobInfo, summary="A job's status and progress")
+@router.get("/jobs/{job_id}", response_model=JobInfo, responses=NOT_FOUND, summary="A job's status and progress")
 def get_job(job_id: str = Path(..., pattern=JOB_ID_PATTERN), ctx: AppContext = Depends(context)):
     return _job(ctx, job_id).public()
 
 
-@router.post("/jobs/{job_id}/cancel", response_model=JobInfo, summary="Cancel a queued or running job")
+@router.post(
+    "/jobs/{job_id}/cancel", response_model=JobInfo, responses=NOT_FOUND, summary="Cancel a queued or running job"
+)
 def cancel_job(job_id: str = Path(..., pattern=JOB_ID_PATTERN), ctx: AppContext = Depends(context)):
     _job(ctx, job_id)
     return ctx.jobs.cancel(job_id).public()
@@ -140,7 +156,10 @@ def cancel_job(job_id: str = Path(..., pattern=JOB_ID_PATTERN), ctx: AppContext 
     "/jobs/{job_id}/events",
     summary="Progress as server-sent events",
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/event-stream": {}}, "description": "`progress` events, then one `end`."}},
+    responses={
+        200: {"content": {"text/event-stream": {}}, "description": "`progress` events, then one `end`."},
+        **NOT_FOUND,
+    },
 )
 async def job_events(request: Request, job_id: str = Path(..., pattern=JOB_ID_PATTERN)):
     """A ``progress`` event (the job as JSON) whenever it changes, then ``end`` when it finishes."""

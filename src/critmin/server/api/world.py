@@ -8,8 +8,9 @@ from fastapi import APIRouter, Depends, Query
 
 from critmin.server.api.common import ID_PATTERN, OutputFormat, Page, check_member, context, tabular, world_rows
 from critmin.server.context import AppContext
+from critmin.server.errors import COMMON_ERRORS, CSV_OR_JSON
 
-router = APIRouter(prefix="/api/world", tags=["world"])
+router = APIRouter(prefix="/api/world", tags=["world"], responses={**COMMON_ERRORS, **CSV_OR_JSON})
 FORMAT = Query("json", description="json (a page of records) or csv.")
 
 
