@@ -21,7 +21,7 @@ import platformdirs
 from critmin._version import __version__
 from critmin.errors import NotFoundError, StoreError, UsageError
 from critmin.schema import components
-from critmin.world.model import World, overlay, read_layer
+from critmin.world.model import World, overlay, parse_layer
 from critmin.world.problems import WorldValidationError
 from critmin.world.tables import HIDDEN, to_csv_text, typed
 from critmin.world.validate import check_keys, check_world
@@ -224,11 +224,16 @@ class Store:
             raise UsageError(f"{BASE!r} is reserved for the active world; choose another override name")
         if not _LAYER_NAME.fullmatch(override):
             raise UsageError(f"override name {override!r}: use 1-64 letters, digits, '_', '.' or '-'")
-        layer = read_layer(folder)
-        duplicates = [p for name, frame in layer.items() for p in check_keys(components()[name], frame)]
-        if duplicates:
-            raise WorldValidationError(duplicates)
-        merged = self.world().with_layer(layer)  # validates the combined world, raising before any write
+        # every problem in one pass (issue 11, defect 10): the layer's rows, its duplicate keys, and the combined
+        # world's references, root causes first; nothing is written unless there are none
+        layer, problems = parse_layer(folder)
+        problems += [p for name, frame in layer.items() for p in check_keys(components()[name], frame)]
+        try:
+            merged = self.world().with_layer(layer)
+        except WorldValidationError as exc:
+            problems += exc.problems
+        if problems:
+            raise WorldValidationError(problems)
         version = data_version(merged)
         self._write(override, "override", layer, str(folder.resolve()), version, replace_all=False)
         return merged, version

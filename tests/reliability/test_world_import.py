@@ -65,3 +65,32 @@ def test_a_world_built_without_validation_is_checked_when_loaded_into_the_store(
         with pytest.raises(WorldValidationError, match="no rows: a world needs at least one region"):
             store.load(World(empty_regions, validate=False), origin="test")
         assert data_version(store.world()) == before
+
+
+def test_an_override_layer_s_problems_come_in_one_round(tmp_path):
+    """Issue 11, defect 10 for override layers: a bad row, a duplicate key and a reference to an unknown region
+    in one layer are all reported by one import, and nothing is written."""
+    from critmin.world import World, WorldValidationError
+
+    bundled = World.bundled()
+    row = bundled.table("capacity").iloc[0]
+    keep = f"{row['source']},2025,{row['unit']},assumption,"
+    layer = tmp_path / "layer"
+    layer.mkdir()
+    (layer / "capacity.csv").write_text(
+        "region,product,capacity,source,year,unit,confidence,note\n"
+        f"{row['region']},{row['product']},1,{keep}\n"
+        f"{row['region']},{row['product']},2,{keep}\n"  # duplicate key
+        f"{row['region']},{row['product']},not-a-number,{keep}\n"  # bad value
+        f"ATLANTIS,{row['product']},5,{keep}\n",  # unknown region
+        encoding="utf-8",
+    )
+    with Store(tmp_path / "s.duckdb") as store:
+        store.world()
+        with pytest.raises(WorldValidationError) as refused:
+            store.import_folder(layer, override="all-at-once")
+        messages = [str(p) for p in refused.value.problems]
+        assert any("duplicate key" in m for m in messages), messages
+        assert any(":4:" in m and "capacity" in m for m in messages), messages
+        assert any("ATLANTIS" in m for m in messages), messages
+        assert list(store.layers()["name"]) == ["base"]
