@@ -1,7 +1,8 @@
 """Risk (issue 13), following SALib's split of sample → evaluate → analyse (docs/risk.md): a disruption model
 as data (YAML, validated like scenarios), its seeded sampling, and the analysis of per-draw outcomes (weighted
-VaR and CVaR, exceedance, fan charts, element ranking, Morris and Sobol sensitivity). The evaluate step (a
-vectorised engine checked against the exact one, scaled out on Dask) is still to come."""
+VaR and CVaR, exceedance, fan charts, element ranking, Morris and Sobol sensitivity). Draws are evaluated by
+the exact LP engine (``evaluate_exact``); the vectorised engine checked against it, and the Dask scale-out, are
+still to come."""
 
 from critmin.risk.analyse import (
     UncertainInput,
@@ -16,11 +17,13 @@ from critmin.risk.analyse import (
     value_at_risk,
     weighted_quantile,
 )
+from critmin.risk.evaluate import OUTCOME_UNITS, evaluate_exact
 from critmin.risk.load import RiskModelError, load_risk_model, parse_risk_model
 from critmin.risk.model import Cause, RiskModel
 from critmin.risk.sample import Draws, draw_seeds, sample, sample_draw, to_scenario, to_shocks
 
 __all__ = [
+    "OUTCOME_UNITS",
     "Cause",
     "Draws",
     "RiskModel",
@@ -29,6 +32,7 @@ __all__ = [
     "cvar",
     "draw_seeds",
     "duration_distribution",
+    "evaluate_exact",
     "exceedance_curve",
     "fan_chart",
     "load_risk_model",

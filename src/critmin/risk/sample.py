@@ -189,7 +189,8 @@ def _evaluate(model: RiskModel, uniforms: np.ndarray, seeds: np.ndarray, importa
     # the first listed cause that occurs triggers the event (n, C, E, Y)
     triggers = cause_hit[:, :, None, :] & member[None, :, :, None]
     triggered = triggers.any(axis=1)
-    which = triggers.argmax(axis=1)  # (n, E, Y)
+    # (n, E, Y); a model without causes has nothing to take the argmax over
+    which = triggers.argmax(axis=1) if n_causes else np.zeros(triggered.shape, dtype=np.intp)
     occurs = own_hit | triggered
 
     start_in_year = np.empty((n, n_events, years))
