@@ -11,18 +11,15 @@ API is a bug and is shown as one.
     └── UsageError       a request that cannot be done as asked (a name not allowed, a file in the way)
         └── OutputExistsError   the output exists and --force was not given
 
-Errors that carry problems keep them as ``problems``: records with file, line, column and message.
+Errors that carry problems (:class:`critmin.world.problems.ProblemList`: world data and scenarios) keep them as
+``problems``: records with file, line, column and message.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 
 class CritminError(Exception):
     """Root of critmin's errors: a problem with the input or the environment, stated so a user can fix it."""
-
-    problems: list[Any] = []  # noqa: RUF012 (read-only default; errors with problems set their own list)
 
 
 class DataError(CritminError, ValueError):

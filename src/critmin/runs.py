@@ -13,10 +13,11 @@ from critmin._version import __version__
 from critmin.errors import NotFoundError
 from critmin.market.data import values_in
 from critmin.scenario.load import scenario_hash
-from critmin.simulate.loop import PATHS, RunResult
+from critmin.simulate.loop import RunResult
 from critmin.simulate.plausibility import FLAG_COLUMNS, FLAG_KINDS, POLICY_COLUMNS, plausibility_flags, policy_frame
 from critmin.simulate.summary import SUMMARY_COLUMNS, element_shortfall
 from critmin.store import Store, data_version
+from critmin.vocabulary import PATHS
 from critmin.world.model import World
 
 RUN_DDL = [

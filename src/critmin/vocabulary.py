@@ -16,6 +16,9 @@ STAGES: tuple[Stage, ...] = get_args(Stage)
 # stages a region's supply can be traced to (look-through origin); "use" is where it ends
 OriginStage = Literal["mine", "separation", "metal", "magnet"]
 ORIGIN_STAGES: tuple[OriginStage, ...] = get_args(OriginStage)
+# stages whose intake look-through origin traces back from ("use": final consumption)
+IntakeStage = Literal["use", "magnet", "metal", "separation"]
+INTAKE_STAGES: tuple[IntakeStage, ...] = get_args(IntakeStage)
 
 Process = Literal["extract", "separate", "convert", "recycle"]
 PROCESSES: tuple[Process, ...] = get_args(Process)
@@ -30,12 +33,13 @@ INSTRUMENTS: tuple[Instrument, ...] = get_args(Instrument)
 Confidence = Literal["confirmed", "secondary", "assumption"]
 CONFIDENCE_LEVELS: tuple[Confidence, ...] = get_args(Confidence)
 
-Path = Literal["baseline", "scenario"]
-PATHS: tuple[Path, ...] = get_args(Path)
+RunPath = Literal["baseline", "scenario"]  # the two paths of a run: unshocked and shocked
+PATHS: tuple[RunPath, ...] = get_args(RunPath)
 
 _BY_NAME: dict[str, tuple[str, ...]] = {
     "stage": STAGES,
     "origin_stage": ORIGIN_STAGES,
+    "intake_stage": INTAKE_STAGES,
     "process": PROCESSES,
     "holder": HOLDERS,
     "instrument": INSTRUMENTS,

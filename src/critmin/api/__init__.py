@@ -30,7 +30,6 @@ _EXPORTS = {
     # worlds, indicators and exposure
     **dict.fromkeys(
         (
-            "INTAKE_STAGES",
             "OVERVIEW_ELEMENTS",
             "UnknownChoiceError",
             "element_units",
@@ -103,7 +102,20 @@ _EXPORTS = {
     **dict.fromkeys(("cached_indicators", "keep_indicators"), "critmin.indicator_cache"),
     # vocabularies
     **dict.fromkeys(
-        ("CONFIDENCE_LEVELS", "HOLDERS", "INSTRUMENTS", "ORIGIN_STAGES", "PATHS", "PROCESSES", "STAGES"),
+        (
+            "CONFIDENCE_LEVELS",
+            "HOLDERS",
+            "INSTRUMENTS",
+            "INTAKE_STAGES",
+            "ORIGIN_STAGES",
+            "PATHS",
+            "PROCESSES",
+            "STAGES",
+            "IntakeStage",
+            "OriginStage",
+            "RunPath",
+            "Stage",
+        ),
         "critmin.vocabulary",
     ),
     # errors

@@ -9,12 +9,11 @@ import pandas as pd
 from critmin import metrics as ind
 from critmin.errors import NotFoundError
 from critmin.indicator_units import INDICATORS
-from critmin.vocabulary import ORIGIN_STAGES
+from critmin.vocabulary import INTAKE_STAGES, ORIGIN_STAGES
 from critmin.world.flows import PRODUCING_STAGES, ElementFlows, element_flows
 from critmin.world.model import World
 
 OVERVIEW_ELEMENTS = ("NdPr", "Dy", "Tb", "Ga", "graphite")
-INTAKE_STAGES = ("use", "magnet", "metal", "separation")  # stages whose intake look-through origin traces
 
 
 def load_world(folder: str | Path | None = None, *, db: str | Path | None = None) -> World:

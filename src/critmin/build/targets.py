@@ -25,6 +25,7 @@ from pathlib import Path
 
 from critmin.build.baseline.rows import by_region
 from critmin.build.facts import confidence, read_facts
+from critmin.vocabulary import CONFIDENCE_LEVELS
 
 SPEC = Path(__file__).parent / "data" / "targets.csv"
 
@@ -66,7 +67,6 @@ KINDS = {
     "import_share",
     "import_reliance",
 }
-CONFIDENCE = {"confirmed", "secondary", "assumption"}
 RULES = {"", "share_by_region"}
 REQUIRED = ("id", "description", "kind", "unit", "year", "confidence", "source")
 
@@ -104,8 +104,8 @@ def _check(spec: dict, path: Path, line: int) -> dict:
             raise TargetError(path, line, name, "missing")
     if spec["kind"] not in KINDS:
         raise TargetError(path, line, "kind", f"{spec['kind']!r} is not one of {sorted(KINDS)}")
-    if spec["confidence"] not in CONFIDENCE:
-        raise TargetError(path, line, "confidence", f"{spec['confidence']!r} is not one of {sorted(CONFIDENCE)}")
+    if spec["confidence"] not in CONFIDENCE_LEVELS:
+        raise TargetError(path, line, "confidence", f"{spec['confidence']!r} is not one of {sorted(CONFIDENCE_LEVELS)}")
     if spec["rule"] not in RULES:
         raise TargetError(path, line, "rule", f"{spec['rule']!r} is not one of {sorted(RULES)}")
     if not spec["year"].isdigit():

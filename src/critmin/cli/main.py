@@ -11,7 +11,7 @@ from pathlib import Path
 import typer
 
 from critmin._version import __version__
-from critmin.api import INDICATORS
+from critmin.api import INDICATORS, ORIGIN_STAGES
 from critmin.cli import data_cmd, engine_cmd, serve_cmd, world_cmd
 from critmin.cli.output import DB_OPTION, FORMAT_OPTION, WORLD_OPTION, Format, console, emit, resolve_world, user_errors
 
@@ -148,12 +148,12 @@ def overview(world: Path = WORLD_OPTION, db: Path = DB_OPTION, fmt: Format = FOR
     exposure = result["exposure"].pivot_table(
         index=["region", "element"], columns="origin_stage", values="china_share_pct", sort=False
     )
-    exposure = exposure[["mine", "separation", "metal", "magnet"]].reset_index()
+    exposure = exposure[list(ORIGIN_STAGES)].reset_index()
     emit(
         exposure,
         fmt,
         title="Look-through exposure to China: % of final use that passed through China at each stage",
-        units={stage: "%" for stage in ("mine", "separation", "metal", "magnet")},
+        units=dict.fromkeys(ORIGIN_STAGES, "%"),
     )
     console.print(
         "[dim]Sources: critmin data sources; assumptions: critmin data sources --assumptions; "

@@ -191,7 +191,7 @@ def user_errors() -> Iterator[None]:
     except (CritminError, OSError) as exc:
         err_console.print(f"[bold red]error:[/bold red] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
-    except (typer.Exit, typer.Abort, KeyboardInterrupt):
+    except (typer.Exit, typer.Abort):  # typer's own ways out, not bugs
         raise
     except Exception:
         err_console.print_exception()

@@ -48,8 +48,6 @@ from critmin.simulate.state import STEP_YEARS, advance, dynamic_data, initial_st
 from critmin.world.flows import element_content
 from critmin.world.model import World
 
-PATHS = ("baseline", "scenario")
-
 
 @dataclass
 class RunResult:

@@ -17,6 +17,7 @@ import pandas as pd
 import xarray as xr
 
 from critmin.simulate.loop import RunResult
+from critmin.vocabulary import PATHS
 
 FLAG_KINDS = ("price_floor", "price_spike", "baseline_shortfall", "balance_residual", "policy_inactive")
 FLAG_COLUMNS = [
@@ -35,7 +36,7 @@ def plausibility_flags(run: RunResult) -> pd.DataFrame:
     checks = run.scenario.checks
     dates = [d if isinstance(d, dt.date) else pd.Timestamp(d).date() for d in run.dates]
     rows: list[dict] = []
-    for path in ("baseline", "scenario"):
+    for path in PATHS:
         rows += _price_flags(run, path, dates, checks)
     rows += _shortfall_flags(run, dates, checks.baseline_shortfall_pct)
     rows += _balance_flags(run, dates, checks.balance_tolerance)
@@ -183,7 +184,7 @@ def _shortfall_flags(run: RunResult, dates, threshold_pct: float) -> list[dict]:
 
 def _balance_flags(run: RunResult, dates, tolerance: float) -> list[dict]:
     rows = []
-    for path in ("baseline", "scenario"):
+    for path in PATHS:
         values = np.asarray(run.balance_residual.get(path, []), dtype="float64")[: len(dates)]
         if not len(values):
             continue

@@ -11,10 +11,10 @@ import numpy as np
 import pandas as pd
 
 from critmin.schema import Component, components
+from critmin.vocabulary import INSTRUMENTS
 from critmin.world.problems import Problem
 
 COMPOSITION_TOLERANCE_PCT = 0.5  # compositions are published to ~0.1 %; allow rounding of a few entries
-INSTRUMENTS = ("grant", "loan", "guarantee", "equity", "offtake", "price_floor")
 _TEMPLATE = re.compile(r"\{(\w+)\}")
 
 

@@ -6,21 +6,19 @@ from typing import Literal
 
 from fastapi import APIRouter, Depends, Path, Query
 
-from critmin.api import INDICATORS
+from critmin.api import INDICATORS, IntakeStage, OriginStage
 from critmin.server.api.common import ID_PATTERN, OutputFormat, Page, check_member, context, tabular
 from critmin.server.context import AppContext
 from critmin.server.errors import COMMON_ERRORS, CSV_OR_JSON
 
 router = APIRouter(prefix="/api", tags=["analysis"], responses={**COMMON_ERRORS, **CSV_OR_JSON})
 Indicator = Literal[INDICATORS]  # type: ignore[valid-type]
-Stage = Literal["mine", "separation", "metal", "magnet"]
-IntakeStage = Literal["use", "magnet", "metal", "separation"]
 
 
 @router.get("/indicators", response_model=Page, summary="HHI, top-3 share, production, import reliance, supply risk")
 def indicators(
     indicator: Indicator | None = Query(None),
-    stage: Stage | None = Query(None),
+    stage: OriginStage | None = Query(None),
     element: str | None = Query(None, pattern=ID_PATTERN, description="Element id, e.g. Dy, Ga, NdPr."),
     region: str | None = Query(None, pattern=ID_PATTERN, description="Region id for regional indicators."),
     fmt: OutputFormat = Query("json"),

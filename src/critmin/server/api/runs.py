@@ -13,6 +13,7 @@ from pydantic import Field
 from critmin.api import (
     TABLE_COLUMNS,
     RunNotFoundError,
+    RunPath,
     compare_runs,
     list_runs,
     resolve_run,
@@ -161,7 +162,7 @@ def policies(run_id: str = RUN_ID, fmt: OutputFormat = Query("json"), ctx: AppCo
 def table(
     run_id: str = RUN_ID,
     table: RunTable = Path(..., description="prices, shortfall, sector_shortfall, stocks or flows."),
-    path: Literal["baseline", "scenario"] | None = Query(None, description="Baseline or shocked path."),
+    path: RunPath | None = Query(None, description="Baseline or shocked path."),
     region: str | None = Query(None, pattern=ID_PATTERN),
     product: str | None = Query(None, pattern=ID_PATTERN),
     element: str | None = Query(None, pattern=ID_PATTERN),

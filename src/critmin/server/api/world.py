@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from fastapi import APIRouter, Depends, Query
 
+from critmin.api import Stage
 from critmin.server.api.common import ID_PATTERN, OutputFormat, Page, check_member, context, tabular, world_rows
 from critmin.server.context import AppContext
 from critmin.server.errors import COMMON_ERRORS, CSV_OR_JSON
@@ -29,7 +28,7 @@ def regions(fmt: OutputFormat = FORMAT, ctx: AppContext = Depends(context)):
 
 @router.get("/products", response_model=Page, summary="Products by stage, with their unit")
 def products(
-    stage: Literal["mine", "separation", "metal", "magnet", "use"] | None = Query(None),
+    stage: Stage | None = Query(None),
     fmt: OutputFormat = FORMAT,
     ctx: AppContext = Depends(context),
 ):

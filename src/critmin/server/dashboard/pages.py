@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 from critmin.api import (
+    ORIGIN_STAGES,
     STAGES,
     RunNotFoundError,
     affected,
@@ -35,7 +36,6 @@ from critmin.server.security import TOKEN_COOKIE, tokens_match
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).resolve().parents[1] / "templates")
 FLAGSHIP = "china-2025-04-licensing"
-ORIGIN_STAGES = ("mine", "separation", "metal", "magnet")
 NO_PRICES = pd.DataFrame(columns=["path", "date", "region", "product", "price_usd_per_kg"])
 
 
