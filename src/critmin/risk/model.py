@@ -56,10 +56,9 @@ class Fixed(_Dist):
         return np.full(np.shape(u), self.value, dtype=float)
 
 
-class Uniform(_Dist):
-    """Uniform between ``low`` and ``high``."""
+class _Interval(_Dist):
+    """A distribution on [``low``, ``high``]."""
 
-    dist: Literal["uniform"]
     low: Number
     high: Number
 
@@ -72,6 +71,12 @@ class Uniform(_Dist):
     def support(self) -> tuple[float, float]:
         """Smallest and largest value the distribution gives."""
         return self.low, self.high
+
+
+class Uniform(_Interval):
+    """Uniform between ``low`` and ``high``."""
+
+    dist: Literal["uniform"]
 
     def ppf(self, u) -> np.ndarray:
         """Inverse CDF."""
@@ -105,7 +110,7 @@ class Triangular(_Dist):
         return stats.triang.ppf(u, c, loc=self.low, scale=self.high - self.low)
 
 
-class Beta(_Dist):
+class Beta(_Interval):
     """Beta(``a``, ``b``) scaled to [``low``, ``high``] (default [0, 1])."""
 
     dist: Literal["beta"]
@@ -113,16 +118,6 @@ class Beta(_Dist):
     b: float = Field(gt=0, le=1000)
     low: Number = 0.0
     high: Number = 1.0
-
-    @model_validator(mode="after")
-    def _ordered(self):
-        if self.high < self.low:
-            raise ValueError(f"high {self.high} is below low {self.low}")
-        return self
-
-    def support(self) -> tuple[float, float]:
-        """Smallest and largest value the distribution gives."""
-        return self.low, self.high
 
     def ppf(self, u) -> np.ndarray:
         """Inverse CDF."""

@@ -85,11 +85,9 @@ class TariffHandler(ArcHandler):
         return resolver.places(shock.origins), resolver.places(shock.importer)
 
     def apply(self, c: CompiledShock, arrays: MarketArrays, step: StepContext) -> None:
-        share = step.share(c.shock)
-        if share <= 0:
-            return
-        duty = np.where(c.arc_mask, c.shock.rate_pct / 100 * step.arc_price * share, 0.0)
-        arrays.arc_cost, arrays.contract_cost = arrays.arc_cost + duty, arrays.contract_cost + duty
+        duty = price_wedge(c, step, c.shock.rate_pct)
+        if duty is not None:
+            arrays.arc_cost, arrays.contract_cost = arrays.arc_cost + duty, arrays.contract_cost + duty
 
 
 class AllyPreferenceHandler(ArcHandler):
@@ -99,14 +97,21 @@ class AllyPreferenceHandler(ArcHandler):
         return resolver.places(shock.allies), resolver.places(shock.importer)
 
     def apply(self, c: CompiledShock, arrays: MarketArrays, step: StepContext) -> None:
-        share = step.share(c.shock)
-        if share <= 0:
-            return
         # importers pay allied suppliers up to the premium more: a bonus on allied arcs, never a penalty on the
         # others (spot costs stay non-negative, so no subsidised round trips)
-        bonus = np.where(c.arc_mask, c.shock.premium_pct / 100 * step.arc_price * share, 0.0)
-        arrays.arc_cost = np.maximum(arrays.arc_cost - bonus, 0.0)
-        arrays.contract_cost = arrays.contract_cost - bonus
+        bonus = price_wedge(c, step, c.shock.premium_pct)
+        if bonus is not None:
+            arrays.arc_cost = np.maximum(arrays.arc_cost - bonus, 0.0)
+            arrays.contract_cost = arrays.contract_cost - bonus
+
+
+def price_wedge(c: CompiledShock, step: StepContext, pct: float) -> np.ndarray | None:
+    """``pct`` % of the reference price on the shock's arcs, for the share of the step in its window (arc grid);
+    None when the step lies outside the window."""
+    share = step.share(c.shock)
+    if share <= 0:
+        return None
+    return np.where(c.arc_mask, pct / 100 * step.arc_price * share, 0.0)
 
 
 @lru_cache(maxsize=512)
