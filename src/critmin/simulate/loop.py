@@ -174,7 +174,7 @@ def run_path(
 ) -> RunResult:
     """One scenario path on a prepared model, its solver restarted from the model's start basis.
     ``baseline_series``: the baseline's stacked series from an earlier path on the same baseline (draws)."""
-    base, content_da, ref_price = model.base, model.content_da, model.ref_price
+    base, content_da = model.base, model.content_da
     compiled = compile_shocks(scenario.shocks, model.resolver, base)
     model.solver.restart(model.start_basis)
     dates = month_starts(scenario.start, scenario.end)
@@ -183,19 +183,14 @@ def run_path(
     steps, stocks, residuals, substitution, data = [], [], [], [], []
     lag = scenario.dynamics.substitution_lag_months
     for i, date in enumerate(dates):
-        d = dynamic_data(base, state, model.growth, i * STEP_YEARS, scenario.dynamics, ref_price)
-        d = apply_market_shocks(d, compiled, date, ref_price, baseline.steps[i].trade)
-        policy = PolicyContext(date, state.stock_level, state.in_use, content_da, lifetime, ref_price, d)
-        d = apply_policies(d, compiled, policy)
+        d = step_data(model, scenario, compiled, baseline, state, i, date)
         result = model.solver.solve(d)
         steps.append(result)
         stocks.append(state.stock_level)  # never changed in place: each step makes a new array
         residuals.append(balance_residual(result, d))
         substitution.append(state.substitution)
         data.append(d)
-        advance(state, result, d, content_da, lifetime)
-        if i - lag >= 0:
-            substitute(state, steps[i - lag].price, baseline.steps[i - lag].price, scenario.dynamics)
+        carry(model, scenario, baseline, state, result, d, i, steps[i - lag].price if i >= lag else None)
         if progress:
             progress(i + 1)
     all_steps = {"baseline": list(baseline.steps), "scenario": steps}
@@ -213,3 +208,24 @@ def run_path(
         substitution={"baseline": list(baseline.substitution), "scenario": substitution},
         _series=dict(baseline_series or {}),
     )
+
+
+def step_data(
+    model: PathModel, scenario: S.Scenario, compiled, baseline: BaselinePath, state, i: int, date: dt.date
+) -> StepData:
+    """Month ``i``'s step data on a path: demand and stocks from the path's state, then the scenario's market
+    shocks and policies in force on ``date``."""
+    d = dynamic_data(model.base, state, model.growth, i * STEP_YEARS, scenario.dynamics, model.ref_price)
+    d = apply_market_shocks(d, compiled, date, model.ref_price, baseline.steps[i].trade)
+    lifetime = scenario.dynamics.product_lifetime_yr
+    policy = PolicyContext(date, state.stock_level, state.in_use, model.content_da, lifetime, model.ref_price, d)
+    return apply_policies(d, compiled, policy)
+
+
+def carry(model: PathModel, scenario: S.Scenario, baseline: BaselinePath, state, result, d, i: int, lagged_price):
+    """Carry the path's state past month ``i`` (cleared as ``result``); ``lagged_price`` is the path's price
+    ``substitution_lag_months`` before (None while the path is younger than the lag)."""
+    advance(state, result, d, model.content_da, scenario.dynamics.product_lifetime_yr)
+    if lagged_price is not None:
+        lag = scenario.dynamics.substitution_lag_months
+        substitute(state, lagged_price, baseline.steps[i - lag].price, scenario.dynamics)

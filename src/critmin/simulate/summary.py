@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -48,51 +51,96 @@ def price_products(run: RunResult) -> dict[str, str]:
     return out
 
 
+def disruption_start(scenario, dates) -> dt.date:
+    """Times to survive and recover count from the first disruption, not from the responses prepared for it."""
+    disruptions = ("export_control", "outage", "tariff", "demand_shift")
+    shock_starts = [s.start for s in scenario.shocks if s.type in disruptions]
+    return min(shock_starts) if shock_starts else dates[0]
+
+
 def summarise(run: RunResult, regions: list[str] | None = None, elements: list[str] | None = None) -> pd.DataFrame:
-    threshold = run.scenario.dynamics.shortfall_threshold_pct
     short, _ = element_shortfall(run)
     base_short, base_demand = element_shortfall(run, "baseline")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        # shortfall beyond what the baseline itself leaves unmet
-        pct = ((short - base_short).clip(min=0) / base_demand * 100).where(base_demand > 0)
     price = run.series("scenario", "price")
     base_price = run.series("baseline", "price")
-    # times to survive and recover count from the first disruption, not from the responses prepared for it
-    disruptions = ("export_control", "outage", "tariff", "demand_shift")
-    shock_starts = [s.start for s in run.scenario.shocks if s.type in disruptions]
-    t0 = min(shock_starts) if shock_starts else run.dates[0]
-    rows = []
-    chosen_regions = regions or list(pct.region.values)
-    price_product = price_products(run)
-    chosen_elements = elements or [e for e in pct.element.values if e in price_product]
-    # plain arrays (region, element, date) and (region, product, date), looked up by position
-    dims = ("region", "element", "date")
-    pct_v = pct.transpose(*dims).values
-    excess = (short - base_short).clip(min=0).transpose(*dims).values
-    demand_v = base_demand.transpose(*dims).values
     with np.errstate(divide="ignore", invalid="ignore"):
-        ratio_v = (price / base_price).transpose("region", "product", "date").values
-    region_at = {r: i for i, r in enumerate(pct.region.values)}
-    element_at = {e: i for i, e in enumerate(pct.element.values)}
-    product_at = {p: i for i, p in enumerate(price.product.values)}
+        ratio = (price / base_price).transpose("region", "product", "date").values
+    dims = ("region", "element", "date")
+    return summary_table(
+        short.transpose(*dims).values,
+        base_short.transpose(*dims).values,
+        base_demand.transpose(*dims).values,
+        ratio,
+        SummaryGrid(
+            list(short.region.values),
+            list(short.element.values),
+            list(price.product.values),
+            price_products(run),
+            run.dates,
+        ),
+        disruption_start(run.scenario, run.dates),
+        run.scenario.dynamics.shortfall_threshold_pct,
+        regions,
+        elements,
+    )
+
+
+@dataclass(frozen=True)
+class SummaryGrid:
+    """The labels of the arrays :func:`summary_table` reads, and each element's price product."""
+
+    regions: list[str]
+    elements: list[str]
+    products: list[str]
+    price_product: dict[str, str]
+    dates: list[dt.date]
+
+
+def summary_table(
+    short: np.ndarray,
+    base_short: np.ndarray,
+    base_demand: np.ndarray,
+    ratio: np.ndarray,
+    grid: SummaryGrid,
+    t0: dt.date,
+    threshold: float,
+    regions: list[str] | None = None,
+    elements: list[str] | None = None,
+) -> pd.DataFrame:
+    """The summary rows from plain arrays: shortfall on the scenario and baseline paths and baseline demand
+    (region x element x date, element units) and the scenario-over-baseline price ratio (region x product x
+    date); ``t0`` is the first disruption."""
+    dates = grid.dates
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # shortfall beyond what the baseline itself leaves unmet
+        excess = np.clip(short - base_short, 0, None)
+        pct_v = np.where(base_demand > 0, excess / base_demand * 100, np.nan)
+    rows = []
+    price_product = grid.price_product
+    chosen_regions = regions or grid.regions
+    chosen_elements = elements or [e for e in grid.elements if e in price_product]
+    region_at = {r: i for i, r in enumerate(grid.regions)}
+    element_at = {e: i for i, e in enumerate(grid.elements)}
+    product_at = {p: i for i, p in enumerate(grid.products)}
+    first_month = t0.replace(day=1)
     for region in chosen_regions:
         for element in chosen_elements:
             r, e = region_at[region], element_at[element]
-            if not (demand_v[r, e] > 0).any():
+            if not (base_demand[r, e] > 0).any():
                 continue
             product = price_product.get(element)
-            ratio = ratio_v[r, product_at[product]] if product in product_at else np.array([])
-            ratio = ratio[np.isfinite(ratio)]
+            row_ratio = ratio[r, product_at[product]] if product in product_at else np.array([])
+            row_ratio = row_ratio[np.isfinite(row_ratio)]
             values = np.nan_to_num(pct_v[r, e])
             # a shortfall exactly at the threshold (common: substitution moves demand in round steps) is not above
             # it; the tolerance keeps float noise of 1e-15 from deciding the month
             above = values > threshold + ABOVE_TOLERANCE * max(threshold, 1.0)
-            short_steps = [i for i, v in enumerate(above) if v and run.dates[i] >= t0.replace(day=1)]
+            short_steps = [i for i, v in enumerate(above) if v and dates[i] >= first_month]
             first = short_steps[0] if short_steps else None
             last = short_steps[-1] if short_steps else None
             recovered = None
-            if last is not None and last + 1 < len(run.dates):
-                recovered = run.dates[last + 1]
+            if last is not None and last + 1 < len(dates):
+                recovered = dates[last + 1]
             cumulative = float(np.nansum(excess[r, e]))
             rows.append(
                 {
@@ -100,10 +148,10 @@ def summarise(run: RunResult, regions: list[str] | None = None, elements: list[s
                     "element": element,
                     "max_shortfall_pct": round(float(np.nanmax(values)) if len(values) else 0.0, 3),
                     "cumulative_shortfall_t": round(cumulative, 3),
-                    "peak_price_ratio": round(float(ratio.max()), 4) if len(ratio) else None,
-                    "tts_days": max(0, (run.dates[first] - t0).days) if first is not None else None,
+                    "peak_price_ratio": round(float(row_ratio.max()), 4) if len(row_ratio) else None,
+                    "tts_days": max(0, (dates[first] - t0).days) if first is not None else None,
                     "ttr_days": (recovered - t0).days if recovered is not None else None,
-                    "short_from": run.dates[first].isoformat() if first is not None else None,
+                    "short_from": dates[first].isoformat() if first is not None else None,
                     "recovered_on": recovered.isoformat() if recovered is not None else None,
                     "price_product": product,
                 }
