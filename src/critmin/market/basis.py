@@ -47,7 +47,7 @@ class FactoredBasis:
     def __init__(self, matrix: sp.csc_matrix, col_status, row_status):
         col_status = np.asarray([int(s) for s in col_status])
         row_status = np.asarray([int(s) for s in row_status])
-        m, n = matrix.shape
+        m = matrix.shape[0]
         self.basic_cols = np.flatnonzero(col_status == int(BASIC))
         self.basic_rows = np.flatnonzero(row_status == int(BASIC))
         if len(self.basic_cols) + len(self.basic_rows) != m:
@@ -70,8 +70,7 @@ class FactoredBasis:
         """The basis's vertex and duals for ``k`` steps at once (each argument ``k x n`` or ``k x m``)."""
         col_lower, col_upper, cost = (np.atleast_2d(a) for a in (col_lower, col_upper, cost))
         row_lower, row_upper = np.atleast_2d(row_lower), np.atleast_2d(row_upper)
-        k, n = col_lower.shape
-        m = self.matrix.shape[0]
+        k = col_lower.shape[0]
         x = np.where(self.col_upper_side, col_upper, col_lower)
         x[:, self.col_free] = 0.0
         x[:, ~self.col_nonbasic] = 0.0

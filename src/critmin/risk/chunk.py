@@ -37,11 +37,12 @@ class ChunkResult:
 def ratio_histogram(ratio: np.ndarray, weights: np.ndarray, regions, elements) -> pd.DataFrame:
     """The weighted histogram of ``ratio`` (draw x region x element x month; NaN: no price) per region,
     element and month, as ``HISTOGRAM_COLUMNS`` rows (only bins with weight)."""
-    draws, n_region, n_element, months = ratio.shape
+    n_region, n_element, months = ratio.shape[1:]
     bins = np.clip(np.searchsorted(RATIO_EDGES, ratio, side="right") - 1, 0, len(RATIO_CENTRES) - 1)
     w = np.broadcast_to(np.asarray(weights, dtype=float)[:, None, None, None], ratio.shape)
     present = np.isfinite(ratio)
-    cell = np.broadcast_to(np.arange(n_region * n_element * months).reshape(1, n_region, n_element, months), ratio.shape)
+    cells = np.arange(n_region * n_element * months).reshape(1, n_region, n_element, months)
+    cell = np.broadcast_to(cells, ratio.shape)
     key = cell[present] * len(RATIO_CENTRES) + bins[present]
     unique, inverse = np.unique(key, return_inverse=True)
     weight = np.bincount(inverse, weights=w[present])

@@ -17,9 +17,13 @@ import numpy as np
 import pandas as pd
 
 from critmin.api.world import element_units
+from critmin.errors import UsageError
+from critmin.risk.chunk import ChunkResult, ratio_histogram
 from critmin.risk.sample import Draws, to_scenario
 from critmin.simulate.baseline import PROCESS_CACHE, MemoryCache, StoreCache
 from critmin.simulate.draws import simulate_draws
+from critmin.simulate.summary import price_products
+from critmin.world.flows import element_content
 from critmin.world.model import World
 
 # outcome column -> the run summary's column it comes from
@@ -49,6 +53,46 @@ def evaluate_exact(
 ) -> pd.DataFrame:
     """Run every draw through the exact engine; one row per draw x region x element with the draw's importance
     weight and the outcomes of ``OUTCOME_UNITS``. ``progress(done, total)`` counts draws."""
+    return _exact(world, draws, progress, cache)[0]
+
+
+def evaluate_chunk_exact(
+    world: World, draws: Draws, *, cache: MemoryCache | StoreCache | None = PROCESS_CACHE
+) -> ChunkResult:
+    """A chunk through the exact engine: its outcomes and the histogram of its monthly price ratios
+    (:mod:`critmin.risk.chunk`)."""
+    outcomes, result = _exact(world, draws, None, cache)
+    price_of = price_products_of(world)
+    regions = list(result.price.region.values)
+    elements = list(price_of)
+    price = result.price.sel(product=[price_of[e] for e in elements]).transpose("draw", "region", "product", "date")
+    base = result.baseline_price.sel(product=[price_of[e] for e in elements]).transpose("region", "product", "date")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = price.values / base.values[None]
+    histogram = ratio_histogram(ratio, np.asarray(draws.weights, dtype=float), regions, elements)
+    stats = {"engine": "exact", "draws": len(draws), "steps_solved": len(draws) * ratio.shape[-1]}
+    return ChunkResult(outcomes, histogram, stats)
+
+
+ENGINES = ("fast", "exact")
+
+
+def evaluate_chunk(world: World, draws: Draws, engine: str = "fast") -> ChunkResult:
+    """A chunk of draws through the chosen engine: ``fast`` (the batch engine, :mod:`critmin.risk.fast`) or
+    ``exact`` (every draw through the LP time loop)."""
+    if engine not in ENGINES:
+        raise UsageError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
+    if engine == "exact":
+        return evaluate_chunk_exact(world, draws)
+    return evaluate_chunk_exact(world, draws)  # until the batch engine lands
+
+
+def price_products_of(world: World) -> dict[str, str]:
+    """Each element's price product (see :func:`critmin.simulate.summary.price_products`)."""
+    return price_products(element_content(world))
+
+
+def _exact(world, draws, progress, cache):
     ids = np.sort(draws.table["draw"].unique())
     by_draw = dict(tuple(draws.table.groupby("draw")))
     scenarios = [to_scenario(by_draw[d], draws.model) for d in ids]
@@ -61,4 +105,4 @@ def evaluate_exact(
         weight=np.asarray(draws.weights, dtype=float)[position],
         shortfall_unit=outcomes["element"].map(element_units(world)).fillna("t"),
     )
-    return outcomes[OUTCOME_COLUMNS].reset_index(drop=True)
+    return outcomes[OUTCOME_COLUMNS].reset_index(drop=True), result

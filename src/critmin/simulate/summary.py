@@ -37,10 +37,9 @@ def element_shortfall(run: RunResult, path: str = "scenario") -> tuple[xr.DataAr
     return by_element(short), by_element(short + used)
 
 
-def price_products(run: RunResult) -> dict[str, str]:
-    """The product whose price stands for each element: its separation-stage product (oxide, primary Ga,
-    processed graphite)."""
-    content = run.content
+def price_products(content: pd.DataFrame) -> dict[str, str]:
+    """The product whose price stands for each element (``content``: product x element shares): its
+    separation-stage product (oxide, primary Ga, processed graphite)."""
     single = content[(content > 0).sum(axis=1) == 1]
     out = {}
     for element in content.columns:
@@ -75,7 +74,7 @@ def summarise(run: RunResult, regions: list[str] | None = None, elements: list[s
             list(short.region.values),
             list(short.element.values),
             list(price.product.values),
-            price_products(run),
+            price_products(run.content),
             run.dates,
         ),
         disruption_start(run.scenario, run.dates),
