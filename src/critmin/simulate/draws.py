@@ -22,9 +22,9 @@ import xarray as xr
 
 from critmin.errors import ScenarioError
 from critmin.scenario import schema as S
-from critmin.simulate.baseline import PROCESS_CACHE, MemoryCache, StoreCache
+from critmin.simulate.baseline import PROCESS_CACHE, BaselinePath, MemoryCache, StoreCache
 from critmin.simulate.handlers import reservations
-from critmin.simulate.loop import cached_baseline, path_model, run_path
+from critmin.simulate.loop import PathModel, cached_baseline, path_model, run_path
 from critmin.simulate.selectors import Resolver
 from critmin.simulate.summary import summarise
 from critmin.world.flows import element_content
@@ -79,24 +79,7 @@ def simulate_draws(
     counts draws."""
     started = time.perf_counter()
     variants = list(variants)
-    check_variants(variants)
-    first = variants[0]
-    content = element_content(world)
-    resolver = Resolver(world, content)
-    acts, stocks = zip(*(reservations(v, resolver) for v in variants), strict=True)
-    reserved = (
-        pd.concat(acts, ignore_index=True).drop_duplicates().reset_index(drop=True),
-        pd.concat(stocks, ignore_index=True).drop_duplicates().reset_index(drop=True),
-    )
-    costs = reserved[0].groupby(["region", "process", "product"])["cost_multiple"].nunique()
-    if (costs > 1).any():
-        region, process, product = costs[costs > 1].index[0]
-        raise DrawError(
-            f"{process} of {product} in {region}: draws give it different unit_cost_multiple values; a new "
-            "activity's cost is fixed when the shared model is built, so run each cost in its own batch"
-        )
-    baseline, solved = cached_baseline(world, first, content, reserved, cache)
-    model = path_model(world, first, content, reserved)
+    model, baseline, solved = shared_model(world, variants, cache)
     prices, shortfalls, summaries = [], [], []
     shared: dict = {}  # the baseline's stacked series, the same for every draw
     for i, variant in enumerate(variants):
@@ -117,3 +100,28 @@ def simulate_draws(
         baseline_months_solved=solved,
         wall_s=time.perf_counter() - started,
     )
+
+
+def shared_model(
+    world: World, variants: Sequence[S.Scenario], cache: MemoryCache | StoreCache | None = PROCESS_CACHE
+) -> tuple[PathModel, BaselinePath, int]:
+    """The model every variant runs on (room for the union of what their shocks reserve), the shared baseline
+    and how many baseline months were solved for it (0 when cached)."""
+    check_variants(variants)
+    first = variants[0]
+    content = element_content(world)
+    resolver = Resolver(world, content)
+    acts, stocks = zip(*(reservations(v, resolver) for v in variants), strict=True)
+    reserved = (
+        pd.concat(acts, ignore_index=True).drop_duplicates().reset_index(drop=True),
+        pd.concat(stocks, ignore_index=True).drop_duplicates().reset_index(drop=True),
+    )
+    costs = reserved[0].groupby(["region", "process", "product"])["cost_multiple"].nunique()
+    if (costs > 1).any():
+        region, process, product = costs[costs > 1].index[0]
+        raise DrawError(
+            f"{process} of {product} in {region}: draws give it different unit_cost_multiple values; a new "
+            "activity's cost is fixed when the shared model is built, so run each cost in its own batch"
+        )
+    baseline, solved = cached_baseline(world, first, content, reserved, cache)
+    return path_model(world, first, content, reserved), baseline, solved

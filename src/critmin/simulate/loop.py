@@ -184,6 +184,11 @@ def run_path(
     lag = scenario.dynamics.substitution_lag_months
     for i, date in enumerate(dates):
         d = step_data(model, scenario, compiled, baseline, state, i, date)
+        if i:
+            # each month starts afresh from the basis the last one ended with, so a month's result depends on
+            # that basis and the month's data only (not on the solver's pricing history): the batch engine
+            # (critmin.risk.fast), which clears many paths month by month, then reproduces a path exactly
+            model.solver.restart(model.solver.basis())
         result = model.solver.solve(d)
         steps.append(result)
         stocks.append(state.stock_level)  # never changed in place: each step makes a new array
