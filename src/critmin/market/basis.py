@@ -15,18 +15,42 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import highspy
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import splu
 
-BASIC = highspy.HighsBasisStatus.kBasic
-AT_UPPER = highspy.HighsBasisStatus.kUpper
-AT_ZERO = highspy.HighsBasisStatus.kZero
-
 # feasibility tolerances, relative to the magnitude of the bound or value checked
 PRIMAL_TOL = 1e-7
 DUAL_TOL = 1e-7
+
+
+@dataclass(frozen=True)
+class BasisStatus:
+    """A basis as arrays: the basic columns and rows, and which nonbasic columns and rows sit at their upper
+    bound (the others at their lower). ``key`` identifies it."""
+
+    basic_cols: np.ndarray
+    basic_rows: np.ndarray
+    col_upper: np.ndarray
+    row_upper: np.ndarray
+
+    @property
+    def key(self) -> bytes:
+        return b"|".join(a.tobytes() for a in (self.basic_cols, self.basic_rows, np.packbits(self.col_upper),
+                                                np.packbits(self.row_upper)))  # fmt: skip
+
+
+def solved_status(basic_variables, x, row_activity, col_lower, col_upper, row_lower, row_upper) -> BasisStatus:
+    """A solved basis as arrays, without HiGHS's per-entry status lists: ``basic_variables`` as HiGHS's
+    ``getBasicVariables`` gives them (column j as j, row i as -1 - i) and, for the others, the bound their
+    value sits at."""
+    basic = np.asarray(basic_variables)
+    cols, rows = np.sort(basic[basic >= 0]), np.sort(-basic[basic < 0] - 1)
+    with np.errstate(invalid="ignore"):
+        col_up = (col_lower != col_upper) & np.isfinite(col_upper) & (np.abs(x - col_upper) <= np.abs(x - col_lower))
+        row_up = (row_lower != row_upper) & np.isfinite(row_upper)
+        row_up &= np.abs(row_activity - row_upper) <= np.abs(row_activity - row_lower)
+    return BasisStatus(cols.astype(np.int64), rows.astype(np.int64), col_up, row_up)
 
 
 @dataclass
@@ -44,27 +68,26 @@ class BasisSolution:
 class FactoredBasis:
     """One basis of the LP ``matrix`` (rows x columns, CSC), factorised once."""
 
-    def __init__(self, matrix: sp.csc_matrix, col_status, row_status):
-        col_status = np.asarray([int(s) for s in col_status])
-        row_status = np.asarray([int(s) for s in row_status])
+    def __init__(self, matrix: sp.csc_matrix, status: BasisStatus):
         m = matrix.shape[0]
-        self.basic_cols = np.flatnonzero(col_status == int(BASIC))
-        self.basic_rows = np.flatnonzero(row_status == int(BASIC))
+        self.basic_cols, self.basic_rows = status.basic_cols, status.basic_rows
         if len(self.basic_cols) + len(self.basic_rows) != m:
             raise ValueError("not a basis: the number of basic variables differs from the number of rows")
         self.matrix = matrix
-        self.col_upper_side = col_status == int(AT_UPPER)
-        self.col_nonbasic = col_status != int(BASIC)
-        self.col_free = col_status == int(AT_ZERO)
-        self.row_upper_side = row_status == int(AT_UPPER)
-        self.row_nonbasic = row_status != int(BASIC)
+        col_basic = np.zeros(matrix.shape[1], dtype=bool)
+        col_basic[self.basic_cols] = True
+        row_basic = np.zeros(m, dtype=bool)
+        row_basic[self.basic_rows] = True
+        self.col_nonbasic, self.row_nonbasic = ~col_basic, ~row_basic
+        self.col_upper_side = status.col_upper & self.col_nonbasic
+        self.row_upper_side = status.row_upper & self.row_nonbasic
+        self.col_free = np.zeros(matrix.shape[1], dtype=bool)  # no free columns in the clearing LP
         slack = sp.csc_matrix(
             (-np.ones(len(self.basic_rows)), (self.basic_rows, np.arange(len(self.basic_rows)))),
             shape=(m, len(self.basic_rows)),
         )
         self.lu = splu(sp.hstack([matrix[:, self.basic_cols], slack], format="csc"))
         self.nonbasic_matrix = matrix[:, np.flatnonzero(self.col_nonbasic)].tocsc()
-        self.key = (col_status.tobytes(), row_status.tobytes())
 
     def solve(self, col_lower, col_upper, cost, row_lower, row_upper) -> BasisSolution:
         """The basis's vertex and duals for ``k`` steps at once (each argument ``k x n`` or ``k x m``)."""

@@ -26,12 +26,14 @@ class ChunkResult:
     """``outcomes``: :data:`critmin.risk.evaluate.OUTCOME_COLUMNS`, one row per draw x region x element.
     ``histogram``: ``HISTOGRAM_COLUMNS``, the draws' summed weight per price-ratio bin and month (``month``
     0-based from the horizon's start) and the weighted sum of the ratios themselves (exact means).
-    ``stats``: engine counters (draws, event draws, steps solved, bases re-used...) and ``notes``."""
+    ``stats``: engine counters (draws, event draws, steps solved, bases re-used...) and ``notes``;
+    ``price_ratio`` the ratios themselves, kept only when the evaluator is asked to (tests compare engines)."""
 
     outcomes: pd.DataFrame
     histogram: pd.DataFrame
     stats: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    price_ratio: np.ndarray | None = None  # draw x region x element x month, only when asked for (checks)
 
 
 def ratio_histogram(ratio: np.ndarray, weights: np.ndarray, regions, elements) -> pd.DataFrame:

@@ -57,7 +57,7 @@ def evaluate_exact(
 
 
 def evaluate_chunk_exact(
-    world: World, draws: Draws, *, cache: MemoryCache | StoreCache | None = PROCESS_CACHE
+    world: World, draws: Draws, *, cache: MemoryCache | StoreCache | None = PROCESS_CACHE, keep_prices: bool = False
 ) -> ChunkResult:
     """A chunk through the exact engine: its outcomes and the histogram of its monthly price ratios
     (:mod:`critmin.risk.chunk`)."""
@@ -71,7 +71,7 @@ def evaluate_chunk_exact(
         ratio = price.values / base.values[None]
     histogram = ratio_histogram(ratio, np.asarray(draws.weights, dtype=float), regions, elements)
     stats = {"engine": "exact", "draws": len(draws), "steps_solved": len(draws) * ratio.shape[-1]}
-    return ChunkResult(outcomes, histogram, stats)
+    return ChunkResult(outcomes, histogram, stats, price_ratio=ratio if keep_prices else None)
 
 
 ENGINES = ("fast", "exact")
@@ -84,7 +84,9 @@ def evaluate_chunk(world: World, draws: Draws, engine: str = "fast") -> ChunkRes
         raise UsageError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
     if engine == "exact":
         return evaluate_chunk_exact(world, draws)
-    return evaluate_chunk_exact(world, draws)  # until the batch engine lands
+    from critmin.risk.fast import evaluate_chunk_fast  # imports this module
+
+    return evaluate_chunk_fast(world, draws)
 
 
 def price_products_of(world: World) -> dict[str, str]:

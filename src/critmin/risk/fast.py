@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from critmin.api.world import element_units
-from critmin.market.basis import FactoredBasis
+from critmin.market.basis import BasisStatus, FactoredBasis, solved_status
 from critmin.market.data import values_in
 from critmin.risk.chunk import ChunkResult, ratio_histogram
 from critmin.risk.evaluate import FROM_SUMMARY, OUTCOME_COLUMNS, evaluate_chunk_exact
@@ -61,26 +61,31 @@ class _Path:
 
 
 class _Bases:
-    """Bases met so far: HiGHS's basis objects by key, and their factorisations (least recently used
-    dropped)."""
+    """Bases met so far, by key: HiGHS's basis object (to restart from), the basis as arrays, how often it was
+    re-used, and its factorisation (the least recently used dropped)."""
 
-    def __init__(self, matrix):
-        self.matrix, self.highs, self.factored = matrix, {}, OrderedDict()
+    def __init__(self, lp):
+        self.lp, self.highs, self.status, self.hits, self.factored = lp, {}, {}, {}, OrderedDict()
 
-    def add(self, basis) -> bytes:
-        key = (
-            np.array([int(s) for s in basis.col_status], dtype=np.int8).tobytes()
-            + np.array([int(s) for s in basis.row_status], dtype=np.int8).tobytes()
-        )
-        self.highs.setdefault(key, basis)
+    def add(self, highs_basis, status: BasisStatus) -> bytes:
+        key = status.key
+        if key not in self.highs:
+            self.highs[key], self.status[key], self.hits[key] = highs_basis, status, 0
         return key
+
+    def after_solve(self, solver, x: np.ndarray, numbers) -> bytes:
+        """The key of the basis the solver has just ended with."""
+        status = solved_status(
+            solver.h.getBasicVariables()[1], x, self.lp.matrix @ x, numbers.col_lower, numbers.col_upper,
+            numbers.row_lower, numbers.row_upper,
+        )  # fmt: skip
+        return self.add(solver.basis(), status)
 
     def factor(self, key: bytes) -> FactoredBasis:
         if key in self.factored:
             self.factored.move_to_end(key)
             return self.factored[key]
-        basis = self.highs[key]
-        factored = FactoredBasis(self.matrix, basis.col_status, basis.row_status)
+        factored = FactoredBasis(self.lp.matrix, self.status[key])
         self.factored[key] = factored
         if len(self.factored) > FACTORED_KEPT:
             self.factored.popitem(last=False)
@@ -101,21 +106,23 @@ def first_shock_month(scenario, dates) -> int | None:
 
 
 def evaluate_chunk_fast(
-    world: World, draws: Draws, *, cache: MemoryCache | StoreCache | None = PROCESS_CACHE
+    world: World, draws: Draws, *, cache: MemoryCache | StoreCache | None = PROCESS_CACHE, keep_prices: bool = False
 ) -> ChunkResult:
     """A chunk of draws through the fast evaluator: the outcomes and histogram of
     :func:`critmin.risk.evaluate.evaluate_chunk_exact`, with engine counters in ``stats``."""
     ids = np.sort(draws.table["draw"].unique())
     by_draw = dict(tuple(draws.table.groupby("draw")))
-    scenarios = [to_scenario(by_draw[d], draws.model) for d in ids]
-    null = scenarios[0].model_copy(update={"shocks": [], "name": f"{draws.model.name}-null"})
+    null = to_scenario(by_draw[ids[0]].iloc[:0], draws.model, name=f"{draws.model.name}-null")
+    # a draw where no event occurs is the null path: no scenario of its own
+    occurs = draws.table.groupby("draw")["occurs"].any()
+    scenarios = [to_scenario(by_draw[d], draws.model) if occurs.get(d, False) else null for d in ids]
     if null.market.curves != "stepwise":
-        result = evaluate_chunk_exact(world, draws, cache=cache)
+        result = evaluate_chunk_exact(world, draws, cache=cache, keep_prices=keep_prices)
         result.notes.append(
             "linear (QP) supply curves: no simplex basis to re-use, so the fast engine ran the exact engine"
         )
         return result
-    model, baseline, _ = shared_model(world, [null, *scenarios], cache)
+    model, baseline, _ = shared_model(world, [null, *[s for s in scenarios if s is not null]], cache)
     dates = month_starts(null.start, null.end)
     lp, solver = model.solver.lp, model.solver
     content = model.content.reindex(model.inputs.products).fillna(0.0)
@@ -123,10 +130,12 @@ def evaluate_chunk_fast(
     elements = list(price_of)
     products = model.inputs.products
     price_at = [products.index(price_of[e]) for e in elements]
-    element_at = [list(model.content.columns).index(e) for e in elements]
     content_pe = content[elements].to_numpy()
-    bases = _Bases(lp.matrix)
-    start_key = bases.add(model.start_basis)
+    bases = _Bases(lp)
+    start = lp.step_numbers(model.base)  # the reference step, re-solved from its own basis: no pivots
+    solver.restart(model.start_basis)
+    solver.load(start)
+    start_key = bases.after_solve(solver, solver.run()[0], start)
     lifetime = null.dynamics.product_lifetime_yr
     lag = null.dynamics.substitution_lag_months
     base_price = [values_in(s.price, "region", "product") for s in baseline.steps]
@@ -138,6 +147,7 @@ def evaluate_chunk_fast(
         )
 
     joins = [first_shock_month(s, dates) for s in scenarios]
+    memo: dict = {}
     paths: dict[int, _Path] = {-1: new_path(null)}
     stats = {"engine": "fast", "draws": len(scenarios), "event_draws": sum(j is not None for j in joins),
              "steps": 0, "bases_reused": 0, "highs_solves": 0}  # fmt: skip
@@ -146,7 +156,7 @@ def evaluate_chunk_fast(
             if join == i:  # the draw leaves the null path: it starts from the null path's state and basis
                 ref = paths[-1]
                 state = dataclasses.replace(ref.state)
-                compiled = compile_shocks(scenarios[k].shocks, model.resolver, model.base)
+                compiled = [_compiled(shock, model, memo) for shock in scenarios[k].shocks]
                 paths[k] = _Path(scenarios[k], compiled, state, ref.basis, list(ref.prices), [], [])
         active = list(paths)
         data = {p: step_data(model, paths[p].scenario, paths[p].compiled, baseline, paths[p].state, i, date)
@@ -155,19 +165,22 @@ def evaluate_chunk_fast(
         solved = {}
         for key in {paths[p].basis for p in active}:
             group = [p for p in active if paths[p].basis == key]
+            if len(group) == 1 and not bases.hits[key]:
+                continue  # a basis new last month, on one path: HiGHS checks it as fast as a factorisation would
             stacked = [np.stack([getattr(numbers[p], f) for p in group]) for f in _FIELDS]
             sol = bases.factor(key).solve(*stacked)
             for j, p in enumerate(group):
                 if sol.optimal[j]:
                     solved[p] = (sol.x[j], sol.row_dual[j], float(sol.objective[j]))
+                    bases.hits[key] += 1
         stats["steps"] += len(active)
         stats["bases_reused"] += len(solved)
         for p in active:
-            if p not in solved:  # the basis left its optimum: HiGHS pivots on from it
+            if p not in solved:  # the basis left its optimum (or was not checked): HiGHS pivots on from it
                 solver.restart(bases.highs[paths[p].basis])
                 solver.load(numbers[p])
                 solved[p] = solver.run()
-                paths[p].basis = bases.add(solver.basis())
+                paths[p].basis = bases.after_solve(solver, solved[p][0], numbers[p])
                 stats["highs_solves"] += 1
         for p in active:
             path = paths[p]
@@ -188,13 +201,32 @@ def evaluate_chunk_fast(
                 i,
                 path.prices[i - lag] if i >= lag else None,
             )
-    return _reduce(world, draws, ids, scenarios, joins, paths, baseline, content_pe, elements, element_at, dates, stats)
+    result = _reduce(world, draws, ids, scenarios, joins, paths, baseline, content_pe, elements, dates, stats)
+    if not keep_prices:
+        result.price_ratio = None
+    return result
+
+
+# what an export control's compiled masks do not depend on: its dates, magnitudes and labels
+_NOT_IN_MASKS = {"start", "end", "name", "source", "magnitude", "approval", "military_share", "lag_days"}
+
+
+def _compiled(shock, model, memo: dict):
+    """An export control compiled once per selector (many draws share one: only dates and severity differ);
+    other shocks compiled as the loop compiles them."""
+    if shock.type != "export_control":
+        return compile_shocks([shock], model.resolver, model.base)[0]
+    approvals = tuple(a.destinations.model_dump_json() for a in shock.approval)
+    key = (shock.model_dump_json(exclude=_NOT_IN_MASKS), approvals)
+    if key not in memo:
+        memo[key] = compile_shocks([shock], model.resolver, model.base)[0]
+    return dataclasses.replace(memo[key], shock=shock)
 
 
 _FIELDS = ("col_lower", "col_upper", "cost", "row_lower", "row_upper")
 
 
-def _reduce(world, draws, ids, scenarios, joins, paths, baseline, content_pe, elements, element_at, dates, stats):
+def _reduce(world, draws, ids, scenarios, joins, paths, baseline, content_pe, elements, dates, stats):
     """Outcome rows and the price-ratio histogram of every draw (null-path months filled in)."""
     null = paths[-1]
     regions = list(baseline.steps[0].price.region.values)
@@ -235,7 +267,7 @@ def _reduce(world, draws, ids, scenarios, joins, paths, baseline, content_pe, el
         shortfall_unit=outcomes["element"].map(element_units(world)).fillna("t"),
     )
     histogram = ratio_histogram(ratio_all, np.asarray(draws.weights, dtype=float), regions, elements)
-    return ChunkResult(outcomes[OUTCOME_COLUMNS].reset_index(drop=True), histogram, stats)
+    return ChunkResult(outcomes[OUTCOME_COLUMNS].reset_index(drop=True), histogram, stats, price_ratio=ratio_all)
 
 
 def _summary(short, ratio, base_short, base_demand, grid, scenario, dates, threshold) -> pd.DataFrame:
