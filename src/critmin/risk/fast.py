@@ -150,7 +150,7 @@ def evaluate_chunk_fast(
     memo: dict = {}
     paths: dict[int, _Path] = {-1: new_path(null)}
     stats = {"engine": "fast", "draws": len(scenarios), "event_draws": sum(j is not None for j in joins),
-             "steps": 0, "bases_reused": 0, "highs_solves": 0}  # fmt: skip
+             "steps": 0, "steps_shared": 0, "bases_reused": 0, "highs_solves": 0}  # fmt: skip
     for i, date in enumerate(dates):
         for k, join in enumerate(joins):
             if join == i:  # the draw leaves the null path: it starts from the null path's state and basis
@@ -162,9 +162,16 @@ def evaluate_chunk_fast(
         data = {p: step_data(model, paths[p].scenario, paths[p].compiled, baseline, paths[p].state, i, date)
                 for p in active}  # fmt: skip
         numbers = {p: lp.step_numbers(data[p]) for p in active}
+        # paths with the same basis and the same numbers this month (a ban or a licence wait that started in
+        # the same month, whatever its later severity) are cleared once
+        leader: dict = {}
+        for p in active:
+            leader.setdefault((paths[p].basis, _digest(numbers[p])), p)
+        follows = {p: leader[(paths[p].basis, _digest(numbers[p]))] for p in active}
+        unique = [p for p in active if follows[p] == p]
         solved = {}
-        for key in {paths[p].basis for p in active}:
-            group = [p for p in active if paths[p].basis == key]
+        for key in {paths[p].basis for p in unique}:
+            group = [p for p in unique if paths[p].basis == key]
             if len(group) == 1 and not bases.hits[key]:
                 continue  # a basis new last month, on one path: HiGHS checks it as fast as a factorisation would
             stacked = [np.stack([getattr(numbers[p], f) for p in group]) for f in _FIELDS]
@@ -174,17 +181,20 @@ def evaluate_chunk_fast(
                     solved[p] = (sol.x[j], sol.row_dual[j], float(sol.objective[j]))
                     bases.hits[key] += 1
         stats["steps"] += len(active)
+        stats["steps_shared"] += len(active) - len(unique)
         stats["bases_reused"] += len(solved)
-        for p in active:
+        for p in unique:
             if p not in solved:  # the basis left its optimum (or was not checked): HiGHS pivots on from it
                 solver.restart(bases.highs[paths[p].basis])
                 solver.load(numbers[p])
                 solved[p] = solver.run()
                 paths[p].basis = bases.after_solve(solver, solved[p][0], numbers[p])
                 stats["highs_solves"] += 1
+        results = {p: solver.result(*solved[p], data[p], numbers[p]) for p in unique}
         for p in active:
             path = paths[p]
-            result = solver.result(*solved[p], data[p], numbers[p])
+            path.basis = paths[follows[p]].basis
+            result = results[follows[p]]
             price = values_in(result.price, "region", "product")
             short = np.nan_to_num(values_in(result.shortfall, "region", "sector", "product")).sum(axis=1)
             path.prices.append(result.price)
@@ -221,6 +231,10 @@ def _compiled(shock, model, memo: dict):
     if key not in memo:
         memo[key] = compile_shocks([shock], model.resolver, model.base)[0]
     return dataclasses.replace(memo[key], shock=shock)
+
+
+def _digest(numbers) -> int:
+    return hash(b"".join(getattr(numbers, f).tobytes() for f in _FIELDS))
 
 
 _FIELDS = ("col_lower", "col_upper", "cost", "row_lower", "row_upper")
