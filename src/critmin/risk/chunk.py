@@ -74,7 +74,8 @@ def merge_histograms(parts: list[pd.DataFrame]) -> pd.DataFrame:
 
 def histogram_quantiles(histogram: pd.DataFrame, quantiles=(0.05, 0.25, 0.5, 0.75, 0.95)) -> pd.DataFrame:
     """Per region, element and month: the weighted mean ratio (exact) and the lower quantiles of the binned
-    ratios (each the centre of the bin where the cumulative weight first reaches q)."""
+    ratios, each the mean ratio of the bin where the cumulative weight first reaches q: within 1% of the true
+    quantile, and exact where that bin's draws share one ratio (an unshocked month's 1, not the bin's centre)."""
     rows = []
     for (region, element, month), group in histogram.groupby(["region", "element", "month"], sort=True):
         group = group.sort_values("bin")
@@ -83,8 +84,10 @@ def histogram_quantiles(histogram: pd.DataFrame, quantiles=(0.05, 0.25, 0.5, 0.7
         cumulative = np.cumsum(weight) / total
         row = {"region": region, "element": element, "month": int(month),
                "mean": float(group["weighted_ratio"].sum() / total)}  # fmt: skip
+        bin_mean = group["weighted_ratio"].to_numpy() / np.where(weight > 0, weight, 1.0)
+        centre = RATIO_CENTRES[group["bin"].to_numpy()]
         for q in quantiles:
             at = min(int(np.searchsorted(cumulative, q - 1e-12)), len(cumulative) - 1)
-            row[f"q{round(q * 100):02d}"] = float(RATIO_CENTRES[group["bin"].to_numpy()[at]])
+            row[f"q{round(q * 100):02d}"] = float(bin_mean[at] if weight[at] > 0 else centre[at])
         rows.append(row)
     return pd.DataFrame(rows)
