@@ -18,6 +18,13 @@ Shocks::
 Stored runs: ``Store``, ``list_runs``, ``run_summary``, ``run_table``, ``compare_runs``, ``run_tables`` and
 ``write_export`` (csv, parquet, xlsx, netcdf).
 
+Risk studies (docs/risk.md)::
+
+    model = load_risk_model("risks/china-controls.yaml", world)
+    study_id = run_study(world, model, model_text=text, draws=1000, seed=1, store=db_path)  # resumes if re-run
+    list_studies(store); study_table(store, study_id, "measures"); compare_studies(store, a, b)
+    export_study(store, study_id, Path("study.xlsx"))
+
 Names are imported on first use, so a command that only needs indicators does not load the market model.
 """
 
@@ -100,6 +107,30 @@ _EXPORTS = {
     ),
     **dict.fromkeys(("FORMATS", "run_tables", "write_export"), "critmin.run_export"),
     **dict.fromkeys(("cached_indicators", "keep_indicators"), "critmin.indicator_cache"),
+    # risk: disruption models and stored studies
+    **dict.fromkeys(("RiskModelError", "load_risk_model", "parse_risk_model"), "critmin.risk.load"),
+    "RiskModel": "critmin.risk.model",
+    "SAMPLERS": "critmin.risk.sample",
+    **dict.fromkeys(("MAX_DEFAULT_WORKERS", "default_workers"), "critmin.risk.scale"),
+    **dict.fromkeys(
+        (
+            "DEFAULT_CHUNK",
+            "STUDY_ENGINES",
+            "STUDY_TABLES",
+            "StudyIncompleteError",
+            "StudyNotFoundError",
+            "compare_studies",
+            "default_directory",
+            "list_studies",
+            "resolve_study",
+            "run_study",
+            "study_info",
+            "study_key",
+            "study_table",
+        ),
+        "critmin.risk.study",
+    ),
+    **dict.fromkeys(("EXPORT_SUFFIXES", "export_study", "export_targets"), "critmin.risk.study_export"),
     # vocabularies
     **dict.fromkeys(
         (
