@@ -63,21 +63,16 @@ def study_tables(world: World, model: RiskModel, folder, chunks: int) -> dict[st
     files = outcome_files(folder, chunks)
     con = duckdb.connect()
     try:
-        regions = [r for (r,) in con.execute("SELECT DISTINCT region FROM read_parquet(?) ORDER BY region",
-                                             [files]).fetchall()]  # fmt: skip
-        units = dict(
-            con.execute("SELECT element, any_value(shortfall_unit) FROM read_parquet(?) GROUP BY element",
-                        [files]).fetchall()
-        )  # fmt: skip
+        cells = con.execute(
+            "SELECT region, element, any_value(shortfall_unit) FROM read_parquet(?) GROUP BY region, element "
+            "ORDER BY region, element",
+            [files],
+        ).fetchall()
+        units = {element: unit for _, element, unit in cells}
         parts: dict[str, list[pd.DataFrame]] = {name: [] for name in STUDY_TABLES if name != "fan"}
         cost_of = _cost_per_unit(world)
-        for region in regions:
-            outcomes = con.execute(
-                "SELECT draw, weight, region, element, shortfall_pct, shortfall_t, "
-                "CAST(tts_days AS DOUBLE) AS tts_days, CAST(ttr_days AS DOUBLE) AS ttr_days "
-                "FROM read_parquet(?) WHERE region = ? ORDER BY draw, element",
-                [files, region],
-            ).df()
+        for region in dict.fromkeys(region for region, _, _ in cells):
+            outcomes = _region_outcomes(con, files, region, [e for r, e, _ in cells if r == region])
             for name, frame in _region_tables(outcomes, region, units, cost_of).items():
                 parts[name].append(frame)
         histogram = merged_histogram(con, folder, chunks)
@@ -89,11 +84,28 @@ def study_tables(world: World, model: RiskModel, folder, chunks: int) -> dict[st
     return {name: _tidy(name, tables[name]) for name in STUDY_TABLES}
 
 
+def _region_outcomes(con: duckdb.DuckDBPyConnection, files: list[str], region: str, elements: list[str]):
+    """One region's outcomes, ordered by draw and element: numbers, with region and element as categoricals
+    (DuckDB hands over the element's position, not a string per row: a tenth of the memory and time)."""
+    frame = con.execute(
+        "SELECT draw, weight, list_position(?, element) - 1 AS element, shortfall_pct, shortfall_t, "
+        "CAST(tts_days AS DOUBLE) AS tts_days, CAST(ttr_days AS DOUBLE) AS ttr_days "
+        "FROM read_parquet(?) WHERE region = ? ORDER BY draw, element",
+        [elements, files, region],
+    ).df()
+    frame["element"] = pd.Categorical.from_codes(frame["element"].to_numpy(), categories=elements)
+    frame.insert(2, "region", pd.Categorical.from_codes(np.zeros(len(frame), dtype=np.int8), categories=[region]))
+    return frame
+
+
 def _tidy(name: str, frame: pd.DataFrame) -> pd.DataFrame:
     columns = COLUMNS[name]
     if frame.empty:
         return pd.DataFrame(columns=columns)
-    return frame[columns].sort_values(SORT[name], kind="stable", ignore_index=True)
+    frame = frame[columns].copy()
+    for column in ("region", "element"):
+        frame[column] = frame[column].astype(str)
+    return frame.sort_values(SORT[name], kind="stable", ignore_index=True)
 
 
 def _cost_per_unit(world: World) -> dict[str, float]:
