@@ -131,7 +131,7 @@ def draw_progress(description: str, every_s: float = 5.0) -> Iterator:
 @app.command("run")
 def risk_run(
     path: Path = typer.Argument(
-        ..., exists=True, dir_okay=False, help="Disruption model YAML, e.g. risks/china-controls.yaml."
+        ..., exists=True, dir_okay=False, metavar="FILE", help="Disruption model YAML, e.g. risks/china-controls.yaml."
     ),
     draws: int = typer.Option(..., "--draws", "-n", min=1, max=10_000_000, help="Number of draws (samples)."),
     seed: int = typer.Option(..., "--seed", min=0, max=2**63 - 1, help="Seed of the sampler (0 to 2**63 - 1)."),
@@ -140,7 +140,7 @@ def risk_run(
         "--workers",
         "-w",
         min=1,
-        help="Worker processes on a local dask cluster; 1 evaluates in this process [default: the CPUs, at most "
+        help="Worker processes on a local dask cluster; 1 evaluates in this process \\[default: the CPUs, at most "
         "8]. Not with --scheduler.",
     ),
     scheduler: str = typer.Option(
@@ -160,13 +160,14 @@ def risk_run(
         Engine.fast, "--engine", help="fast (the batch engine) or exact (every draw through the LP time loop)."
     ),
     region: str = typer.Option("JPN", "--region", "-r", help="Region whose element ranking is printed."),
-    name: str = typer.Option(None, "--name", help="A label for the study [default: the model's name]."),
+    name: str = typer.Option(None, "--name", help="A label for the study \\[default: the model's name]."),
     db: Path = DB_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Run a risk study: sample DRAWS draws of the disruption model in FILE, evaluate every draw through the
-    market (one year, monthly, against the baseline), store the results and print the element ranking of
-    --region and the worst tails (CVaR).
+    """Run (or resume) a risk study of the disruption model in FILE, store it, and print its ranking and tails.
+
+    Samples --draws draws of the model, evaluates every draw through the market (monthly, against the
+    baseline), stores the results and prints the element ranking of --region and the worst tails (CVaR).
 
     The study id is a hash of the model text, the world's data version, --draws, --seed, --sampler, --chunk and
     --engine. Running the same command again resumes an interrupted study (finished chunks are kept on disk,
@@ -294,9 +295,11 @@ def _print_cvar(cvar) -> None:
 
 @app.command("list")
 def risk_list(db: Path = DB_OPTION, as_json: bool = JSON_OPTION) -> None:
-    """Stored studies: id, name, model, draws, seed, sampler, engine, workers (processes used; empty on a
-    scheduler's cluster), created_at (UTC), wall_s (s, of the run that completed the study) and status
-    (complete, running, failed, interrupted: run the same `critmin risk run` again to resume)."""
+    """Stored studies with their parameters, wall time and status.
+
+    Columns: id, name, model, draws, seed, sampler, engine, workers (processes used; empty on a scheduler's
+    cluster), created_at (UTC), wall_s (s, of the run that completed the study) and status (complete, running,
+    failed, interrupted: run the same `critmin risk run` again to resume)."""
     from critmin.api import Store, list_studies
 
     with user_errors(), Store(db) as store:
@@ -424,8 +427,10 @@ def risk_export(
     force: bool = typer.Option(False, "--force", help="Overwrite export files already there."),
     db: Path = DB_OPTION,
 ) -> None:
-    """Write a stored study: its record (study: provenance, parameters, engine notes) and its tables measures,
-    ranking, fan, exceedance and durations.
+    """Write a stored study's record and tables to a .csv, .parquet, .xlsx or .json file.
+
+    The record (table "study": provenance, parameters, engine notes) and the tables measures, ranking, fan,
+    exceedance and durations.
 
     Units are in each table's unit column and column names (shortfall_pct: % of baseline demand; shortfall_t:
     the element's t; expected_cost: USD; fan: price ratios to the baseline, baseline_price_usd_per_kg in USD/kg;

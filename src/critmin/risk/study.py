@@ -33,7 +33,7 @@ from critmin._version import __version__
 from critmin.errors import UsageError
 from critmin.risk import evaluate
 from critmin.risk.model import RiskModel
-from critmin.risk.sample import SAMPLERS, Draws, sample
+from critmin.risk.sample import MAX_DRAWS, SAMPLERS, Draws, sample
 from critmin.risk.scale import chunks, default_workers, map_chunks
 from critmin.risk.study_files import is_done, prepare, summed_markers, write_chunk
 from critmin.risk.study_store import (
@@ -107,8 +107,8 @@ def _check(draws, seed, sampler, engine, chunk, workers, scheduler) -> None:
         raise UsageError(f"--engine: unknown engine {engine!r}; use one of {', '.join(evaluate.ENGINES)}")
     if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
         raise UsageError(f"--chunk must be a whole number of draws, at least 1, got {chunk!r}")
-    if isinstance(draws, bool) or not isinstance(draws, int) or draws < 1:
-        raise UsageError(f"--draws must be a whole number, at least 1, got {draws!r}")
+    if isinstance(draws, bool) or not isinstance(draws, int) or not 1 <= draws <= MAX_DRAWS:
+        raise UsageError(f"--draws must be a whole number from 1 to {MAX_DRAWS:,}, got {draws!r}")
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
         raise UsageError(f"--seed must be a whole number from 0 to 2**63 - 1, got {seed!r}")
     if workers is not None and scheduler is not None:
@@ -311,8 +311,8 @@ def study_table(store: Store, study_id: str, table: str) -> pd.DataFrame:
     status = study_row(store, sid)["status"]
     if status != "complete":
         raise StudyIncompleteError(
-            f"study {sid} is {status}: its tables are written when it completes; run the same `critmin risk run` "
-            "again to resume it"
+            f"study {sid} has status {status}: its tables are written when it completes; run the same "
+            "`critmin risk run` again to resume it"
         )
     return read_table(store, sid, table)
 
