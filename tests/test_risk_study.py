@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from critmin.errors import NotFoundError, UsageError
-from critmin.risk import evaluate, parse_risk_model
+from critmin.risk import engines, parse_risk_model
 from critmin.risk.chunk import histogram_quantiles, ratio_histogram
 from critmin.risk.study import (
     STUDY_TABLES,
@@ -157,7 +157,7 @@ def test_a_prefix_of_several_studies_is_ambiguous(tmp_path):
 
 def test_a_complete_study_is_returned_without_evaluating_anything(study, world, model, monkeypatch):
     db, sid, _, _ = study
-    monkeypatch.setattr(evaluate, "evaluate_chunk", _refuse)
+    monkeypatch.setattr(engines, "evaluate_chunk", _refuse)
     calls = []
     assert _run(world, model, db, progress=lambda d, t: calls.append(d)) == sid
     assert calls == []
@@ -176,13 +176,13 @@ def test_resume_evaluates_only_the_chunk_whose_marker_is_gone(study, world, mode
         store.con.execute("UPDATE risk_studies SET status = 'interrupted' WHERE study_id = ?", [sid])
     marker_file(default_directory(copy, sid), 1).unlink()
     evaluated = []
-    original = evaluate.evaluate_chunk
+    original = engines.evaluate_chunk
 
     def counting(world, part, engine):
         evaluated.append(sorted(part.table["draw"].unique()))
         return original(world, part, engine)
 
-    monkeypatch.setattr(evaluate, "evaluate_chunk", counting)
+    monkeypatch.setattr(engines, "evaluate_chunk", counting)
     calls = []
     assert _run(world, model, copy, progress=lambda d, t: calls.append(d)) == sid
     assert evaluated == [list(range(8, 16))]
@@ -245,7 +245,7 @@ def test_a_failed_study_is_marked_and_has_no_tables(world, model, tmp_path, monk
             seen.append(list_studies(store)["status"].tolist())
         raise RuntimeError("solver exploded")
 
-    monkeypatch.setattr(evaluate, "evaluate_chunk", broken)
+    monkeypatch.setattr(engines, "evaluate_chunk", broken)
     with pytest.raises(RuntimeError, match="solver exploded"):
         _run(world, model, db, draws=4, chunk=4)
     with Store(db) as store:

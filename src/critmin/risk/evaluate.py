@@ -17,7 +17,6 @@ import numpy as np
 import pandas as pd
 
 from critmin.api.world import element_units
-from critmin.errors import UsageError
 from critmin.risk.chunk import ChunkResult, ratio_histogram
 from critmin.risk.sample import Draws, to_scenario
 from critmin.simulate.baseline import PROCESS_CACHE, MemoryCache, StoreCache
@@ -72,21 +71,6 @@ def evaluate_chunk_exact(
     histogram = ratio_histogram(ratio, np.asarray(draws.weights, dtype=float), regions, elements)
     stats = {"engine": "exact", "draws": len(draws), "steps_solved": len(draws) * ratio.shape[-1]}
     return ChunkResult(outcomes, histogram, stats, price_ratio=ratio if keep_prices else None)
-
-
-ENGINES = ("fast", "exact")
-
-
-def evaluate_chunk(world: World, draws: Draws, engine: str = "fast") -> ChunkResult:
-    """A chunk of draws through the chosen engine: ``fast`` (the batch engine, :mod:`critmin.risk.fast`) or
-    ``exact`` (every draw through the LP time loop)."""
-    if engine not in ENGINES:
-        raise UsageError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
-    if engine == "exact":
-        return evaluate_chunk_exact(world, draws)
-    from critmin.risk.fast import evaluate_chunk_fast  # imports this module
-
-    return evaluate_chunk_fast(world, draws)
 
 
 def price_products_of(world: World) -> dict[str, str]:

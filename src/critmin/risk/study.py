@@ -31,7 +31,7 @@ import pandas as pd
 
 from critmin._version import __version__
 from critmin.errors import UsageError
-from critmin.risk import evaluate
+from critmin.risk import engines
 from critmin.risk.model import RiskModel
 from critmin.risk.sample import MAX_DRAWS, SAMPLERS, Draws, sample
 from critmin.risk.scale import chunks, default_workers, map_chunks
@@ -69,7 +69,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 DEFAULT_CHUNK = 500  # draws per chunk (task); at least MIN_CHUNK (100) is advised
-STUDY_ENGINES = evaluate.ENGINES  # fast (the batch engine), exact (every draw through the LP time loop)
+STUDY_ENGINES = engines.ENGINES  # fast (the batch engine), exact (every draw through the LP time loop)
 COMPARED = ("expected_loss", "cvar_95", "prob_any_shortfall")
 
 
@@ -103,8 +103,8 @@ def _opened(store: Store | str | Path | None) -> Iterator[Store]:
 def _check(draws, seed, sampler, engine, chunk, workers, scheduler) -> None:
     if sampler not in SAMPLERS:
         raise UsageError(f"--sampler: unknown sampler {sampler!r}; use one of {', '.join(SAMPLERS)}")
-    if engine not in evaluate.ENGINES:
-        raise UsageError(f"--engine: unknown engine {engine!r}; use one of {', '.join(evaluate.ENGINES)}")
+    if engine not in engines.ENGINES:
+        raise UsageError(f"--engine: unknown engine {engine!r}; use one of {', '.join(engines.ENGINES)}")
     if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
         raise UsageError(f"--chunk must be a whole number of draws, at least 1, got {chunk!r}")
     if isinstance(draws, bool) or not isinstance(draws, int) or not 1 <= draws <= MAX_DRAWS:
@@ -231,7 +231,7 @@ def _workers(workers: int | None, scheduler: str | None, pending: int) -> int | 
 def _evaluate(world: World, part: Draws, engine: str):
     """One chunk through ``engine`` (a task: module level, so dask workers import it), with its wall time."""
     started = time.perf_counter()
-    result = evaluate.evaluate_chunk(world, part, engine)
+    result = engines.evaluate_chunk(world, part, engine)
     return result, time.perf_counter() - started
 
 
