@@ -173,7 +173,7 @@ def evaluate_chunk_fast(
         for key in {paths[p].basis for p in unique}:
             group = [p for p in unique if paths[p].basis == key]
             if len(group) == 1 and not bases.hits[key]:
-                continue  # a basis new last month, on one path: HiGHS checks it as fast as a factorisation would
+                continue  # a basis new last month, on one path: likely to move again, and HiGHS checks it as fast
             stacked = [np.stack([getattr(numbers[p], f) for p in group]) for f in _FIELDS]
             sol = bases.factor(key).solve(*stacked)
             for j, p in enumerate(group):
@@ -188,7 +188,9 @@ def evaluate_chunk_fast(
                 solver.restart(bases.highs[paths[p].basis])
                 solver.load(numbers[p])
                 solved[p] = solver.run()
-                paths[p].basis = bases.after_solve(solver, solved[p][0], numbers[p])
+                before, paths[p].basis = paths[p].basis, bases.after_solve(solver, solved[p][0], numbers[p])
+                if paths[p].basis == before:
+                    bases.hits[before] += 1  # HiGHS kept it: likely to hold next month too, so worth checking
                 stats["highs_solves"] += 1
         results = {p: solver.result(*solved[p], data[p], numbers[p]) for p in unique}
         for p in active:
