@@ -5,6 +5,7 @@ on a 2-worker LocalCluster, each with its peak memory.
     python benchmarks/risk.py                       # evaluators only (about 2 minutes)
     python benchmarks/risk.py --study 10000 30000   # also studies of these sizes, 1 and 2 workers
     python benchmarks/risk.py --record ...          # append the report to benchmarks/RESULTS.md
+    python benchmarks/risk.py --skip-evaluators --study 30000 --workers 2   # one study only
 
 Every measure runs in a fresh process (peak memory is that process's maximum resident set; a study's figure
 adds its dask worker processes, read from /proc while it runs). The baseline path is solved before timing.
@@ -101,11 +102,13 @@ def main() -> None:
     parser.add_argument("--draws", type=int, default=2000, help="draws for the fast evaluator (default 2000)")
     parser.add_argument("--exact-draws", type=int, default=100, help="draws for the exact evaluator (default 100)")
     parser.add_argument("--study", type=int, nargs="*", default=[], help="study sizes to run through the CLI")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="worker counts for the studies")
+    parser.add_argument("--skip-evaluators", action="store_true", help="studies only")
     parser.add_argument("--record", action="store_true", help="append the report to benchmarks/RESULTS.md")
     args = parser.parse_args()
     load = os.getloadavg()[0]
     rows = []
-    for engine, draws in (("fast", args.draws), ("exact", args.exact_draws)):
+    for engine, draws in () if args.skip_evaluators else (("fast", args.draws), ("exact", args.exact_draws)):
         r = evaluator(engine, draws, 500)
         s = r["stats"]
         detail = ""
@@ -116,7 +119,7 @@ def main() -> None:
                     f"{r['draws_per_min']:,.0f} | {r['peak_mib']:,.0f} | {detail} |")  # fmt: skip
         print(rows[-1], flush=True)
     for draws in args.study:
-        for workers in (1, 2):
+        for workers in args.workers:
             r = study(draws, workers)
             rows.append(f"| `critmin risk run` {draws:,} draws, --workers {workers} | {r['wall_s']:.1f} | "
                         f"{r['draws_per_min']:,.0f} | {r['peak_mib']:,.0f} | process tree, every 0.5 s |")  # fmt: skip
