@@ -153,6 +153,15 @@ _EXPORTS = {
     **dict.fromkeys(
         ("ConfigError", "CritminError", "DataError", "NotFoundError", "SolveError", "StoreError"), "critmin.errors"
     ),
+    # risk models and studies, for the server (studies: critmin.risk.study)
+    **dict.fromkeys(("bundled_risk_models", "describe_risk_model"), "critmin.api.risk"),
+    **dict.fromkeys(("RiskModel", "RiskModelError", "load_risk_model", "parse_risk_model"), "critmin.risk"),
+    "SAMPLERS": "critmin.risk.sample",
+    "ENGINES": "critmin.risk.evaluate",
+    **dict.fromkeys(
+        ("STUDY_TABLES", "compare_studies", "list_studies", "resolve_study", "run_study", "study_info", "study_table"),
+        "critmin.risk.study",
+    ),
 }
 
 __all__ = sorted(_EXPORTS)

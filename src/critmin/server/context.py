@@ -1,5 +1,5 @@
 """What the app holds for its lifetime: the store, the world it serves (loaded once), derived tables cached
-per query, and the job manager."""
+per query, and the job managers (scenario runs, risk studies)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from critmin.api import (
     load_scenario,
 )
 from critmin.server.config import ServerConfig
-from critmin.server.jobs import JobManager
+from critmin.server.jobs import JobManager, RiskJob
 
 
 class AppContext:
@@ -45,6 +45,15 @@ class AppContext:
         self.elements = list(dict.fromkeys([*self.world.table("element")["id"], *sorted(self.flows.element_groups)]))
         self.scenario_files = api.bundled_scenarios()
         self.jobs = JobManager(self._execute, max_pending=config.max_pending_jobs, max_seconds=config.max_run_seconds)
+        self.risk_files = api.bundled_risk_models()
+        self.risk_jobs = JobManager(
+            self._execute_study,
+            max_pending=config.max_pending_jobs,
+            max_seconds=config.max_risk_seconds,
+            kind=RiskJob,
+            what="studies",
+        )
+        self.risk_model = lru_cache(maxsize=16)(self._risk_model)
         # The world is fixed for the app's life, so derived tables are cached by their arguments (and their
         # intermediates in self.flows.cache). Indicators are computed under a lock, so that the start-up warm-up
         # (see start) and requests arriving meanwhile compute each table once: they wait, then hit the cache.
@@ -61,6 +70,7 @@ class AppContext:
         with Store(self.config.db) as store:
             ensure_tables(store)
         self.jobs.start()
+        self.risk_jobs.start()
         threading.Thread(target=self._warm_up, name="critmin-warm-up", daemon=True).start()
 
     def _warm_up(self) -> None:
@@ -75,6 +85,7 @@ class AppContext:
 
     def close(self) -> None:
         self.jobs.shutdown()
+        self.risk_jobs.shutdown()
 
     def cursor(self) -> Store:
         """The store, opened for one request or one stored run; the caller closes it."""
@@ -102,3 +113,14 @@ class AppContext:
             return api.run_and_store(self.world, scenario, yaml_text, self.config.db, progress)[0]
         finally:
             self.run_cache.clear()
+
+    def _risk_model(self, name: str) -> tuple[api.RiskModel, str]:
+        """A bundled disruption model, validated against the served world, and its YAML text."""
+        path = self.risk_files[name]
+        text = path.read_text(encoding="utf-8")
+        return api.parse_risk_model(text, str(path.name), self.world), text
+
+    def _execute_study(self, model, request: dict, progress: Callable[[int, int], None]) -> str:
+        """Run and store a risk study (``request``: the model's YAML text and the study's settings)."""
+        with Store(self.config.db) as store:
+            return api.run_study(self.world, model, store=store, progress=progress, **request)

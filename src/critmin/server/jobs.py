@@ -1,5 +1,8 @@
-"""Scenario runs submitted over HTTP: a bounded queue, one worker thread, progress, cancel and a time limit.
-Finished runs are stored like `critmin run` stores them; the job keeps the run id."""
+"""Work submitted over HTTP: a bounded queue, one worker thread, progress, cancel and a time limit.
+
+Two kinds of job share the machinery: scenario runs (:class:`Job`, progress in months; finished runs are stored
+like `critmin run` stores them and the job keeps the run id) and risk studies (:class:`RiskJob`, progress in
+draws; the job keeps the study id). Each kind has its own :class:`JobManager`, so its JSON fields stay its own."""
 
 from __future__ import annotations
 
@@ -36,16 +39,59 @@ class Job:
     wall_s: float | None = None
     _cancel: threading.Event = field(default_factory=threading.Event, repr=False)
 
+    @classmethod
+    def create(cls, job_id: str, scenario: Scenario, _payload) -> Job:
+        return cls(job_id=job_id, scenario=scenario.name)
+
     def public(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
 
+    def set_progress(self, done: int, total: int) -> None:
+        self.done_steps, self.total_steps = done, total
+
+    def set_result(self, run_id: str) -> None:
+        self.run_id = run_id
+
+
+@dataclass
+class RiskJob:
+    """A risk study: ``model`` the disruption model's name, progress in draws, ``study_id`` once stored."""
+
+    job_id: str
+    model: str
+    status: str = "queued"  # queued, running, done, failed, cancelled
+    done_draws: int = 0
+    total_draws: int | None = None
+    study_id: str | None = None
+    error: str | None = None
+    submitted_at: str = field(default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+    started_at: str | None = None
+    finished_at: str | None = None
+    wall_s: float | None = None
+    _cancel: threading.Event = field(default_factory=threading.Event, repr=False)
+
+    @classmethod
+    def create(cls, job_id: str, model, payload: dict) -> RiskJob:
+        return cls(job_id=job_id, model=model.name, total_draws=payload.get("draws"))
+
+    public = Job.public
+
+    def set_progress(self, done: int, total: int) -> None:
+        self.done_draws, self.total_draws = done, total
+
+    def set_result(self, study_id: str) -> None:
+        self.study_id = study_id
+
 
 class JobManager:
-    def __init__(self, execute, *, max_pending: int, max_seconds: float):
-        """``execute(scenario, yaml_text, progress)`` runs and stores a scenario and returns the run id;
-        ``progress(done, total)`` raises SolveStopped when the job is cancelled or over time, and the solves
-        inside stop at the same deadline and cancel (:mod:`critmin.market.limits`)."""
+    def __init__(self, execute, *, max_pending: int, max_seconds: float, kind: type = Job, what: str = "runs"):
+        """``execute(subject, payload, progress)`` does the work and returns what the job keeps (for scenario
+        runs: runs and stores a scenario, returns the run id); ``progress(done, total)`` raises SolveStopped when
+        the job is cancelled or over time, and the solves inside stop at the same deadline and cancel
+        (:mod:`critmin.market.limits`). ``kind`` makes the job records (:class:`Job`, :class:`RiskJob`); ``what``
+        names the work in messages."""
         self._execute, self.max_pending, self.max_seconds = execute, max_pending, max_seconds
+        self._kind, self._what = kind, what
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
@@ -53,18 +99,20 @@ class JobManager:
 
     def start(self) -> None:
         if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="critmin-run")
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"critmin-{self._what}")
 
-    def submit(self, scenario: Scenario, yaml_text: str) -> Job:
+    def submit(self, subject, payload) -> Job:
+        """Queue ``execute(subject, payload, progress)``: for runs a Scenario and its YAML text."""
         with self._lock:
             pending = sum(j.status in ("queued", "running") for j in self._jobs.values())
             if pending >= self.max_pending:
-                raise QueueFullError(f"{pending} runs are already queued or running (limit {self.max_pending})")
-            job = Job(job_id=uuid.uuid4().hex[:12], scenario=scenario.name)
+                what, limit = self._what, self.max_pending
+                raise QueueFullError(f"{pending} {what} are already queued or running (limit {limit})")
+            job = self._kind.create(uuid.uuid4().hex[:12], subject, payload)
             self._jobs[job.job_id] = job
             self._forget_old()
         self.start()
-        self._pool.submit(self._work, job, scenario, yaml_text)
+        self._pool.submit(self._work, job, subject, payload)
         return job
 
     def get(self, job_id: str) -> Job | None:
@@ -93,7 +141,7 @@ class JobManager:
             if job.status == "queued":
                 self._finish(job, "cancelled", "the server stopped before it started")
 
-    def _work(self, job: Job, scenario: Scenario, yaml_text: str) -> None:
+    def _work(self, job: Job, subject, payload) -> None:
         if job._cancel.is_set():
             return
         job.status, job.started_at = "running", dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
@@ -103,11 +151,11 @@ class JobManager:
         with solve_limits(deadline, job._cancel, over_time) as limits:
 
             def progress(done: int, total: int) -> None:
-                job.done_steps, job.total_steps = done, total
+                job.set_progress(done, total)
                 limits.seconds_left()  # raises SolveStopped once cancelled or past the deadline
 
             try:
-                job.run_id = self._execute(scenario, yaml_text, progress)
+                job.set_result(self._execute(subject, payload, progress))
             except SolveStopped as stop:
                 self._finish(job, "cancelled" if stop.reason == "cancelled" else "failed", stop.reason, started)
                 return
