@@ -1,4 +1,5 @@
-"""Helpers for the server tests: a short scenario, a live uvicorn server on a free port, job polling."""
+"""Helpers for the server tests: a short scenario, a tiny risk model, a live uvicorn server on a free port, job
+polling."""
 
 from __future__ import annotations
 
@@ -27,11 +28,39 @@ def short_flagship(months_end: str = "2025-06-30", name: str = "licensing-short"
     )
 
 
-def wait_for_job(client, job_id: str, timeout: float = PATIENCE_S) -> dict:
-    """Poll a job until it is done, failed or cancelled (``client``: a TestClient or an httpx.Client)."""
+# A disruption model small enough for a study of a few draws to run in seconds: one likely licensing episode of
+# China's Dy and Tb exports (most draws have it, so Japan is short of Dy in most draws).
+TINY_RISK_MODEL = """\
+name: tiny-ree
+description: A likely Chinese licensing episode for Dy and Tb (a test model).
+start: 2026-01-01
+years: 1
+events:
+  - id: ree-licensing
+    type: export_control
+    exporter: {regions: [CHN]}
+    elements: [Dy, Tb]
+    stages: [separation, metal, magnet]
+    mode: licence
+    lag_days: 30
+    probability: 0.7
+    start: {dist: uniform, low: 0, high: 3}
+    duration: {dist: uniform, low: 3, high: 9}
+    severity: {dist: uniform, low: 0.3, high: 0.9}
+    source: a test
+    reasoning: a test
+    confidence: assumption
+"""
+# a tiny study: the exact engine, in-process, in two chunks
+TINY_STUDY = {"model_yaml": TINY_RISK_MODEL, "draws": 12, "seed": 7, "engine": "exact", "workers": 1, "chunk": 6}
+
+
+def wait_for_job(client, job_id: str, timeout: float = PATIENCE_S, prefix: str = "/api/jobs") -> dict:
+    """Poll a job until it is done, failed or cancelled (``client``: a TestClient or an httpx.Client); risk
+    study jobs with ``prefix="/api/risk/jobs"``."""
     deadline = time.monotonic() + timeout
     while True:
-        job = client.get(f"/api/jobs/{job_id}").json()
+        job = client.get(f"{prefix}/{job_id}").json()
         if job["status"] in ("done", "failed", "cancelled"):
             return job
         if time.monotonic() > deadline:

@@ -69,7 +69,7 @@ TABLE_UNITS: dict[str, dict[str, str]] = {
         **dict.fromkeys(("mean", "min", "q05", "q25", "q50", "q75", "q95", "max"), ROW_UNIT),
     },
 }
-LOSS_UNITS = {"shortfall_pct": "% of baseline demand"}  # shortfall_t: the element's unit (t, or kg for some)
+LOSS_UNITS = {"shortfall_pct": "%", "shortfall_t": "t"}  # as critmin.risk.analyse reports them
 
 
 # --- models ---------------------------------------------------------------------------------------------------
@@ -189,15 +189,16 @@ def plain(value: Any) -> Any:
     return str(value)
 
 
-def with_units(frame: pd.DataFrame, table: str, units: dict[str, str]) -> pd.DataFrame:
-    """The exceedance table with a ``unit`` column (its level is in the loss's unit), as the others have."""
-    if table != "exceedance" or "unit" in frame.columns or "loss" not in frame.columns:
+def with_units(frame: pd.DataFrame, measures: pd.DataFrame) -> pd.DataFrame:
+    """The exceedance table with a ``unit`` column, as the other tables have: its levels are in the unit of the
+    loss (the study's measures table says which: % of baseline demand, or the element's unit)."""
+    if "unit" in frame.columns or not {"region", "element", "loss"} <= set(frame.columns):
         return frame
-    unit = [
-        LOSS_UNITS.get(loss) or units.get(element, "t")
-        for loss, element in zip(frame["loss"], frame["element"], strict=True)
-    ]
-    return frame.assign(unit=unit)
+    key = ["region", "element", "loss"]
+    units = measures[[*key, "unit"]].drop_duplicates(key) if len(measures) else pd.DataFrame(columns=[*key, "unit"])
+    merged = frame.merge(units, on=key, how="left")
+    fallback = merged["loss"].map(LOSS_UNITS)
+    return merged.assign(unit=merged["unit"].where(merged["unit"].notna(), fallback))
 
 
 def _problems(exc: RiskModelError) -> HTTPException:
@@ -377,7 +378,9 @@ def study_table(
     for column, value in (("region", region), ("element", element)):
         if value is not None and column in frame.columns:
             frame = frame[frame[column] == value]
-    frame = with_units(frame.reset_index(drop=True), table, ctx.units)
+    if table == "exceedance":
+        frame = with_units(frame, _read(ctx, ["path", "study_id"], api.study_table, sid, "measures"))
+    frame = frame.reset_index(drop=True)
     total = len(frame)
     limit = min(limit, ctx.config.max_page_rows)
     page = frame.iloc[offset : offset + limit].reset_index(drop=True)
