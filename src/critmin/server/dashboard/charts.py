@@ -315,3 +315,122 @@ def compare_prices(a: pd.DataFrame, b: pd.DataFrame, labels: tuple[str, str], pr
         yaxis=log_axis(pd.concat(shown) if shown else [], "USD/kg (log scale)"), xaxis={"title": "month"},
     )  # fmt: skip
     return fig
+
+
+# --- risk studies -----------------------------------------------------------------------------------------------
+
+PRICE_RATIO_TITLE = "price ÷ baseline price (ratio, ×)"
+SHORTFALL_PCT_TITLE = "shortfall beyond the baseline's, worst month (% of baseline demand)"
+
+
+def risk_fan(fan: pd.DataFrame, region: str, element: str, draws: int | None, colour: str = "#1f77b4") -> go.Figure:
+    """A price fan chart: each month's price over the baseline's, the 5-95% and 25-75% bands of the draws, the
+    median (solid) and the mean (dashed), with the baseline (1×) dotted. ``fan``: the study's fan rows of one
+    region and element."""
+    rows = fan.sort_values("date")
+    fig = go.Figure()
+    if len(rows):
+        dates = rows["date"].tolist()
+        bands = (("q05", "q95", "5–95% of draws", 0.18), ("q25", "q75", "25–75% of draws", 0.38))
+        for low, high, name, alpha in bands:
+            fig.add_scatter(
+                x=dates, y=rows[high], mode="lines", line={"width": 0}, showlegend=False, legendgroup=name,
+                hovertemplate=f"{high}: %{{y:.3f}}×<extra>%{{x|%b %Y}}</extra>",
+            )  # fmt: skip
+            fig.add_scatter(
+                x=dates, y=rows[low], mode="lines", line={"width": 0}, fill="tonexty", name=name, legendgroup=name,
+                fillcolor=_fade(colour, alpha), hovertemplate=f"{low}: %{{y:.3f}}×<extra>%{{x|%b %Y}}</extra>",
+            )  # fmt: skip
+        fig.add_scatter(
+            x=dates, y=rows["q50"], mode="lines", name="median", line={"color": colour, "width": 2.5},
+            hovertemplate="median: %{y:.3f}×<extra>%{x|%b %Y}</extra>",
+        )  # fmt: skip
+        fig.add_scatter(
+            x=dates, y=rows["mean"], mode="lines", name="mean", line={"color": "#333333", "dash": "dash"},
+            hovertemplate="mean: %{y:.3f}×<extra>%{x|%b %Y}</extra>",
+        )  # fmt: skip
+        fig.add_hline(y=1, line={"color": "#888888", "dash": "dot", "width": 1})
+    product = rows["product"].iloc[0] if len(rows) and "product" in rows else element
+    base = rows["baseline_price_usd_per_kg"].dropna() if "baseline_price_usd_per_kg" in rows else pd.Series()
+    base_text = f"; baseline {base.mean():,.0f} USD/kg" if len(base) else ""
+    of_draws = f" over {draws:,} draws" if draws else ""
+    fig.update_layout(
+        **LAYOUT, height=420, legend={"traceorder": "normal"},
+        title=f"{region}: {product} price relative to the baseline{of_draws} (ratio{base_text})",
+        yaxis={"title": PRICE_RATIO_TITLE, "rangemode": "tozero"}, xaxis={"title": "month"},
+    )  # fmt: skip
+    return fig if len(rows) else _empty(fig, f"The study has no price for {element} in {region}.")
+
+
+def exceedance_lines(exceedance: pd.DataFrame, region: str) -> go.Figure:
+    """P(shortfall > x) by element for one region (log-y), for the elements short in any draw. ``exceedance``:
+    the study's exceedance rows of the region for the shortfall in % of baseline demand."""
+    fig = go.Figure()
+    shown = []
+    short = exceedance.groupby("element")["exceedance_prob"].max()
+    order = sorted(short[short > 0].index, key=lambda e: (-short[e], e))
+    for i, element in enumerate(order):
+        rows = exceedance[exceedance["element"] == element].sort_values("level")
+        levels, probs = rows["level"].to_numpy(dtype=float), rows["exceedance_prob"].to_numpy(dtype=float)
+        # P(L > x) is a step down at each observed level; the last step (to 0) cannot be drawn on a log axis,
+        # so the curve ends at the largest loss on the last positive probability
+        positive = probs > 0
+        x, y = list(levels[positive]), list(probs[positive])
+        if positive.sum() < len(levels):
+            x.append(levels[~positive][0])
+            y.append(y[-1])
+        shown.extend(y)
+        fig.add_scatter(
+            x=x, y=y, mode="lines", line_shape="hv", name=element, line={"color": SERIES[i % len(SERIES)]},
+            hovertemplate=f"{element}: P(shortfall > %{{x:.1f}}%) = %{{y:.3f}}<extra></extra>",
+        )  # fmt: skip
+    fig.update_layout(
+        **LAYOUT, height=420, legend={"title": "element"},
+        title=f"{region}: probability that the shortfall exceeds x, by element (log scale)",
+        xaxis={"title": f"x: {SHORTFALL_PCT_TITLE}", "rangemode": "tozero"},
+        yaxis=log_axis(shown, "P(shortfall > x) (probability, log scale)"),
+    )  # fmt: skip
+    return fig if fig.data else _empty(fig, f"{region} is not short of any element in any draw of this study.")
+
+
+def cvar_bars(measures: pd.DataFrame, region: str, colour: str = "#1f77b4") -> go.Figure:
+    """CVaR95 of the shortfall (% of baseline demand) by element for one region, largest first, with the
+    expected shortfall as a marker; elements short in no draw are left out."""
+    rows = measures[measures["prob_any_shortfall"] > 0].sort_values(["cvar_95", "element"], ascending=[False, True])
+    fig = go.Figure()
+    if len(rows):
+        fig.add_bar(
+            x=rows["element"], y=rows["cvar_95"], name="CVaR95", marker_color=colour,
+            hovertemplate="%{x}: CVaR95 %{y:.2f}%<extra></extra>",
+        )  # fmt: skip
+        fig.add_scatter(
+            x=rows["element"], y=rows["expected_loss"], mode="markers", name="expected",
+            marker={"color": "#222222", "symbol": "diamond", "size": 9},
+            hovertemplate="%{x}: expected %{y:.2f}%<extra></extra>",
+        )  # fmt: skip
+    fig.update_layout(
+        **LAYOUT, height=400,
+        title=f"{region}: CVaR95 of the shortfall by element (mean of the worst 5% of draws, % of baseline demand)",
+        yaxis={"title": "CVaR95 of shortfall (% of baseline demand)", "rangemode": "tozero"},
+        xaxis={"title": "element"},
+    )  # fmt: skip
+    return fig if len(rows) else _empty(fig, f"{region} is not short of any element in any draw of this study.")
+
+
+def sensitivity_bars(table: pd.DataFrame, title: str) -> go.Figure:
+    """Morris screening: mean absolute elementary effect (mu*) by input, most important first, with its
+    confidence half-width as an error bar. ``table``: :func:`critmin.risk.sensitivity.morris` output."""
+    rows = table.sort_values("mu_star", ascending=True)
+    fig = go.Figure(
+        go.Bar(
+            x=rows["mu_star"], y=rows["input"], orientation="h", marker_color=SERIES[0],
+            error_x={"type": "data", "array": rows.get("mu_star_conf", pd.Series(0, index=rows.index)).tolist()},
+            hovertemplate="%{y}: mu* %{x:.3g}<extra></extra>",
+        )
+    )  # fmt: skip
+    fig.update_layout(
+        **LAYOUT, height=160 + 34 * len(rows), title=title,
+        xaxis={"title": "mu* (mean absolute elementary effect, % of baseline demand per unit of the input)"},
+        yaxis={"title": "uncertain input"},
+    )  # fmt: skip
+    return fig

@@ -1,4 +1,5 @@
-"""Dashboard pages: overview, exposure explorer, scenario runner, results, compare, and the login form."""
+"""Dashboard pages: overview, exposure explorer, scenario runner, results, compare, risk studies, and the login
+form."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
+from critmin import api
 from critmin.api import (
     ORIGIN_STAGES,
     STAGES,
+    NotFoundError,
     RunNotFoundError,
     affected,
     compare_runs,
@@ -258,6 +261,99 @@ def compare(request: Request, a: str | None = None, b: str | None = None, elemen
         request, "compare.html", title="Compare runs", page="compare", runs=ids, a=ra, b=rb, rows=rows,
         element=element, region=region, regions=ctx.regions, elements=ctx.elements,
         figures={"prices": charts.compare_prices(pa, pb, ("A", "B"), product or "(no price)", region)},
+    )  # fmt: skip
+
+
+DEFAULT_RISK_MODEL = "china-controls"
+SENSITIVITY_NOTE = (
+    "This study has no sensitivity results (Morris or Sobol indices of its uncertain inputs), so the chart shows "
+    "instead the CVaR95 of the shortfall by element: the mean shortfall of the worst 5% of draws, the elements "
+    "the region should worry about most."
+)
+
+
+@router.get("/risk", response_class=HTMLResponse)
+def risk(request: Request, model: str | None = None):
+    ctx = _ctx(request)
+    names = list(ctx.risk_files)
+    try:
+        model = _choice(model, names, DEFAULT_RISK_MODEL if DEFAULT_RISK_MODEL in names else "", "risk model")
+    except PageError as exc:
+        return _error(request, exc)
+    view = ctx.cursor()
+    try:
+        studies = api.list_studies(view).sort_values("created_at", ascending=False)
+    finally:
+        view.close()
+    models = [{"id": name, **api.describe_risk_model(ctx.risk_model(name)[0])} for name in names]
+    jobs = [j.public() for j in ctx.risk_jobs.all() if j.status in ("queued", "running")]
+    config = ctx.config
+    return render(
+        request, "risk.html", title="Risk studies", page="risk", studies=records(studies), models=models,
+        model=model, jobs=jobs, samplers=list(api.SAMPLERS), engines=list(api.ENGINES),
+        max_draws=config.max_risk_draws, max_workers=config.max_risk_workers,
+    )  # fmt: skip
+
+
+@router.get("/risk/jobs/{job_id}", response_class=HTMLResponse)
+def risk_job(request: Request, job_id: str):
+    job = _ctx(request).risk_jobs.get(job_id)
+    if job is None:
+        return _error(request, PageError(404, f"no risk job {job_id!r} in this server process"))
+    return render(request, "risk_job.html", title=f"Risk study of {job.model}", page="risk", job=job.public())
+
+
+def _study_tables(view, sid: str) -> dict[str, pd.DataFrame]:
+    return {table: api.study_table(view, sid, table) for table in api.STUDY_TABLES}
+
+
+@router.get("/risk/{study_id}", response_class=HTMLResponse)
+def risk_study(request: Request, study_id: str, region: str | None = None, element: str | None = None):
+    ctx = _ctx(request)
+    view = ctx.cursor()
+    try:
+        sid = api.resolve_study(view, study_id)
+        info = api.study_info(view, sid)
+        tables = _study_tables(view, sid)
+    except NotFoundError as exc:
+        job = ctx.risk_jobs.get(study_id)
+        if job is not None:  # a study still running: its progress
+            return render(request, "risk_job.html", title=f"Risk study of {job.model}", page="risk",
+                          job=job.public())  # fmt: skip
+        return _error(request, exc)
+    finally:
+        view.close()
+    measures = tables["measures"]
+    regions = sorted(set(measures["region"]))
+    elements = sorted(set(measures["element"]))
+    try:
+        region = _choice(region, regions, "JPN" if "JPN" in regions else regions[0], "region")
+        element = _choice(element, elements, "Dy" if "Dy" in elements else elements[0], "element")
+    except (PageError, IndexError) as exc:
+        return _error(request, exc)
+    palette = _palette(ctx)
+    colour = palette.get(region, "#1f77b4")
+    pct = measures[(measures["region"] == region) & (measures["loss"] == "shortfall_pct")]
+    fan = tables["fan"]
+    fan = fan[(fan["region"] == region) & (fan["element"] == element)]
+    exceedance = tables["exceedance"]
+    exceedance = exceedance[(exceedance["region"] == region) & (exceedance["loss"] == "shortfall_pct")]
+    ranking = tables["ranking"]
+    ranking = ranking[ranking["region"] == region].sort_values("rank")
+    durations = tables["durations"]
+    durations = durations[(durations["region"] == region) & (durations["element"] == element)]
+    short = pct[pct["prob_any_shortfall"] > 0].sort_values(["cvar_95", "element"], ascending=[False, True])
+    draws = info.get("draws")
+    figures = {
+        "fan": charts.risk_fan(fan, region, element, int(draws) if draws else None, colour),
+        "exceedance": charts.exceedance_lines(exceedance, region),
+        "sensitivity": charts.cvar_bars(pct, region, colour),
+    }
+    return render(
+        request, "risk_study.html", title=f"Risk study {sid}", page="risk", info=records(pd.DataFrame([info]))[0],
+        sid=sid, region=region, element=element, regions=regions, elements=elements, ranking=records(ranking),
+        cvar=records(short), not_short=sorted(set(pct["element"]) - set(short["element"])),
+        durations=records(durations), figures=figures, sensitivity_note=SENSITIVITY_NOTE,
     )  # fmt: skip
 
 

@@ -1,4 +1,5 @@
-// critmin dashboard: draws the embedded plotly figures, shows loading states, and drives the scenario runner.
+// critmin dashboard: draws the embedded plotly figures, shows loading states, and drives the scenario runner
+// and the risk study form and progress.
 "use strict";
 
 function drawFigures() {
@@ -124,8 +125,69 @@ function setupRunner() {
   });
 }
 
+function setupRiskForm() {
+  const form = document.getElementById("risk-form");
+  if (!form) return;
+  const box = document.getElementById("risk-problems");
+  const button = document.getElementById("risk-run");
+  const whole = (id) => Number.parseInt(document.getElementById(id).value, 10);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    button.disabled = true; button.setAttribute("aria-busy", "true");
+    const body = {
+      model: document.getElementById("risk-model").value,
+      draws: whole("risk-draws"), seed: whole("risk-seed"), chunk: whole("risk-chunk"),
+      sampler: document.getElementById("risk-sampler").value,
+      engine: document.getElementById("risk-engine").value,
+    };
+    const workers = document.getElementById("risk-workers").value;
+    if (workers !== "") body.workers = Number.parseInt(workers, 10);
+    const result = await postJSON("/api/risk/studies", body);
+    if (result.ok) {
+      window.location.assign(`/risk/jobs/${encodeURIComponent(result.payload.job_id)}`);
+      return;
+    }
+    showProblems(box, result.payload, result.status);
+    button.disabled = false; button.removeAttribute("aria-busy");
+  });
+}
+
+function setupRiskJob() {
+  const box = document.getElementById("risk-job");
+  if (!box) return;
+  const jobId = box.dataset.jobId;
+  const bar = document.getElementById("risk-progress");
+  const status = document.getElementById("risk-status");
+  const cancel = document.getElementById("risk-cancel");
+  cancel.addEventListener("click", async () => {
+    cancel.disabled = true;
+    await fetch(`/api/risk/jobs/${encodeURIComponent(jobId)}`, { method: "DELETE" });
+  });
+  async function poll() {
+    const response = await fetch(`/api/risk/jobs/${encodeURIComponent(jobId)}`);
+    if (!response.ok) { status.textContent = `could not read the job (HTTP ${response.status})`; return; }
+    const job = await response.json();
+    if (job.total_draws) { bar.max = job.total_draws; bar.value = job.done_draws; }
+    if (job.status === "queued" || job.status === "running") {
+      status.textContent = job.status === "queued" ? "Queued…"
+        : `Running: ${job.done_draws.toLocaleString()} of ${(job.total_draws || 0).toLocaleString()} draws`;
+      setTimeout(poll, 500);
+    } else if (job.status === "done") {
+      status.textContent = `Done in ${job.wall_s} s: opening the study…`;
+      cancel.hidden = true;
+      window.location.assign(`/risk/${encodeURIComponent(job.study_id)}`);
+    } else {
+      status.textContent = `${job.status}: ${job.error || ""}`;
+      cancel.hidden = true;
+    }
+  }
+  poll();
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   if (window.Plotly) drawFigures();
   markBusyOnSubmit();
   setupRunner();
+  setupRiskForm();
+  setupRiskJob();
 });
