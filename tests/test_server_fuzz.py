@@ -14,7 +14,7 @@ from critmin.server import ServerConfig, create_app
 
 # Bounds kept small so a fuzzed scenario that happens to be valid cannot tie the worker up.
 _DB = Path(tempfile.mkdtemp(prefix="critmin-fuzz-")) / "critmin.duckdb"
-app = create_app(ServerConfig(db=_DB, max_run_seconds=5, max_run_months=3))
+app = create_app(ServerConfig(db=_DB, max_run_seconds=5, max_run_months=3, max_risk_seconds=5, max_risk_workers=1))
 schema = schemathesis.openapi.from_asgi("/openapi.json", app)
 UNTIMED = {"deadline": None, "suppress_health_check": list(HealthCheck)}
 

@@ -23,7 +23,7 @@ from critmin.server import ServerConfig, create_app
 load_all_checks()
 ALL_CHECKS = CHECKS.get_all()
 _DB = Path(tempfile.mkdtemp(prefix="critmin-schemathesis-")) / "critmin.duckdb"
-app = create_app(ServerConfig(db=_DB, max_run_seconds=5, max_run_months=3))
+app = create_app(ServerConfig(db=_DB, max_run_seconds=5, max_run_months=3, max_risk_seconds=5, max_risk_workers=1))
 # a request the schema forbids must be refused: with schemathesis's statuses, plus 413 (a body over the server's
 # limit is refused before it is read; schemathesis's list lacks it)
 REFUSALS = [400, 401, 403, 404, 405, 406, 409, 413, 415, 422, 428, 429]
