@@ -28,8 +28,9 @@ def short_flagship(months_end: str = "2025-06-30", name: str = "licensing-short"
     )
 
 
-# A disruption model small enough for a study of a few draws to run in seconds: one likely licensing episode of
-# China's Dy and Tb exports (most draws have it, so Japan is short of Dy in most draws).
+# A disruption model small enough for a study of a few draws to run in seconds: a likely licensing episode of
+# China's Dy and Tb exports (most draws have it, so Japan is short of Dy in most draws) and a short halt of its
+# Dy and Tb shipments to Japan (two probabilities, so that a sensitivity screening has two inputs).
 TINY_RISK_MODEL = """\
 name: tiny-ree
 description: A likely Chinese licensing episode for Dy and Tb (a test model).
@@ -47,6 +48,19 @@ events:
     start: {dist: uniform, low: 0, high: 3}
     duration: {dist: uniform, low: 3, high: 9}
     severity: {dist: uniform, low: 0.3, high: 0.9}
+    source: a test
+    reasoning: a test
+    confidence: assumption
+  - id: japan-halt
+    type: export_control
+    exporter: {regions: [CHN]}
+    destinations: {regions: [JPN]}
+    elements: [Dy, Tb]
+    mode: ban
+    probability: 0.3
+    start: {dist: uniform, low: 0, high: 6}
+    duration: {dist: uniform, low: 1, high: 3}
+    severity: {dist: fixed, value: 1}
     source: a test
     reasoning: a test
     confidence: assumption

@@ -1,7 +1,8 @@
 """The risk pages in Debian's chromium (driven by Playwright): a tiny study run into the store before the server
 starts, then /risk lists it and /risk/{study_id} draws its fan chart, exceedance curves and CVaR bars (plotly
 SVG, axis titles with units), its ranking and CVaR tables, with no console errors and no request leaving the
-local server; a study started from the form shows its progress and opens when done.
+local server; a study started from the form shows its progress and opens when done, and a Morris screening of
+the model's probabilities started from the study page replaces the CVaR stand-in for sensitivity results.
 
 The study page's screenshot goes to the test's tmp_path; with CRITMIN_REFRESH_SCREENSHOTS=1 it also replaces
 docs/screenshots/risk.png."""
@@ -158,3 +159,21 @@ def test_a_bad_request_from_the_form_shows_its_problem(page):
     page.click("#risk-run")
     expect(page.locator("#risk-problems")).to_contain_text("draws")
     page.problems[:] = [p for p in page.problems if "status of 422" not in p]  # the refusal itself, expected
+
+
+def test_screening_the_probabilities_from_the_study_page(page, stored):
+    """Last in the module: once screened, the study page shows Morris effects instead of the CVaR stand-in."""
+    page.goto(f"/risk/{stored[1]}?region=JPN&element=Dy")
+    expect(page.locator("#sensitivity-note")).to_contain_text("No sensitivity results")
+    page.fill("#screen-draws", "16")
+    page.select_option("#screen-engine", "exact")
+    page.click("#screen-run")
+    page.wait_for_url("**/risk/jobs/*")
+    expect(page.locator("h1")).to_contain_text("Sensitivity screening of tiny-ree")
+    page.wait_for_url(f"**/risk/{stored[1]}?region=JPN&element=Dy", timeout=RUN_MS)
+    drawn(page, "sensitivity")
+    expect(page.locator("#fig-sensitivity .gtitle")).to_contain_text("Morris effects")
+    expect(page.locator("#fig-sensitivity .g-xtitle")).to_contain_text("% of baseline demand")
+    assert page.locator("#fig-sensitivity .barlayer path").count() >= 1
+    expect(page.locator("#morris-table tbody tr")).to_have_count(2)
+    expect(page.locator("#morris-table")).to_contain_text("ree-licensing")

@@ -146,6 +146,31 @@ def test_unknown_studies_and_jobs_are_404_in_the_uniform_body(client, url, loc):
     assert client.delete("/api/risk/jobs/0123456789ab").status_code == 404
 
 
+def test_a_screening_gives_morris_effects_of_the_probabilities(client, study):
+    sid = study["study_id"]
+    url = f"/api/risk/studies/{sid}/sensitivity"
+    before = client.get(url, params={"region": "JPN", "element": "Dy"})
+    assert before.status_code == 404 and "POST" in before.json()["detail"][0]["msg"]
+    assert client.post(url, json={"draws": 4}).status_code == 422  # below the 8 a screening needs
+    assert client.post("/api/risk/studies/no-such-study/sensitivity", json={}).status_code == 404
+    job = client.post(url, json={"draws": 16, "engine": "exact", "chunk": 8})
+    assert job.status_code == 202, job.text
+    assert job.json()["kind"] == "sensitivity" and job.json()["study_id"] == sid
+    done = wait_for_job(client, job.json()["job_id"], prefix=RISK_JOBS)
+    assert done["status"] == "done" and done["done_draws"] == 16 and done["study_id"] == sid, done
+    page = client.get(url, params={"region": "JPN", "element": "Dy"}).json()
+    table = pd.DataFrame(page["records"])
+    assert set(table["input"]) == {"ree-licensing", "japan-halt"}
+    assert table["rank"].tolist() == [1, 2] and table["mu_star"].is_monotonic_decreasing
+    assert (table["mu_star"] >= 0).all() and table["mu_star"].max() > 0 and (table["draws_with"] > 0).all()
+    assert (table["low"] < table["probability"]).all() and (table["probability"] < table["high"]).all()
+    assert page["units"]["mu_star"].startswith("% of baseline demand") and page["screening"]["draws"] == 16
+    # another region and element reweight the same draws: no new job
+    usa = client.get(url, params={"region": "USA", "element": "Tb", "trajectories": 4}).json()
+    assert usa["records"] and {r["element"] for r in usa["records"]} == {"Tb"}
+    assert len(client.get(RISK_JOBS).json()) == 2
+
+
 def test_unknown_tables_filters_and_parameters_are_422(client, study):
     sid = study["study_id"]
     assert client.get(f"/api/risk/studies/{sid}/prices").status_code == 422

@@ -154,7 +154,16 @@ _EXPORTS = {
         ("ConfigError", "CritminError", "DataError", "NotFoundError", "SolveError", "StoreError"), "critmin.errors"
     ),
     # risk models and studies, for the server (studies: critmin.risk.study)
-    **dict.fromkeys(("bundled_risk_models", "describe_risk_model"), "critmin.api.risk"),
+    **dict.fromkeys(
+        (
+            "bundled_risk_models",
+            "describe_risk_model",
+            "morris_probabilities",
+            "screened_probabilities",
+            "screening_draws",
+        ),
+        "critmin.api.risk",
+    ),
     **dict.fromkeys(("RiskModel", "RiskModelError", "load_risk_model", "parse_risk_model"), "critmin.risk"),
     "SAMPLERS": "critmin.risk.sample",
     "ENGINES": "critmin.risk.evaluate",

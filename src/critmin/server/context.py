@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections.abc import Callable
 from functools import lru_cache
 
@@ -54,6 +55,9 @@ class AppContext:
             what="studies",
         )
         self.risk_model = lru_cache(maxsize=16)(self._risk_model)
+        # sensitivity screenings of stored studies, by study id: the draws and their outcomes (kept in memory for
+        # this server process), and the Morris tables computed from them, by (region, element, trajectories)
+        self.screenings: dict[str, dict] = {}
         # The world is fixed for the app's life, so derived tables are cached by their arguments (and their
         # intermediates in self.flows.cache). Indicators are computed under a lock, so that the start-up warm-up
         # (see start) and requests arriving meanwhile compute each table once: they wait, then hit the cache.
@@ -121,6 +125,30 @@ class AppContext:
         return api.parse_risk_model(text, str(path.name), self.world), text
 
     def _execute_study(self, model, request: dict, progress: Callable[[int, int], None]) -> str:
-        """Run and store a risk study (``request``: the model's YAML text and the study's settings)."""
+        """Run and store a risk study (``request``: the model's YAML text and the study's settings), or with
+        ``kind`` "sensitivity" evaluate the draws of a screening of a stored study's model."""
+        request = dict(request)
+        if request.pop("kind", "study") == "sensitivity":
+            study_id = request.pop("study_id")
+            started = time.monotonic()
+            sampled, outcomes = api.screening_draws(self.world, model, progress=progress, **request)
+            self.screenings[study_id] = {
+                "model": model, "sampled": sampled, "outcomes": outcomes, "tables": {},
+                "settings": {**request, "wall_s": round(time.monotonic() - started, 3)},
+            }  # fmt: skip
+            return study_id
         with Store(self.config.db) as store:
             return api.run_study(self.world, model, store=store, progress=progress, **request)
+
+    def morris(self, study_id: str, region: str, element: str, trajectories: int = 10) -> pd.DataFrame | None:
+        """The Morris table of a screened study for one region and element (None when it was not screened)."""
+        screening = self.screenings.get(study_id)
+        if screening is None:
+            return None
+        key = (region, element, trajectories)
+        if key not in screening["tables"]:
+            screening["tables"][key] = api.morris_probabilities(
+                screening["model"], screening["sampled"], screening["outcomes"], region=region, element=element,
+                trajectories=trajectories, seed=screening["settings"].get("seed", 0),
+            )  # fmt: skip
+        return screening["tables"][key]

@@ -55,9 +55,12 @@ class Job:
 
 @dataclass
 class RiskJob:
-    """A risk study: ``model`` the disruption model's name, progress in draws, ``study_id`` once stored."""
+    """A risk study (``kind`` "study": ``study_id`` once stored) or a sensitivity screening of a stored study's
+    model ("sensitivity": ``study_id`` the study it screens); ``model`` the disruption model's name, progress in
+    draws."""
 
     job_id: str
+    kind: str
     model: str
     status: str = "queued"  # queued, running, done, failed, cancelled
     done_draws: int = 0
@@ -72,7 +75,9 @@ class RiskJob:
 
     @classmethod
     def create(cls, job_id: str, model, payload: dict) -> RiskJob:
-        return cls(job_id=job_id, model=model.name, total_draws=payload.get("draws"))
+        kind = payload.get("kind", "study")
+        return cls(job_id=job_id, kind=kind, model=model.name, total_draws=payload.get("draws"),
+                   study_id=payload.get("study_id"))  # fmt: skip
 
     public = Job.public
 
@@ -80,7 +85,7 @@ class RiskJob:
         self.done_draws, self.total_draws = done, total
 
     def set_result(self, study_id: str) -> None:
-        self.study_id = study_id
+        self.study_id = study_id or self.study_id
 
 
 class JobManager:

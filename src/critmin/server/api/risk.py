@@ -134,11 +134,12 @@ class StudyRequest(BaseModel):
 
 class RiskJobInfo(BaseModel):
     job_id: str
+    kind: str = Field(description="study (a new study) or sensitivity (a screening of a stored study's model)")
     model: str = Field(description="The disruption model's name.")
     status: str = Field(description="queued, running, done, failed or cancelled")
     done_draws: int = Field(description="Draws evaluated so far.")
     total_draws: int | None = Field(description="Draws of the study.")
-    study_id: str | None = Field(description="The stored study, once done.")
+    study_id: str | None = Field(description="The stored study once done; for a screening, the study it screens.")
     error: str | None
     submitted_at: str
     started_at: str | None
@@ -150,6 +151,34 @@ class StudyPage(Page):
     """A page of a study table's records, with what each numeric column is in."""
 
     units: dict[str, str] = Field(description="Column -> unit (or meaning).")
+
+
+class ScreeningRequest(BaseModel):
+    """A Morris screening of a stored study's model: its draws are evaluated once and reweighted."""
+
+    model_config = ConfigDict(extra="forbid")
+    draws: int = Field(64, ge=8, le=5000, description="Draws evaluated (importance-sampled).")
+    seed: int = Field(0, ge=0, le=2**63 - 1)
+    engine: Engine = Field("fast", description="fast or exact.")
+    chunk: int = Field(16, ge=1, le=5000, description="Draws per chunk (progress and cancel between chunks).")
+
+
+class ScreeningPage(StudyPage):
+    """Morris elementary effects of the model's annual probabilities on one region's expected shortfall of one
+    element, with the screening's settings."""
+
+    screening: dict[str, Any] = Field(description="draws, seed, engine, chunk, wall_s of the screening.")
+
+
+SCREENING_UNITS = {
+    "probability": "probability (0-1): the model's",
+    "low": "probability (0-1)",
+    "high": "probability (0-1)",
+    **dict.fromkeys(("mu", "mu_star", "mu_star_conf", "sigma"), "% of baseline demand over the input's range"),
+    "rank": "1 = the most important input",
+    "draws_with": "count of draws where the input occurred",
+}
+MODEL_TEXT_KEYS = ("model_text", "model_yaml", "yaml")
 
 
 # --- helpers --------------------------------------------------------------------------------------------------
@@ -348,6 +377,76 @@ def study(study_id: str = STUDY_ID, ctx: AppContext = Depends(context)):
     sid = _read(ctx, ["path", "study_id"], api.resolve_study, study_id)
     info = _read(ctx, ["path", "study_id"], api.study_info, sid)
     return {"study": plain(info), "tables": list(STUDY_TABLES), "units": TABLE_UNITS}
+
+
+def _study_model(ctx: AppContext, info: dict):
+    """The disruption model of a stored study: its stored YAML, else the bundled model of its name."""
+    for key in MODEL_TEXT_KEYS:
+        text = info.get(key)
+        if isinstance(text, str) and text.strip():
+            try:
+                return api.parse_risk_model(text, f"{info.get('model')}.yaml", ctx.world)
+            except RiskModelError:
+                break
+    if info.get("model") in ctx.risk_files:
+        return ctx.risk_model(info["model"])[0]
+    msg = f"the model of study {info.get('study_id')!r} is neither stored with it nor bundled"
+    raise api_error(422, ["path", "study_id"], msg, "no_model")
+
+
+@router.post(
+    "/studies/{study_id}/sensitivity",
+    response_model=RiskJobInfo,
+    status_code=202,
+    responses=error_responses(400, 404, 413, 429),
+    summary="Screen a study's model: Morris effects of its annual probabilities (returns a job)",
+)
+def screen(body: ScreeningRequest, study_id: str = STUDY_ID, ctx: AppContext = Depends(context)):
+    """Queues a Morris screening of the study's model: every event's and common cause's annual probability
+    varied from half to twice its value. Its draws are importance-sampled and evaluated once (progress in
+    draws); every Morris point reweights them. The job carries the study's id; when it is done GET
+    ``/studies/{study_id}/sensitivity`` gives the effects (kept in this server process's memory)."""
+    sid = _read(ctx, ["path", "study_id"], api.resolve_study, study_id)
+    info = _read(ctx, ["path", "study_id"], api.study_info, sid)
+    model = _study_model(ctx, info)
+    if len(api.screened_probabilities(model)) < 2:
+        msg = f"{model.name} has fewer than two events or causes with a probability: nothing to screen"
+        raise api_error(422, ["path", "study_id"], msg, "nothing_to_screen")
+    if body.draws > ctx.config.max_risk_draws:
+        msg = f"{body.draws:,} draws is over this server's limit of {ctx.config.max_risk_draws:,}"
+        raise api_error(422, ["body", "draws"], msg, "too_many_draws")
+    request = {"kind": "sensitivity", "study_id": sid, **body.model_dump()}
+    try:
+        return ctx.risk_jobs.submit(model, request).public()
+    except QueueFullError as exc:
+        raise api_error(429, ["body"], str(exc), "queue_full") from None
+
+
+@router.get(
+    "/studies/{study_id}/sensitivity",
+    response_model=ScreeningPage,
+    responses=NOT_FOUND,
+    summary="Morris effects of a screened study's probabilities on a region's shortfall of an element",
+)
+def sensitivity(
+    study_id: str = STUDY_ID,
+    region: str = Query("JPN", pattern=ID_PATTERN, description="Region whose shortfall is the output."),
+    element: str = Query("Dy", pattern=ID_PATTERN, description="Element whose shortfall is the output."),
+    trajectories: int = Query(10, ge=2, le=100, description="Morris trajectories (reweightings, no new draws)."),
+    ctx: AppContext = Depends(context),
+):
+    """Records {input, kind, probability, low, high, unit, mu, mu_star, mu_star_conf, sigma, rank, draws_with,
+    region, element, output_unit}, most important input first; 404 when the study was not screened by this
+    server process (POST to this path first)."""
+    check_member(region, ctx.regions, ["query", "region"], "region")
+    check_member(element, ctx.elements, ["query", "element"], "element")
+    sid = _read(ctx, ["path", "study_id"], api.resolve_study, study_id)
+    table = ctx.morris(sid, region, element, trajectories)
+    if table is None:
+        msg = f"study {sid!r} has no sensitivity screening in this server process: POST to this path to run one"
+        raise api_error(404, ["path", "study_id"], msg, "not_found")
+    page = _frame(table, "json", SCREENING_UNITS)
+    return {**page, "screening": plain(ctx.screenings[sid]["settings"])}
 
 
 @router.get(

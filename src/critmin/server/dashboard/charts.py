@@ -418,8 +418,8 @@ def cvar_bars(measures: pd.DataFrame, region: str, colour: str = "#1f77b4") -> g
 
 
 def sensitivity_bars(table: pd.DataFrame, title: str) -> go.Figure:
-    """Morris screening: mean absolute elementary effect (mu*) by input, most important first, with its
-    confidence half-width as an error bar. ``table``: :func:`critmin.risk.sensitivity.morris` output."""
+    """Morris screening: mean absolute elementary effect (mu*) by input, most important on top, with its
+    confidence half-width as an error bar. ``table``: :func:`critmin.api.morris_probabilities` output."""
     rows = table.sort_values("mu_star", ascending=True)
     fig = go.Figure(
         go.Bar(
@@ -429,8 +429,9 @@ def sensitivity_bars(table: pd.DataFrame, title: str) -> go.Figure:
         )
     )  # fmt: skip
     fig.update_layout(
-        **LAYOUT, height=160 + 34 * len(rows), title=title,
-        xaxis={"title": "mu* (mean absolute elementary effect, % of baseline demand per unit of the input)"},
+        **LAYOUT, height=max(370, 160 + 34 * len(rows)), title=title,
+        xaxis={"title": "mu*: mean absolute change of the expected shortfall over the input's range "
+                        "(% of baseline demand)", "rangemode": "tozero"},
         yaxis={"title": "uncertain input"},
     )  # fmt: skip
     return fig

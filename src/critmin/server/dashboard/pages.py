@@ -268,7 +268,8 @@ DEFAULT_RISK_MODEL = "china-controls"
 SENSITIVITY_NOTE = (
     "This study has no sensitivity results (Morris or Sobol indices of its uncertain inputs), so the chart shows "
     "instead the CVaR95 of the shortfall by element: the mean shortfall of the worst 5% of draws, the elements "
-    "the region should worry about most."
+    "the region should worry about most. The button below screens the model's annual probabilities (Morris "
+    "elementary effects) for this region and element."
 )
 
 
@@ -300,7 +301,12 @@ def risk_job(request: Request, job_id: str):
     job = _ctx(request).risk_jobs.get(job_id)
     if job is None:
         return _error(request, PageError(404, f"no risk job {job_id!r} in this server process"))
-    return render(request, "risk_job.html", title=f"Risk study of {job.model}", page="risk", job=job.public())
+    return _job_page(request, job)
+
+
+def _job_page(request: Request, job) -> HTMLResponse:
+    what = "Sensitivity screening" if job.kind == "sensitivity" else "Risk study"
+    return render(request, "risk_job.html", title=f"{what} of {job.model}", page="risk", job=job.public())
 
 
 def _study_tables(view, sid: str) -> dict[str, pd.DataFrame]:
@@ -318,8 +324,7 @@ def risk_study(request: Request, study_id: str, region: str | None = None, eleme
     except NotFoundError as exc:
         job = ctx.risk_jobs.get(study_id)
         if job is not None:  # a study still running: its progress
-            return render(request, "risk_job.html", title=f"Risk study of {job.model}", page="risk",
-                          job=job.public())  # fmt: skip
+            return _job_page(request, job)
         return _error(request, exc)
     finally:
         view.close()
@@ -344,16 +349,24 @@ def risk_study(request: Request, study_id: str, region: str | None = None, eleme
     durations = durations[(durations["region"] == region) & (durations["element"] == element)]
     short = pct[pct["prob_any_shortfall"] > 0].sort_values(["cvar_95", "element"], ascending=[False, True])
     draws = info.get("draws")
+    morris = ctx.morris(sid, region, element)
+    screening = ctx.screenings[sid]["settings"] if morris is not None else None
+    if morris is not None:
+        title = f"{region} · {element}: Morris effects of the annual probabilities ({screening['draws']} draws)"
+        sensitivity = charts.sensitivity_bars(morris, title)
+    else:
+        sensitivity = charts.cvar_bars(pct, region, colour)
     figures = {
         "fan": charts.risk_fan(fan, region, element, int(draws) if draws else None, colour),
         "exceedance": charts.exceedance_lines(exceedance, region),
-        "sensitivity": charts.cvar_bars(pct, region, colour),
+        "sensitivity": sensitivity,
     }
     return render(
         request, "risk_study.html", title=f"Risk study {sid}", page="risk", info=records(pd.DataFrame([info]))[0],
         sid=sid, region=region, element=element, regions=regions, elements=elements, ranking=records(ranking),
         cvar=records(short), not_short=sorted(set(pct["element"]) - set(short["element"])),
         durations=records(durations), figures=figures, sensitivity_note=SENSITIVITY_NOTE,
+        morris=records(morris) if morris is not None else None, screening=screening,
     )  # fmt: skip
 
 

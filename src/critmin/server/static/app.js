@@ -152,6 +152,30 @@ function setupRiskForm() {
   });
 }
 
+function setupScreening() {
+  const form = document.getElementById("screen-form");
+  if (!form) return;
+  const button = document.getElementById("screen-run");
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    button.disabled = true; button.setAttribute("aria-busy", "true");
+    const body = {
+      draws: Number.parseInt(document.getElementById("screen-draws").value, 10),
+      engine: document.getElementById("screen-engine").value,
+    };
+    const study = encodeURIComponent(form.dataset.studyId);
+    const result = await postJSON(`/api/risk/studies/${study}/sensitivity`, body);
+    if (result.ok) {
+      // back to this very page (region and element kept) when the screening is done
+      const back = window.location.pathname + window.location.search;
+      window.location.assign(`/risk/jobs/${encodeURIComponent(result.payload.job_id)}?next=${encodeURIComponent(back)}`);
+      return;
+    }
+    showProblems(document.getElementById("screen-problems"), result.payload, result.status);
+    button.disabled = false; button.removeAttribute("aria-busy");
+  });
+}
+
 function setupRiskJob() {
   const box = document.getElementById("risk-job");
   if (!box) return;
@@ -175,7 +199,10 @@ function setupRiskJob() {
     } else if (job.status === "done") {
       status.textContent = `Done in ${job.wall_s} s: opening the study…`;
       cancel.hidden = true;
-      window.location.assign(`/risk/${encodeURIComponent(job.study_id)}`);
+      // a screening returns to the study page it was started from (a local path only)
+      const next = new URLSearchParams(window.location.search).get("next");
+      const local = next && next.startsWith("/risk/") && !next.startsWith("//");
+      window.location.assign(local ? next : `/risk/${encodeURIComponent(job.study_id)}`);
     } else {
       status.textContent = `${job.status}: ${job.error || ""}`;
       cancel.hidden = true;
@@ -189,5 +216,6 @@ document.addEventListener("DOMContentLoaded", () => {
   markBusyOnSubmit();
   setupRunner();
   setupRiskForm();
+  setupScreening();
   setupRiskJob();
 });
