@@ -103,13 +103,13 @@ def test_japan_is_short_of_dysprosium_in_the_tiny_study(client, study):
     url = f"/api/risk/studies/{study['study_id']}"
     measures = pd.DataFrame(client.get(f"{url}/measures", params={"region": "JPN", "element": "Dy"}).json()["records"])
     pct = measures.set_index("loss").loc["shortfall_pct"]
-    assert pct["unit"] == "%" and 0 < pct["prob_any_shortfall"] <= 1
+    assert pct["unit"].startswith("%") and 0 < pct["prob_any_shortfall"] <= 1
     assert 0 < pct["expected_loss"] <= pct["cvar_95"] and pct["var_95"] <= pct["cvar_95"] <= pct["cvar_99"] + 1e-9
     exceedance = pd.DataFrame(
         client.get(f"{url}/exceedance", params={"region": "JPN", "element": "Dy"}).json()["records"]
     )
     curve = exceedance[exceedance["loss"] == "shortfall_pct"]
-    assert set(curve["unit"]) == {"%"}
+    assert set(curve["unit"]) == {pct["unit"]}
     assert curve["exceedance_prob"].is_monotonic_decreasing
     assert curve["exceedance_prob"].iloc[0] == pytest.approx(pct["prob_any_shortfall"])
     fan = pd.DataFrame(client.get(f"{url}/fan", params={"region": "JPN", "element": "Dy"}).json()["records"])
@@ -247,7 +247,8 @@ def test_cancel_and_time_limit(tmp_path):
         done = wait_for_job(c, first["job_id"], prefix=RISK_JOBS)
         assert done["status"] == "cancelled" and done["study_id"] is None, done
         assert done["done_draws"] < 200
-        assert c.get("/api/risk/studies").json()["records"] == []  # nothing stored
+        studies = c.get("/api/risk/studies").json()["records"]
+        assert [s for s in studies if s["status"] == "complete"] == []  # no tables stored (a row may say failed)
 
 
 def test_scenario_jobs_keep_their_fields():

@@ -137,8 +137,9 @@ class AppContext:
                 "settings": {**request, "wall_s": round(time.monotonic() - started, 3)},
             }  # fmt: skip
             return study_id
-        with Store(self.config.db) as store:
-            return api.run_study(self.world, model, store=store, progress=progress, **request)
+        # the store's path, not an open store: a study opens it only at its start and end, so requests and the CLI
+        # use it meanwhile
+        return api.run_study(self.world, model, store=self.config.db, progress=progress, **request)
 
     def morris(self, study_id: str, region: str, element: str, trajectories: int = 10) -> pd.DataFrame | None:
         """The Morris table of a screened study for one region and element (None when it was not screened)."""

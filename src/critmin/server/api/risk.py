@@ -56,7 +56,7 @@ TABLE_UNITS: dict[str, dict[str, str]] = {
         "expected_cost": ROW_UNIT,
         "share": "share of the region's expected cost over all elements",
         "rank": "1 = the costliest element",
-        "on_reference_list": "true when the element is on the USGS critical-minerals list",
+        "on_reference_list": "true when the element is on the reference list (the USGS 2025 top supply risks)",
     },
     "fan": {
         **dict.fromkeys(("mean", "q05", "q25", "q50", "q75", "q95"), RATIO),
@@ -69,7 +69,7 @@ TABLE_UNITS: dict[str, dict[str, str]] = {
         **dict.fromkeys(("mean", "min", "q05", "q25", "q50", "q75", "q95", "max"), ROW_UNIT),
     },
 }
-LOSS_UNITS = {"shortfall_pct": "%", "shortfall_t": "t"}  # as critmin.risk.analyse reports them
+LOSS_UNITS = {"shortfall_pct": "% of baseline demand", "shortfall_t": "t"}  # where the measures lack a cell
 
 
 # --- models ---------------------------------------------------------------------------------------------------

@@ -362,8 +362,9 @@ def risk_study(request: Request, study_id: str, region: str | None = None, eleme
         "sensitivity": sensitivity,
     }
     return render(
-        request, "risk_study.html", title=f"Risk study {sid}", page="risk", info=records(pd.DataFrame([info]))[0],
-        sid=sid, region=region, element=element, regions=regions, elements=elements, ranking=records(ranking),
+        request, "risk_study.html", title=f"Risk study of {info.get('model')}: {sid}", page="risk",
+        info=records(pd.DataFrame([info]))[0], sid=sid, region=region, element=element, regions=regions,
+        elements=elements, ranking=records(ranking),
         cvar=records(short), not_short=sorted(set(pct["element"]) - set(short["element"])),
         durations=records(durations), figures=figures, sensitivity_note=SENSITIVITY_NOTE,
         morris=records(morris) if morris is not None else None, screening=screening,
