@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import os
 from typing import Any, Literal
 
 import numpy as np
@@ -303,7 +304,9 @@ def submit(body: StudyRequest, ctx: AppContext = Depends(context)):
         "seed": body.seed,
         "sampler": body.sampler,
         "engine": body.engine,
-        "workers": body.workers,
+        # unset: as many processes as the machine has CPUs, within this server's limit (run_study never starts
+        # more than there are chunks; one works in this process)
+        "workers": body.workers if body.workers is not None else min(os.cpu_count() or 1, config.max_risk_workers),
         "chunk": body.chunk,
         "name": body.name,
     }

@@ -347,6 +347,7 @@ def risk_study(request: Request, study_id: str, region: str | None = None, eleme
     ranking = ranking[ranking["region"] == region].sort_values("rank")
     durations = tables["durations"]
     durations = durations[(durations["region"] == region) & (durations["element"] == element)]
+    durations = durations.sort_values("column", key=lambda c: c.map({"tts_days": 0, "ttr_days": 1}))
     short = pct[pct["prob_any_shortfall"] > 0].sort_values(["cvar_95", "element"], ascending=[False, True])
     draws = info.get("draws")
     morris = ctx.morris(sid, region, element)
