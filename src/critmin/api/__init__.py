@@ -153,7 +153,7 @@ _EXPORTS = {
     **dict.fromkeys(
         ("ConfigError", "CritminError", "DataError", "NotFoundError", "SolveError", "StoreError"), "critmin.errors"
     ),
-    # risk models and studies, for the server (studies: critmin.risk.study)
+    # risk models for the front ends, and the Morris screening of a model's probabilities
     **dict.fromkeys(
         (
             "bundled_risk_models",
@@ -163,13 +163,6 @@ _EXPORTS = {
             "screening_draws",
         ),
         "critmin.api.risk",
-    ),
-    **dict.fromkeys(("RiskModel", "RiskModelError", "load_risk_model", "parse_risk_model"), "critmin.risk"),
-    "SAMPLERS": "critmin.risk.sample",
-    "ENGINES": "critmin.risk.evaluate",
-    **dict.fromkeys(
-        ("STUDY_TABLES", "compare_studies", "list_studies", "resolve_study", "run_study", "study_info", "study_table"),
-        "critmin.risk.study",
     ),
 }
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import os
 from typing import Any, Literal
 
 import numpy as np
@@ -16,7 +15,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from critmin import api
-from critmin.api import ENGINES, SAMPLERS, STUDY_TABLES, NotFoundError, RiskModelError
+from critmin.api import SAMPLERS, STUDY_ENGINES, STUDY_TABLES, NotFoundError, RiskModelError
 from critmin.server.api.common import (
     ID_PATTERN,
     RUN_ID_PATTERN,
@@ -37,7 +36,7 @@ NOT_FOUND = error_responses(404)
 TABULAR = {**CSV_OR_JSON, **error_responses(404)}
 StudyTableName = Literal[tuple(STUDY_TABLES)]  # type: ignore[valid-type]
 Sampler = Literal[tuple(SAMPLERS)]  # type: ignore[valid-type]
-Engine = Literal[tuple(ENGINES)]  # type: ignore[valid-type]
+Engine = Literal[tuple(STUDY_ENGINES)]  # type: ignore[valid-type]
 STUDY_ID = Path(..., pattern=RUN_ID_PATTERN, description="Study id or a unique prefix of one.")
 
 # What each table's numbers are in. "the row's unit" points to the table's own ``unit`` column (a shortfall in
@@ -304,9 +303,9 @@ def submit(body: StudyRequest, ctx: AppContext = Depends(context)):
         "seed": body.seed,
         "sampler": body.sampler,
         "engine": body.engine,
-        # unset: as many processes as the machine has CPUs, within this server's limit (run_study never starts
-        # more than there are chunks; one works in this process)
-        "workers": body.workers if body.workers is not None else min(os.cpu_count() or 1, config.max_risk_workers),
+        # unset: run_study's default (the CPUs, at most 8) within this server's limit (run_study never starts more
+        # than there are chunks; one works in this process)
+        "workers": body.workers if body.workers is not None else min(api.default_workers(), config.max_risk_workers),
         "chunk": body.chunk,
         "name": body.name,
     }

@@ -291,7 +291,7 @@ def risk(request: Request, model: str | None = None):
     config = ctx.config
     return render(
         request, "risk.html", title="Risk studies", page="risk", studies=records(studies), models=models,
-        model=model, jobs=jobs, samplers=list(api.SAMPLERS), engines=list(api.ENGINES),
+        model=model, jobs=jobs, samplers=list(api.SAMPLERS), engines=list(api.STUDY_ENGINES),
         max_draws=config.max_risk_draws, max_workers=config.max_risk_workers,
     )  # fmt: skip
 
