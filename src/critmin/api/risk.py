@@ -82,7 +82,7 @@ def screening_draws(world, model: RiskModel, *, draws: int = 64, seed: int = 0, 
     through ``engine`` in chunks (``progress(done, total)`` after each). Returns (draws, outcomes)."""
     import pandas as pd
 
-    from critmin.risk.evaluate import evaluate_chunk
+    from critmin.risk.engines import evaluate_chunk
     from critmin.risk.sample import sample
     from critmin.risk.scale import chunks
 
