@@ -25,6 +25,8 @@ from critmin.api import (
 from critmin.server.config import ServerConfig
 from critmin.server.jobs import JobManager, RiskJob
 
+KEEP_SCREENINGS = 32  # sensitivity screenings kept in memory (each holds its draws' outcomes)
+
 
 class AppContext:
     def __init__(self, config: ServerConfig):
@@ -132,6 +134,9 @@ class AppContext:
             study_id = request.pop("study_id")
             started = time.monotonic()
             sampled, outcomes = api.screening_draws(self.world, model, progress=progress, **request)
+            while len(self.screenings) >= KEEP_SCREENINGS:  # the oldest go first (dicts keep insertion order)
+                self.screenings.pop(next(iter(self.screenings)))
+            self.screenings.pop(study_id, None)
             self.screenings[study_id] = {
                 "model": model, "sampled": sampled, "outcomes": outcomes, "tables": {},
                 "settings": {**request, "wall_s": round(time.monotonic() - started, 3)},
