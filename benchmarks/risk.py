@@ -36,7 +36,7 @@ EVALUATOR = textwrap.dedent(
     sys.path.insert(0, {src!r})
     from critmin.api import load_world
     from critmin.risk import load_risk_model, sample
-    from critmin.risk.evaluate import evaluate_chunk
+    from critmin.risk.engines import evaluate_chunk
     from critmin.risk.scale import chunks
     world = load_world()
     model = load_risk_model({model!r}, world)
