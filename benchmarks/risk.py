@@ -65,18 +65,26 @@ def evaluator(engine: str, draws: int, chunk: int) -> dict:
 
 
 def tree_rss_mib(pid: int) -> float:
-    """Resident memory of a process and its descendants (MiB), from /proc."""
-    total, stack = 0, [pid]
+    """Resident memory of a process and all its descendants (MiB), from /proc (dask's worker processes are
+    started by a nanny thread, so descendants are found by parent pid, not by the main thread's children)."""
+    parent, rss = {}, {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            status = (entry / "status").read_text()
+        except OSError:
+            continue
+        parent[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+        vm = [line for line in status.splitlines() if line.startswith("VmRSS:")]
+        rss[int(entry.name)] = int(vm[0].split()[1]) if vm else 0
+    tree, stack = set(), [pid]
     while stack:
         p = stack.pop()
-        try:
-            with open(f"/proc/{p}/status") as f:
-                total += next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
-            with open(f"/proc/{p}/task/{p}/children") as f:
-                stack += [int(c) for c in f.read().split()]
-        except (OSError, StopIteration):
-            continue
-    return total / 1024
+        tree.add(p)
+        stack += [c for c, pp in parent.items() if pp == p and c not in tree]
+    return sum(rss.get(p, 0) for p in tree) / 1024
 
 
 def study(draws: int, workers: int) -> dict:

@@ -114,45 +114,54 @@ def summary_table(
         # shortfall beyond what the baseline itself leaves unmet
         excess = np.clip(short - base_short, 0, None)
         pct_v = np.where(base_demand > 0, excess / base_demand * 100, np.nan)
-    rows = []
     price_product = grid.price_product
     chosen_regions = regions or grid.regions
     chosen_elements = elements or [e for e in grid.elements if e in price_product]
-    region_at = {r: i for i, r in enumerate(grid.regions)}
-    element_at = {e: i for i, e in enumerate(grid.elements)}
-    product_at = {p: i for i, p in enumerate(grid.products)}
+    r_at = np.array([grid.regions.index(r) for r in chosen_regions], dtype=int)
+    e_at = np.array([grid.elements.index(e) for e in chosen_elements], dtype=int)
+    # every chosen region x element cell at once (region-major, as the rows are listed); cells whose baseline
+    # demand is never positive are left out
+    pct = np.nan_to_num(pct_v[np.ix_(r_at, e_at)])
+    kept = (base_demand[np.ix_(r_at, e_at)] > 0).any(axis=-1)
+    cumulative = np.nansum(excess[np.ix_(r_at, e_at)], axis=-1)
+    # a shortfall exactly at the threshold (common: substitution moves demand in round steps) is not above it;
+    # the tolerance keeps float noise of 1e-15 from deciding the month
     first_month = t0.replace(day=1)
-    for region in chosen_regions:
-        for element in chosen_elements:
-            r, e = region_at[region], element_at[element]
-            if not (base_demand[r, e] > 0).any():
+    counted = np.array([d >= first_month for d in dates], dtype=bool)
+    above = (pct > threshold + ABOVE_TOLERANCE * max(threshold, 1.0)) & counted
+    short = above.any(axis=-1)
+    first = np.argmax(above, axis=-1)
+    last = above.shape[-1] - 1 - np.argmax(above[..., ::-1], axis=-1)
+    products = [price_product.get(e) for e in chosen_elements]
+    p_at = [grid.products.index(p) if p in grid.products else -1 for p in products]
+    with np.errstate(invalid="ignore"):
+        peak = np.full((len(r_at), len(e_at)), np.nan)
+        for j, p in enumerate(p_at):
+            if p >= 0:
+                values = ratio[r_at, p]
+                has = np.isfinite(values).any(axis=-1)
+                peak[has, j] = np.nanmax(values[has], axis=-1)
+    rows = []
+    for i, region in enumerate(chosen_regions):
+        for j, element in enumerate(chosen_elements):
+            if not kept[i, j]:
                 continue
-            product = price_product.get(element)
-            row_ratio = ratio[r, product_at[product]] if product in product_at else np.array([])
-            row_ratio = row_ratio[np.isfinite(row_ratio)]
-            values = np.nan_to_num(pct_v[r, e])
-            # a shortfall exactly at the threshold (common: substitution moves demand in round steps) is not above
-            # it; the tolerance keeps float noise of 1e-15 from deciding the month
-            above = values > threshold + ABOVE_TOLERANCE * max(threshold, 1.0)
-            short_steps = [i for i, v in enumerate(above) if v and dates[i] >= first_month]
-            first = short_steps[0] if short_steps else None
-            last = short_steps[-1] if short_steps else None
-            recovered = None
-            if last is not None and last + 1 < len(dates):
-                recovered = dates[last + 1]
-            cumulative = float(np.nansum(excess[r, e]))
+            is_short = bool(short[i, j])
+            start = dates[first[i, j]] if is_short else None
+            end = last[i, j] + 1 if is_short else None
+            recovered = dates[end] if is_short and end < len(dates) else None
             rows.append(
                 {
                     "region": region,
                     "element": element,
-                    "max_shortfall_pct": round(float(np.nanmax(values)) if len(values) else 0.0, 3),
-                    "cumulative_shortfall_t": round(cumulative, 3),
-                    "peak_price_ratio": round(float(row_ratio.max()), 4) if len(row_ratio) else None,
-                    "tts_days": max(0, (dates[first] - t0).days) if first is not None else None,
+                    "max_shortfall_pct": round(float(pct[i, j].max()) if pct.shape[-1] else 0.0, 3),
+                    "cumulative_shortfall_t": round(float(cumulative[i, j]), 3),
+                    "peak_price_ratio": round(float(peak[i, j]), 4) if np.isfinite(peak[i, j]) else None,
+                    "tts_days": max(0, (start - t0).days) if start is not None else None,
                     "ttr_days": (recovered - t0).days if recovered is not None else None,
-                    "short_from": dates[first].isoformat() if first is not None else None,
+                    "short_from": start.isoformat() if start is not None else None,
                     "recovered_on": recovered.isoformat() if recovered is not None else None,
-                    "price_product": product,
+                    "price_product": products[j],
                 }
             )
     frame = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
