@@ -44,6 +44,7 @@ from critmin.simulate.summary import SummaryGrid, disruption_start, price_produc
 from critmin.world.model import World
 
 MARKET_SHOCKS = ("export_control", "outage", "tariff", "demand_shift")  # act only from their start
+_MODELS: dict = {}  # this process's path models: a worker's chunks share one
 FACTORED_KEPT = 64  # factorised bases kept (least recently used dropped): about 2 MB each on the bundled world
 
 
@@ -120,7 +121,7 @@ def evaluate_chunk_fast(
             "linear (QP) supply curves: no simplex basis to re-use, so the fast engine ran the exact engine"
         )
         return result
-    model, baseline, _ = shared_model(world, [null, *[s for s in scenarios if s is not null]], cache)
+    model, baseline, _ = shared_model(world, [null, *[s for s in scenarios if s is not null]], cache, _MODELS)
     dates = month_starts(null.start, null.end)
     lp, solver = model.solver.lp, model.solver
     content = model.content.reindex(model.inputs.products).fillna(0.0)
