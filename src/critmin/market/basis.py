@@ -19,7 +19,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import splu
 
-# feasibility tolerances, relative to the magnitude of the bound or value checked
+# feasibility tolerances (absolute, as HiGHS's defaults): a basis is accepted only where HiGHS would not pivot
 PRIMAL_TOL = 1e-7
 DUAL_TOL = 1e-7
 
@@ -36,8 +36,8 @@ class BasisStatus:
 
     @property
     def key(self) -> bytes:
-        return b"|".join(a.tobytes() for a in (self.basic_cols, self.basic_rows, np.packbits(self.col_upper),
-                                                np.packbits(self.row_upper)))  # fmt: skip
+        parts = (self.basic_cols, self.basic_rows, np.packbits(self.col_upper), np.packbits(self.row_upper))
+        return b"".join(len(p).to_bytes(8, "little") + p.tobytes() for p in parts)
 
 
 def solved_status(basic_variables, x, row_activity, col_lower, col_upper, row_lower, row_upper) -> BasisStatus:
@@ -50,6 +50,8 @@ def solved_status(basic_variables, x, row_activity, col_lower, col_upper, row_lo
         col_up = (col_lower != col_upper) & np.isfinite(col_upper) & (np.abs(x - col_upper) <= np.abs(x - col_lower))
         row_up = (row_lower != row_upper) & np.isfinite(row_upper)
         row_up &= np.abs(row_activity - row_upper) <= np.abs(row_activity - row_lower)
+    col_up[cols] = False  # a side only for nonbasic variables, so equal bases get equal keys
+    row_up[rows] = False
     return BasisStatus(cols.astype(np.int64), rows.astype(np.int64), col_up, row_up)
 
 
@@ -81,7 +83,6 @@ class FactoredBasis:
         self.col_nonbasic, self.row_nonbasic = ~col_basic, ~row_basic
         self.col_upper_side = status.col_upper & self.col_nonbasic
         self.row_upper_side = status.row_upper & self.row_nonbasic
-        self.col_free = np.zeros(matrix.shape[1], dtype=bool)  # no free columns in the clearing LP
         slack = sp.csc_matrix(
             (-np.ones(len(self.basic_rows)), (self.basic_rows, np.arange(len(self.basic_rows)))),
             shape=(m, len(self.basic_rows)),
@@ -95,7 +96,6 @@ class FactoredBasis:
         row_lower, row_upper = np.atleast_2d(row_lower), np.atleast_2d(row_upper)
         k = col_lower.shape[0]
         x = np.where(self.col_upper_side, col_upper, col_lower)
-        x[:, self.col_free] = 0.0
         x[:, ~self.col_nonbasic] = 0.0
         fixed_rows = np.where(self.row_upper_side, row_upper, row_lower)
         with np.errstate(invalid="ignore"):
@@ -109,21 +109,19 @@ class FactoredBasis:
         x[:, self.basic_cols] = basic[:nb].T
         activity = np.asarray((self.matrix @ x.T).T)
         # primal feasibility of the basic values
-        scale = lambda a: 1.0 + np.abs(np.nan_to_num(a, posinf=0.0, neginf=0.0))  # noqa: E731
         xb = x[:, self.basic_cols]
         lo, hi = col_lower[:, self.basic_cols], col_upper[:, self.basic_cols]
-        feasible = ((xb >= lo - PRIMAL_TOL * scale(lo)) & (xb <= hi + PRIMAL_TOL * scale(hi))).all(axis=1)
+        feasible = ((xb >= lo - PRIMAL_TOL) & (xb <= hi + PRIMAL_TOL)).all(axis=1)
         rb = activity[:, self.basic_rows]
         lo, hi = row_lower[:, self.basic_rows], row_upper[:, self.basic_rows]
-        feasible &= ((rb >= lo - PRIMAL_TOL * scale(lo)) & (rb <= hi + PRIMAL_TOL * scale(hi))).all(axis=1)
+        feasible &= ((rb >= lo - PRIMAL_TOL) & (rb <= hi + PRIMAL_TOL)).all(axis=1)
         # duals and dual feasibility: a variable at its lower bound must not gain from rising, and so on
         cb = np.concatenate([cost[:, self.basic_cols], np.zeros((k, len(self.basic_rows)))], axis=1)
         y = self.lu.solve(cb.T, trans="T").T  # k x m
         reduced = cost - np.asarray((self.matrix.T @ y.T).T)
-        tol = DUAL_TOL * (1.0 + np.abs(cost))
+        tol = DUAL_TOL  # absolute, as HiGHS's dual feasibility tolerance: never accept what HiGHS would pivot on
         fixed = col_lower == col_upper
         wrong = np.where(self.col_upper_side, reduced > tol, reduced < -tol)
-        wrong |= self.col_free & (np.abs(reduced) > tol)
         wrong &= self.col_nonbasic & ~fixed
         dual_ok = ~wrong.any(axis=1)
         row_fixed = row_lower == row_upper

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from critmin.api.world import element_units
-from critmin.market.basis import BasisStatus, FactoredBasis, solved_status
+from critmin.market.basis import FactoredBasis, solved_status
 from critmin.market.data import values_in
 from critmin.risk.chunk import ChunkResult, ratio_histogram
 from critmin.risk.evaluate import FROM_SUMMARY, OUTCOME_COLUMNS, evaluate_chunk_exact
@@ -44,7 +44,8 @@ from critmin.simulate.summary import SummaryGrid, disruption_start, price_produc
 from critmin.world.model import World
 
 MARKET_SHOCKS = ("export_control", "outage", "tariff", "demand_shift")  # act only from their start
-FACTORED_KEPT = 256  # factorised bases kept (least recently used dropped): about 2 MB each on the bundled world
+_MODELS: dict = {}  # this process's path models: a worker's chunks share one
+FACTORED_KEPT = 64  # factorised bases kept (least recently used dropped): about 2 MB each on the bundled world
 
 
 @dataclasses.dataclass
@@ -54,24 +55,19 @@ class _Path:
     scenario: object
     compiled: list
     state: object
-    basis: bytes
-    prices: list  # the path's price array per month (for the lagged substitution)
+    basis: bytes  # the key of the basis the path ended last month with (for the batch check)
+    highs_basis: object  # that basis as HiGHS gave it (to restart from, as the time loop does)
+    prices: list  # the path's price array per month, for the lagged substitution (None once past the lag)
     short: list  # region x element shortfall per month
     ratio: list  # region x price-product ratio to the baseline per month
 
 
 class _Bases:
-    """Bases met so far, by key: HiGHS's basis object (to restart from), the basis as arrays, how often it was
-    re-used, and its factorisation (the least recently used dropped)."""
+    """Bases met so far, by key: the basis as arrays, how often it was re-used, and its factorisation (the
+    least recently used dropped)."""
 
     def __init__(self, lp):
-        self.lp, self.highs, self.status, self.hits, self.factored = lp, {}, {}, {}, OrderedDict()
-
-    def add(self, highs_basis, status: BasisStatus) -> bytes:
-        key = status.key
-        if key not in self.highs:
-            self.highs[key], self.status[key], self.hits[key] = highs_basis, status, 0
-        return key
+        self.lp, self.status, self.hits, self.factored = lp, {}, {}, OrderedDict()
 
     def after_solve(self, solver, x: np.ndarray, numbers) -> bytes:
         """The key of the basis the solver has just ended with."""
@@ -79,7 +75,10 @@ class _Bases:
             solver.h.getBasicVariables()[1], x, self.lp.matrix @ x, numbers.col_lower, numbers.col_upper,
             numbers.row_lower, numbers.row_upper,
         )  # fmt: skip
-        return self.add(solver.basis(), status)
+        key = status.key
+        if key not in self.status:
+            self.status[key], self.hits[key] = status, 0
+        return key
 
     def factor(self, key: bytes) -> FactoredBasis:
         if key in self.factored:
@@ -122,7 +121,7 @@ def evaluate_chunk_fast(
             "linear (QP) supply curves: no simplex basis to re-use, so the fast engine ran the exact engine"
         )
         return result
-    model, baseline, _ = shared_model(world, [null, *[s for s in scenarios if s is not null]], cache)
+    model, baseline, _ = shared_model(world, [null, *[s for s in scenarios if s is not null]], cache, _MODELS)
     dates = month_starts(null.start, null.end)
     lp, solver = model.solver.lp, model.solver
     content = model.content.reindex(model.inputs.products).fillna(0.0)
@@ -136,15 +135,15 @@ def evaluate_chunk_fast(
     solver.restart(model.start_basis)
     solver.load(start)
     start_key = bases.after_solve(solver, solver.run()[0], start)
+    start_highs = solver.basis()
     lifetime = null.dynamics.product_lifetime_yr
     lag = null.dynamics.substitution_lag_months
     base_price = [values_in(s.price, "region", "product") for s in baseline.steps]
 
     def new_path(scenario):
         state = initial_state(model.base, model.content_da, lifetime)
-        return _Path(
-            scenario, compile_shocks(scenario.shocks, model.resolver, model.base), state, start_key, [], [], []
-        )
+        compiled = compile_shocks(scenario.shocks, model.resolver, model.base)
+        return _Path(scenario, compiled, state, start_key, start_highs, [], [], [])
 
     joins = [first_shock_month(s, dates) for s in scenarios]
     memo: dict = {}
@@ -157,7 +156,7 @@ def evaluate_chunk_fast(
                 ref = paths[-1]
                 state = dataclasses.replace(ref.state)
                 compiled = [_compiled(shock, model, memo) for shock in scenarios[k].shocks]
-                paths[k] = _Path(scenarios[k], compiled, state, ref.basis, list(ref.prices), [], [])
+                paths[k] = _Path(scenarios[k], compiled, state, ref.basis, ref.highs_basis, list(ref.prices), [], [])
         active = list(paths)
         data = {p: step_data(model, paths[p].scenario, paths[p].compiled, baseline, paths[p].state, i, date)
                 for p in active}  # fmt: skip
@@ -166,8 +165,8 @@ def evaluate_chunk_fast(
         # the same month, whatever its later severity) are cleared once
         leader: dict = {}
         for p in active:
-            leader.setdefault((paths[p].basis, _digest(numbers[p])), p)
-        follows = {p: leader[(paths[p].basis, _digest(numbers[p]))] for p in active}
+            leader.setdefault((id(paths[p].highs_basis), _digest(numbers[p])), p)
+        follows = {p: leader[(id(paths[p].highs_basis), _digest(numbers[p]))] for p in active}
         unique = [p for p in active if follows[p] == p]
         solved = {}
         for key in {paths[p].basis for p in unique}:
@@ -175,7 +174,10 @@ def evaluate_chunk_fast(
             if len(group) == 1 and not bases.hits[key]:
                 continue  # a basis new last month, on one path: likely to move again, and HiGHS checks it as fast
             stacked = [np.stack([getattr(numbers[p], f) for p in group]) for f in _FIELDS]
-            sol = bases.factor(key).solve(*stacked)
+            try:
+                sol = bases.factor(key).solve(*stacked)
+            except RuntimeError:  # a numerically singular factorisation: leave these paths to HiGHS
+                continue
             for j, p in enumerate(group):
                 if sol.optimal[j]:
                     solved[p] = (sol.x[j], sol.row_dual[j], float(sol.objective[j]))
@@ -185,9 +187,10 @@ def evaluate_chunk_fast(
         stats["bases_reused"] += len(solved)
         for p in unique:
             if p not in solved:  # the basis left its optimum (or was not checked): HiGHS pivots on from it
-                solver.restart(bases.highs[paths[p].basis])
+                solver.restart(paths[p].highs_basis)
                 solver.load(numbers[p])
                 solved[p] = solver.run()
+                paths[p].highs_basis = solver.basis()
                 before, paths[p].basis = paths[p].basis, bases.after_solve(solver, solved[p][0], numbers[p])
                 if paths[p].basis == before:
                     bases.hits[before] += 1  # HiGHS kept it: likely to hold next month too, so worth checking
@@ -195,7 +198,7 @@ def evaluate_chunk_fast(
         results = {p: solver.result(*solved[p], data[p], numbers[p]) for p in unique}
         for p in active:
             path = paths[p]
-            path.basis = paths[follows[p]].basis
+            path.basis, path.highs_basis = paths[follows[p]].basis, paths[follows[p]].highs_basis
             result = results[follows[p]]
             price = values_in(result.price, "region", "product")
             short = np.nan_to_num(values_in(result.shortfall, "region", "sector", "product")).sum(axis=1)
@@ -213,6 +216,8 @@ def evaluate_chunk_fast(
                 i,
                 path.prices[i - lag] if i >= lag else None,
             )
+            if i >= lag:
+                path.prices[i - lag] = None  # read for the last time: a path keeps only the lag's window
     result = _reduce(world, draws, ids, scenarios, joins, paths, baseline, content_pe, elements, dates, stats)
     if not keep_prices:
         result.price_ratio = None

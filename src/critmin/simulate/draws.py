@@ -31,6 +31,7 @@ from critmin.world.flows import element_content
 from critmin.world.model import World
 
 SHARED = ("start", "end", "dynamics", "market")  # what variants must agree on to share a baseline
+MODELS_KEPT = 2  # path models a caller's ``models`` memo keeps (about 100 MB each on the bundled world)
 
 
 class DrawError(ScenarioError, ValueError):
@@ -103,10 +104,15 @@ def simulate_draws(
 
 
 def shared_model(
-    world: World, variants: Sequence[S.Scenario], cache: MemoryCache | StoreCache | None = PROCESS_CACHE
+    world: World,
+    variants: Sequence[S.Scenario],
+    cache: MemoryCache | StoreCache | None = PROCESS_CACHE,
+    models: dict | None = None,
 ) -> tuple[PathModel, BaselinePath, int]:
     """The model every variant runs on (room for the union of what their shocks reserve), the shared baseline
-    and how many baseline months were solved for it (0 when cached)."""
+    and how many baseline months were solved for it (0 when cached). ``models``: path models kept between
+    calls (a worker's chunks share one), by world data version, shared settings and reservations; every path
+    restarts its solver from the model's start basis, so a kept model gives the same results as a new one."""
     check_variants(variants)
     first = variants[0]
     content = element_content(world)
@@ -124,4 +130,18 @@ def shared_model(
             "activity's cost is fixed when the shared model is built, so run each cost in its own batch"
         )
     baseline, solved = cached_baseline(world, first, content, reserved, cache)
-    return path_model(world, first, content, reserved), baseline, solved
+    if models is None:
+        return path_model(world, first, content, reserved), baseline, solved
+    from critmin.store import data_version  # the store (duckdb) only for callers that keep models
+
+    key = (
+        data_version(world),
+        first.model_dump_json(include=set(SHARED)),
+        reserved[0].to_csv(index=False),
+        reserved[1].to_csv(index=False),
+    )
+    if key not in models:
+        while len(models) >= MODELS_KEPT:
+            models.pop(next(iter(models)))
+        models[key] = path_model(world, first, content, reserved)
+    return models[key], baseline, solved

@@ -138,7 +138,7 @@ def summary_table(
         peak = np.full((len(r_at), len(e_at)), np.nan)
         for j, p in enumerate(p_at):
             if p >= 0:
-                values = ratio[r_at, p]
+                values = np.where(np.isfinite(ratio[r_at, p]), ratio[r_at, p], np.nan)  # no price on a path: skipped
                 has = np.isfinite(values).any(axis=-1)
                 peak[has, j] = np.nanmax(values[has], axis=-1)
     rows = []

@@ -72,7 +72,8 @@ class ExportControlHandler(ArcHandler):
             allowed = float(np.clip((waited - s.magnitude) / step.step_days, 0, 1))
             allowed = 1 - share * (1 - allowed)
         else:  # a licence regime: its own day-by-day share, the window included (destination x product)
-            allowed = values_in(licence_share(s, c, step.data, step.step_start), "destination", "product")[None]
+            # demand's region x product grid is the arc grid's destination x product (one shared region list)
+            allowed = licence_share_values(s, c, step.data, step.step_start)[None]
         limit = np.minimum(arrays.arc_cap, arrays.base_flow() * allowed)
         arc_cap = np.where(c.arc_mask, limit, arrays.arc_cap)
         arrays.arc_cap = np.where(arrays.arc_present, arc_cap, np.nan)
@@ -143,6 +144,13 @@ def licence_share(s: S.ExportControl, c: CompiledShock, d: StepData, step_start:
     """Allowed share of baseline exports per destination x product in a step, averaged over its days: the civil
     share for civil uses and ``military_share`` for the defence share of the destination's demand of each
     product (nothing in the lag, everything outside the window)."""
+    coords = {"destination": d.demand.region.values, "product": d.demand["product"].values}
+    return xr.DataArray(licence_share_values(s, c, d, step_start), coords=coords, dims=("destination", "product"))
+
+
+def licence_share_values(s: S.ExportControl, c: CompiledShock, d: StepData, step_start: dt.date) -> np.ndarray:
+    """:func:`licence_share` as a plain array on the demand grid's region x product (the Monte Carlo inner loop:
+    no labelled array built per step)."""
     shares, outside = civil_share(s, c, step_start)
     in_lag = ~outside & (_days(step_start) < s.start + dt.timedelta(days=float(s.lag_days)))
     civil = shares.mean(axis=0)[:, None]  # destination x 1
@@ -155,6 +163,4 @@ def licence_share(s: S.ExportControl, c: CompiledShock, d: StepData, step_start:
         military = np.where(total > 0, defence / total, 0.0)
     # on days outside the window everything moves, defence included; inside, defence gets its own share
     defence_allowed = outside.mean() + military_days * s.military_share
-    allowed = civil * (1 - military) + defence_allowed * military
-    coords = {"destination": d.demand.region.values, "product": d.demand["product"].values}
-    return xr.DataArray(allowed, coords=coords, dims=("destination", "product"))
+    return civil * (1 - military) + defence_allowed * military
