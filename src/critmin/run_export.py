@@ -25,6 +25,7 @@ FORMATS = ("csv", "parquet", "xlsx", "netcdf")
 class UnknownFormatError(NotFoundError, ValueError):
     """An export format critmin does not write."""
 
+
 SINGLE_FILE = {"xlsx": ".xlsx", "netcdf": ".nc"}  # the other formats write one file per table into a folder
 
 
@@ -98,6 +99,16 @@ def write_export(tables: dict[str, pd.DataFrame], out: Path, fmt: str, *, force:
     if fmt not in FORMATS:
         raise UnknownFormatError(f"unknown export format {fmt!r}; choose from: {', '.join(FORMATS)}")
     paths = targets(out, fmt, list(tables))
+    folder = out if fmt not in SINGLE_FILE else out.parent
+    return write_all_or_nothing(
+        tables, paths, fmt, folder, lambda path: to_dataset(tables).to_netcdf(path, engine="scipy"), force=force
+    )
+
+
+def write_all_or_nothing(tables, paths: list[Path], fmt: str, folder: Path, write_one, *, force: bool) -> list[Path]:
+    """Write ``tables`` to ``paths``: csv and parquet one file per table, xlsx one sheet per table, any other
+    format through ``write_one(path)``. Every file is written under a temporary name and renamed into place
+    once all are written; nothing is written if a path is blocked, or exists and ``force`` is not set."""
     blocked = [p for p in paths if p.exists() and not p.is_file()]
     if blocked:  # found before anything is written: an export is all there or not at all
         raise UsageError(f"{blocked[0]} is in the way (not a file); nothing was written")
@@ -106,7 +117,7 @@ def write_export(tables: dict[str, pd.DataFrame], out: Path, fmt: str, *, force:
         shown = ", ".join(str(p) for p in existing[:3])
         more = "..." if len(existing) > 3 else ""
         raise OutputExistsError(f"{shown}{more} already exist(s); use --force to overwrite")
-    (out if fmt not in SINGLE_FILE else out.parent).mkdir(parents=True, exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)
     temporary = [p.with_name(f".{p.name}.partial{p.suffix}") for p in paths]
     try:
         if fmt == "csv":
@@ -117,7 +128,7 @@ def write_export(tables: dict[str, pd.DataFrame], out: Path, fmt: str, *, force:
         elif fmt == "xlsx":
             _xlsx(tables, temporary[0])
         else:
-            to_dataset(tables).to_netcdf(temporary[0], engine="scipy")
+            write_one(temporary[0])
         for tmp, path in zip(temporary, paths, strict=True):
             tmp.replace(path)
     finally:

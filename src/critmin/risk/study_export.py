@@ -21,10 +21,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from critmin.errors import OutputExistsError, UsageError
+from critmin.errors import UsageError
 from critmin.risk.study import STUDY_TABLES, resolve_study, study_info, study_table
 from critmin.risk.study_store import STUDY_COLUMNS
-from critmin.run_export import _parquet, _xlsx, round_significant
+from critmin.run_export import round_significant, write_all_or_nothing
 from critmin.store import Store
 
 EXPORT_SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".xlsx": "xlsx", ".json": "json"}
@@ -75,35 +75,13 @@ def export_study(store: Store, study_id: str, out: Path, *, force: bool = False)
     fmt = export_format(out)
     tables = export_tables(store, study_id)
     paths = export_targets(out, list(tables))
-    blocked = [p for p in paths if p.exists() and not p.is_file()]
-    if blocked:
-        raise UsageError(f"{blocked[0]} is in the way (not a file); nothing was written")
-    existing = [p for p in paths if p.exists()]
-    if existing and not force:
-        shown = ", ".join(str(p) for p in existing[:3])
-        raise OutputExistsError(
-            f"{shown}{'...' if len(existing) > 3 else ''} already exist(s); use --force to overwrite"
-        )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    temporary = [p.with_name(f".{p.name}.partial{p.suffix}") for p in paths]
-    try:
-        if fmt == "csv":
-            for frame, tmp in zip(tables.values(), temporary, strict=True):
-                frame.to_csv(tmp, index=False)
-        elif fmt == "parquet":
-            _parquet(tables, temporary)
-        elif fmt == "xlsx":
-            _xlsx(tables, temporary[0])
-        else:
-            payload = {"study": _records(tables["study"])[0]}
-            payload.update({name: _records(tables[name]) for name in STUDY_TABLES})
-            temporary[0].write_text(json.dumps(payload, indent=1, allow_nan=False) + "\n", encoding="utf-8")
-        for tmp, path in zip(temporary, paths, strict=True):
-            tmp.replace(path)
-    finally:
-        for tmp in temporary:
-            tmp.unlink(missing_ok=True)
-    return paths
+
+    def write_json(path: Path) -> None:
+        payload = {"study": _records(tables["study"])[0]}
+        payload.update({name: _records(tables[name]) for name in STUDY_TABLES})
+        path.write_text(json.dumps(payload, indent=1, allow_nan=False) + "\n", encoding="utf-8")
+
+    return write_all_or_nothing(tables, paths, fmt, out.parent, write_json, force=force)
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:
