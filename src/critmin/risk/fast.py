@@ -163,10 +163,11 @@ def evaluate_chunk_fast(
         numbers = {p: lp.step_numbers(data[p]) for p in active}
         # paths with the same basis and the same numbers this month (a ban or a licence wait that started in
         # the same month, whatever its later severity) are cleared once
+        twins = {p: (id(paths[p].highs_basis), _digest(numbers[p])) for p in active}
         leader: dict = {}
         for p in active:
-            leader.setdefault((id(paths[p].highs_basis), _digest(numbers[p])), p)
-        follows = {p: leader[(id(paths[p].highs_basis), _digest(numbers[p]))] for p in active}
+            leader.setdefault(twins[p], p)
+        follows = {p: leader[twins[p]] for p in active}
         unique = [p for p in active if follows[p] == p]
         solved = {}
         for key in {paths[p].basis for p in unique}:
@@ -263,22 +264,20 @@ def _reduce(world, draws, ids, scenarios, joins, paths, baseline, content_pe, el
     threshold = null.scenario.dynamics.shortfall_threshold_pct
     months = len(dates)
     ratio_all = np.empty((len(scenarios), len(regions), len(elements), months))
-    frames = []
+    null_short, null_ratio = np.stack(null.short, axis=-1), np.stack(null.ratio, axis=-1)
     null_summary = None
+    frames = []
     for k, scenario in enumerate(scenarios):
         join = joins[k]
-        if join is None:
+        if join is None:  # the null path throughout: one summary and one ratio array for all such draws
             if null_summary is None:
-                null_summary = _summary(null.short, null.ratio, base_short, base_demand, grid, null.scenario, dates,
+                null_summary = _summary(null_short, null_ratio, base_short, base_demand, grid, null.scenario, dates,
                                         threshold)  # fmt: skip
-            summary = null_summary
-            ratio = null.ratio
+            summary, ratio_all[k] = null_summary, null_ratio
         else:
-            path = paths[k]
-            short = null.short[:join] + path.short
-            ratio = null.ratio[:join] + path.ratio
-            summary = _summary(short, ratio, base_short, base_demand, grid, scenario, dates, threshold)
-        ratio_all[k] = np.stack(ratio, axis=-1)
+            short = np.concatenate([null_short[..., :join], np.stack(paths[k].short, axis=-1)], axis=-1)
+            ratio_all[k] = np.concatenate([null_ratio[..., :join], np.stack(paths[k].ratio, axis=-1)], axis=-1)
+            summary = _summary(short, ratio_all[k], base_short, base_demand, grid, scenario, dates, threshold)
         frames.append(summary.assign(draw=ids[k]))
     summary = pd.concat(frames, ignore_index=True)
     outcomes = summary.rename(columns={v: k for k, v in FROM_SUMMARY.items()})
@@ -292,7 +291,5 @@ def _reduce(world, draws, ids, scenarios, joins, paths, baseline, content_pe, el
 
 
 def _summary(short, ratio, base_short, base_demand, grid, scenario, dates, threshold) -> pd.DataFrame:
-    return summary_table(
-        np.stack(short, axis=-1), base_short, base_demand, np.stack(ratio, axis=-1), grid,
-        disruption_start(scenario, dates), threshold,
-    )  # fmt: skip
+    """The summary rows of one path (short: region x element x month; ratio: region x element x month)."""
+    return summary_table(short, base_short, base_demand, ratio, grid, disruption_start(scenario, dates), threshold)
