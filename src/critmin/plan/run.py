@@ -18,7 +18,7 @@ from critmin.market.lp import StepNumbers
 from critmin.plan import cooperation, measures
 from critmin.plan.problem import INSTRUMENTS, PlanProblem, build_problem, offtake_payouts
 from critmin.plan.schema import Plan, ProjectOption
-from critmin.plan.solve import Coalition, Recourse, Solution, coalition, evaluate_plan, solve_lshaped
+from critmin.plan.solve import Coalition, Recourse, Solution, coalition, evaluate_plan, solve_lshaped, solve_plan
 from critmin.world.model import World
 
 Progress = Callable[[str, int, int], None]
@@ -97,7 +97,7 @@ def run_plan(world: World, plan: Plan, progress: Progress | None = None) -> Plan
     for k, members in enumerate(sets):
         who = coalition(problem, sorted(members))
         if members:
-            solutions[members] = solve_lshaped(problem, who)
+            solutions[members] = solve_plan(problem, who)
         else:
             solutions[members] = evaluate_plan(problem, who, np.zeros(problem.cost.shape), recourse, "no plan")
         if progress:
@@ -105,7 +105,7 @@ def run_plan(world: World, plan: Plan, progress: Progress | None = None) -> Plan
     grand = coalition(problem, players)
     grand_recourse = Recourse(problem, grand)
     wait_and_see = solve_lshaped(problem, grand, grand_recourse, anticipative=True)
-    risk_neutral = solve_lshaped(problem, grand, grand_recourse, risk_weight=0.0)
+    risk_neutral = solve_plan(problem, grand, grand_recourse, risk_weight=0.0)
     mean = Recourse(problem, grand, [_mean_numbers(problem)])
     mean_plan = solve_lshaped(problem, grand, mean, probability=np.ones(1))
     eev = evaluate_plan(problem, grand, mean_plan.modules, grand_recourse, "mean-value plan")

@@ -24,6 +24,7 @@ from critmin.plan.problem import INSTRUMENTS, PlanProblem
 from critmin.plan.second_stage import KUSD_PER_MUSD, Layout, layout, recourse_numbers
 
 MAX_ITERATIONS = 60
+EXTENSIVE_MAX_COLUMNS = 40_000  # method "auto": the extensive form up to this many scenario columns (one MIP)
 
 
 class PlanSolveError(SolveError, RuntimeError):
@@ -173,7 +174,8 @@ def _rows_matrix(rows, n_cols):
     return a, np.array(lo, dtype=float), np.array(hi, dtype=float)
 
 
-def _highs_mip(cost, lower, upper, integrality, a: sp.csr_matrix, row_lower, row_upper, mip_gap: float):
+def _highs_mip(cost, lower, upper, integrality, a: sp.csr_matrix, row_lower, row_upper, mip_gap: float,
+               offset: float = 0.0):  # fmt: skip
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("mip_rel_gap", mip_gap)
@@ -181,6 +183,7 @@ def _highs_mip(cost, lower, upper, integrality, a: sp.csr_matrix, row_lower, row
     lp.num_col_, lp.num_row_ = len(cost), a.shape[0]
     lp.col_cost_, lp.col_lower_, lp.col_upper_ = cost, lower, upper
     lp.row_lower_, lp.row_upper_ = row_lower, row_upper
+    lp.offset_ = offset  # the gap is relative to the objective: keep large constants out of it
     csc = a.tocsc()
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
     lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = csc.indptr, csc.indices, csc.data
@@ -299,3 +302,77 @@ def solve_lshaped(problem: PlanProblem, who: Coalition, recourse: Recourse | Non
     return Solution(who.players, chosen, public_value, q, p, lam, alpha, min(lower_bound, best_obj),
                     "wait-and-see" if anticipative else "lshaped", it, time.perf_counter() - started,
                     _objective=best_obj)  # fmt: skip
+
+
+def solve_extensive(problem: PlanProblem, who: Coalition, recourse: Recourse | None = None,
+                    risk_weight: float | None = None) -> Solution:  # fmt: skip
+    """The deterministic equivalent: one MIP holding the first stage and every scenario's horizon LP (for
+    small cases: its size grows with scenarios x steps x the step LP)."""
+    started = time.perf_counter()
+    plan = problem.plan
+    recourse = recourse or Recourse(problem, who)
+    lay, n_scen, p = recourse.layout, len(recourse.numbers), problem.probability
+    lam, alpha = (plan.risk_weight if risk_weight is None else risk_weight), plan.alpha
+    base = base_cost(problem) / KUSD_PER_MUSD
+    pairs = _pairs(problem, who)
+    nz, n_opt = len(pairs), len(problem.options)
+    option_of = np.array([o for o, _ in pairs], dtype=int)
+    c_pairs = np.array([problem.cost[o, i] for o, i in pairs])
+    ny = lay.matrix.shape[1]
+    eta, u0, y0 = nz, nz + 1, nz + 1 + n_scen
+    nums = recourse.numbers
+    cost = np.concatenate([c_pairs, [lam], lam / (1 - alpha) * p,
+                           *(p[s] * nums[s].cost / KUSD_PER_MUSD for s in range(n_scen))])  # fmt: skip
+    lower = np.concatenate([np.zeros(nz), [-np.inf], np.zeros(n_scen), *(n.col_lower for n in nums)])
+    upper = np.concatenate([[problem.modules[o] for o, _ in pairs], [np.inf], np.full(n_scen, np.inf),
+                            *(n.col_upper for n in nums)])  # fmt: skip
+    integrality = np.concatenate([np.ones(nz), np.zeros(len(cost) - nz)]).astype(np.int32)
+    # first-stage rows: budget, modules per option; CVaR rows: u_s - c_s.y_s + eta >= -base
+    first = [(np.arange(nz), c_pairs, -np.inf, who.budget_musd)]
+    for o in range(n_opt):
+        idx = np.flatnonzero(option_of == o)
+        if len(idx):
+            first.append((idx, np.ones(len(idx)), -np.inf, problem.modules[o]))
+    for s in range(n_scen):
+        used = np.flatnonzero(nums[s].cost)
+        first.append((np.concatenate([[u0 + s, eta], y0 + s * ny + used]),
+                      np.concatenate([[1.0, 1.0], -nums[s].cost[used] / KUSD_PER_MUSD]), -base, np.inf))  # fmt: skip
+    a_first, lo_first, hi_first = _rows_matrix(first, len(cost))
+    # scenario blocks: the horizon LP, its coupling rows with -coupling @ x moved to the left
+    n_rows = lay.matrix.shape[0]
+    z_to_x = sp.csr_matrix((np.ones(nz), (option_of, np.arange(nz))), shape=(n_opt, nz)) if nz else (
+        sp.csr_matrix((n_opt, 0)))  # fmt: skip
+    coupling_z = sp.vstack([sp.csr_matrix((lay.coupling_start, nz)), -(lay.coupling @ z_to_x)])
+    blocks, lo_b, hi_b = [], [], []
+    for s in range(n_scen):
+        left = sp.hstack([coupling_z, sp.csr_matrix((n_rows, 1 + n_scen))])
+        y_cols = [sp.csr_matrix((n_rows, ny)) if k != s else lay.matrix for k in range(n_scen)]
+        blocks.append(sp.hstack([left, *y_cols]))
+        lo_b.append(nums[s].row_lower)
+        hi_b.append(nums[s].row_upper)
+    a = sp.vstack([a_first, *blocks]).tocsr()
+    h = _highs_mip(cost, lower, upper, integrality, a, np.concatenate([lo_first, *lo_b]),
+                   np.concatenate([hi_first, *hi_b]), mip_gap=plan.gap / 10, offset=-base)  # fmt: skip
+    z = np.round(np.asarray(h.getSolution().col_value)[:nz])
+    modules = np.zeros(problem.cost.shape)
+    for (o, i), value in zip(pairs, z, strict=True):
+        modules[o, i] = value
+    x = modules.sum(axis=1)
+    costs, _ = recourse.evaluate(x)  # the second stage at the chosen plan, as the L-shaped method reports it
+    q = costs / KUSD_PER_MUSD - base
+    bound = h.getInfo().mip_dual_bound
+    return Solution(who.players, modules, float(c_pairs @ z), q, p, lam, alpha, bound, "extensive", 1,
+                    time.perf_counter() - started)  # fmt: skip
+
+
+def solve_plan(problem: PlanProblem, who: Coalition, recourse: Recourse | None = None, **kwargs) -> Solution:
+    """The plan's method: ``extensive``, ``lshaped``, or ``auto`` (the extensive form while the scenarios'
+    horizon LPs hold at most EXTENSIVE_MAX_COLUMNS columns together, else L-shaped)."""
+    recourse = recourse or Recourse(problem, who)
+    method = problem.plan.method
+    if method == "auto":
+        columns = recourse.layout.matrix.shape[1] * len(recourse.numbers)
+        method = "extensive" if columns <= EXTENSIVE_MAX_COLUMNS else "lshaped"
+    if method == "extensive":
+        return solve_extensive(problem, who, recourse, risk_weight=kwargs.get("risk_weight"))
+    return solve_lshaped(problem, who, recourse, **kwargs)
