@@ -25,6 +25,13 @@ Risk studies (docs/risk.md)::
     list_studies(store); study_table(store, study_id, "measures"); compare_studies(store, a, b)
     export_study(store, study_id, Path("study.xlsx"))
 
+Plans (docs/plan.md)::
+
+    plan = load_plan("plans/us-japan-2025.yaml", world)
+    run = run_plan(world, plan)                           # every coalition, EVPI, VSS, Shapley split
+    plan_id = save_plan_run(store, run, "plans/us-japan-2025.yaml", data_version=data_version(world))
+    list_plans(store); read_plan_table(store, plan_id, "portfolio"); export_plan(store, plan_id, Path("out"))
+
 Names are imported on first use, so a command that only needs indicators does not load the market model.
 """
 
@@ -131,6 +138,24 @@ _EXPORTS = {
         "critmin.risk.study",
     ),
     **dict.fromkeys(("EXPORT_SUFFIXES", "export_study", "export_targets"), "critmin.risk.study_export"),
+    # plans (issue 14): two-stage planning of projects, instruments, stockpiles and recycling, and stored runs
+    **dict.fromkeys(("Plan", "PlanError", "load_plan", "parse_plan"), "critmin.plan.load"),
+    **dict.fromkeys(("PlanRun", "run_plan"), "critmin.plan.run"),
+    **dict.fromkeys(
+        (
+            "PLAN_TABLES",
+            "PlanNotFoundError",
+            "compare_plans",
+            "export_plan",
+            "list_plans",
+            "plan_id_of",
+            "plan_info",
+            "read_plan_table",
+            "resolve_plan",
+            "save_plan_run",
+        ),
+        "critmin.plan.store",
+    ),
     # vocabularies
     **dict.fromkeys(
         (
