@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from critmin import errors
 from critmin.market.data import values_in
 from critmin.market.lp import ACT_DIMS, StepNumbers
 from critmin.plan import instruments as fin
@@ -37,7 +38,7 @@ from critmin.world.model import World
 INSTRUMENTS = (*fin.INSTRUMENTS, "purchase")  # purchase: a stockpile's own cost (stock bought, then held)
 
 
-class PlanDataError(ValueError):
+class PlanDataError(errors.DataError):
     """An option the world's model cannot carry (no such activity or market); the message says which."""
 
 

@@ -26,6 +26,9 @@ Progress = Callable[[str, int, int], None]
 
 @dataclasses.dataclass
 class PlanRun:
+    """Everything a plan run found: each coalition's solution, the value measures' solutions, and the option
+    table (money in MUSD; second-stage costs relative to the no-event scenario without a plan)."""
+
     plan: Plan
     problem: PlanProblem
     solutions: dict[frozenset, Solution]  # every coalition (the empty one: no plan)
