@@ -32,6 +32,7 @@ class Table(enum.StrEnum):
     options = "options"
     shapley = "shapley"
     scenarios = "scenarios"
+    frontier = "frontier"
     shortlist = "shortlist"
 
 

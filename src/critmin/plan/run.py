@@ -37,6 +37,7 @@ class PlanRun:
     risk_neutral: Solution  # the grand coalition's plan at λ = 0
     separate_plans: Solution  # the players' stand-alone plans carried out side by side
     options: pd.DataFrame  # one row per option: chosen modules, instrument, cost, marginal value per MUSD
+    frontier: pd.DataFrame  # the grand coalition's optimum per λ: expected cost against CVaR
     wall_s: float
 
     @property
@@ -118,8 +119,26 @@ def run_plan(world: World, plan: Plan, progress: Progress | None = None) -> Plan
     side_by_side = sum(solutions[frozenset([p])].modules for p in players)
     separate = evaluate_plan(problem, grand, side_by_side, grand_recourse, "separate plans side by side")
     options = _option_table(problem, grand, joint, grand_recourse, progress)
-    return PlanRun(plan, problem, solutions, wait_and_see, eev, risk_neutral, separate, options,
+    frontier = _frontier(problem, grand, grand_recourse, {0.0: risk_neutral, plan.risk_weight: joint})
+    if progress:
+        progress("frontier", 1, 1)
+    return PlanRun(plan, problem, solutions, wait_and_see, eev, risk_neutral, separate, options, frontier,
                    time.perf_counter() - started)  # fmt: skip
+
+
+FRONTIER_WEIGHTS = (0.0, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
+
+
+def _frontier(problem, who, recourse, known: dict[float, Solution]) -> pd.DataFrame:
+    """The cost-risk frontier: the grand coalition's plan for each λ in FRONTIER_WEIGHTS (and the plan's own),
+    its expected cost (public + second stage) and the CVaR of its second-stage cost (MUSD)."""
+    rows = []
+    for lam in sorted({*FRONTIER_WEIGHTS, *known}):
+        solution = known.get(lam) or solve_plan(problem, who, recourse, risk_weight=lam)
+        rows.append({"risk_weight": lam, "expected_musd": solution.expected_musd, "cvar_musd": solution.cvar_musd,
+                     "objective_musd": solution.objective, "public_musd": solution.public_musd,
+                     "modules": round(float(solution.x.sum()))})  # fmt: skip
+    return pd.DataFrame(rows)
 
 
 def _floor_prices(problem: PlanProblem, recourse: Recourse) -> np.ndarray:

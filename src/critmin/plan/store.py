@@ -1,7 +1,7 @@
 """Plan runs in the DuckDB store: one ``plans`` row per run (provenance and the headline numbers) and one long
 table per result (``plan_portfolio``, ``plan_coalitions``, ``plan_options``, ``plan_shapley``,
-``plan_scenarios``, ``plan_shortlist``), each keyed by ``plan_id``. A run's row and tables are written in one
-transaction, as :func:`critmin.risk.study_store.save_study` writes a study.
+``plan_scenarios``, ``plan_frontier``, ``plan_shortlist``), each keyed by ``plan_id``. A run's row and tables
+are written in one transaction, as :func:`critmin.risk.study_store.save_study` writes a study.
 
 All money in MUSD. A coalition is labelled by its players sorted and joined with ``+`` (``JPN+USA``); the
 empty coalition (no plan) is ``none``.
@@ -56,6 +56,10 @@ TABLES: dict[str, dict[str, str]] = {
         "scenario": "VARCHAR", "probability": "DOUBLE", "draws": "BIGINT", "no_plan_musd": "DOUBLE",
         "joint_plan_musd": "DOUBLE",
     },
+    "frontier": {
+        "risk_weight": "DOUBLE", "expected_musd": "DOUBLE", "cvar_musd": "DOUBLE", "objective_musd": "DOUBLE",
+        "public_musd": "DOUBLE", "modules": "BIGINT",
+    },
     "shortlist": {
         "rank": "BIGINT", "option": "VARCHAR", "owner": "VARCHAR", "instrument": "VARCHAR", "modules": "BIGINT",
         "public_cost_musd": "DOUBLE", "value_per_musd": "DOUBLE", "first_output": "DATE",
@@ -68,6 +72,7 @@ SORT = {
     "options": "_ord",
     "shapley": "player",
     "scenarios": "_ord",
+    "frontier": "risk_weight",
     "shortlist": "rank",
 }
 ID_CHARS = 8  # hex digits of the hash in a plan id: <name>-<hash8>
@@ -155,6 +160,7 @@ def plan_tables(run: PlanRun) -> dict[str, pd.DataFrame]:
         "options": run.options[list(TABLES["options"])].copy(),
         "shapley": pd.DataFrame({"player": players, "shapley_musd": [shapley[p] for p in players]}),
         "scenarios": scenarios,
+        "frontier": run.frontier[list(TABLES["frontier"])].copy(),
         "shortlist": shortlist(run)[list(TABLES["shortlist"])].copy(),
     }
 
