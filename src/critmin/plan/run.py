@@ -18,7 +18,16 @@ from critmin.market.lp import StepNumbers
 from critmin.plan import cooperation, measures
 from critmin.plan.problem import INSTRUMENTS, PlanProblem, build_problem, offtake_payouts
 from critmin.plan.schema import Plan, ProjectOption
-from critmin.plan.solve import Coalition, Recourse, Solution, coalition, evaluate_plan, solve_lshaped, solve_plan
+from critmin.plan.solve import (
+    Coalition,
+    Recourse,
+    Solution,
+    coalition,
+    evaluate_plan,
+    recourse_for,
+    solve_lshaped,
+    solve_plan,
+)
 from critmin.world.model import World
 
 Progress = Callable[[str, int, int], None]
@@ -89,7 +98,7 @@ def run_plan(world: World, plan: Plan, progress: Progress | None = None) -> Plan
     started = time.perf_counter()
     problem = build_problem(world, plan, progress)
     nobody = coalition(problem, [])
-    recourse = Recourse(problem, nobody)
+    recourse = recourse_for(problem, nobody)
     problem.cost[:, INSTRUMENTS.index("offtake")] = np.where(
         np.isfinite(problem.cost[:, INSTRUMENTS.index("offtake")]),
         offtake_payouts(problem, _floor_prices(problem, recourse)),
@@ -107,7 +116,7 @@ def run_plan(world: World, plan: Plan, progress: Progress | None = None) -> Plan
         if progress:
             progress("coalitions", k + 1, len(sets))
     grand = coalition(problem, players)
-    grand_recourse = Recourse(problem, grand)
+    grand_recourse = recourse_for(problem, grand)
     wait_and_see = solve_lshaped(problem, grand, grand_recourse, anticipative=True)
     risk_neutral = solve_plan(problem, grand, grand_recourse, risk_weight=0.0)
     mean = Recourse(problem, grand, [_mean_numbers(problem)])

