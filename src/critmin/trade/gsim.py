@@ -186,7 +186,7 @@ class _Model:
         index = self.index
         full = np.zeros((n_g * n_r, n_g * n_r))
         for g in range(n_g):
-            full[g * n_r:(g + 1) * n_r, g * n_r:(g + 1) * n_r] = jac[g]
+            full[g * n_r : (g + 1) * n_r, g * n_r : (g + 1) * n_r] = jac[g]
         keep = index
         return f.T.reshape(-1)[keep], full[np.ix_(keep, keep)]
 
