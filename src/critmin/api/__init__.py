@@ -32,6 +32,13 @@ Plans (docs/plan.md)::
     plan_id = save_plan_run(store, run, "plans/us-japan-2025.yaml", data_version=data_version(world))
     list_plans(store); read_plan_table(store, plan_id, "portfolio"); export_plan(store, plan_id, Path("out"))
 
+Trade policy (docs/deals.md)::
+
+    world = load_trade_world()                            # the bundled US-Japan 2025 trade world
+    run = run_trade(world, "2025-04-01", "2025-10-01")    # GSIM between two dated tariff regimes
+    run.flows; run.prices; run.welfare                    # tidy tables, MUSD and %
+    solve_gsim(V, T0, T1, E_m, E_s, E_x); smart(M, t0, t1, E_m, E_s)
+
 Names are imported on first use, so a command that only needs indicators does not load the market model.
 """
 
@@ -156,6 +163,12 @@ _EXPORTS = {
         ),
         "critmin.plan.store",
     ),
+    # trade policy (issue 15): GSIM, WITS-SMART, trade worlds with dated tariff schedules
+    **dict.fromkeys(("GsimResult", "solve_gsim"), "critmin.trade.gsim"),
+    **dict.fromkeys(("SmartResult", "smart"), "critmin.trade.smart"),
+    "TradeWorld": "critmin.trade.data",
+    **dict.fromkeys(("TradeWorldError", "bundled_trade_world", "load_trade_world"), "critmin.trade.load"),
+    **dict.fromkeys(("TradeRun", "run_trade"), "critmin.trade.run"),
     # vocabularies
     **dict.fromkeys(
         (
