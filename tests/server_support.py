@@ -1,5 +1,5 @@
-"""Helpers for the server tests: a short scenario, a tiny risk model, a live uvicorn server on a free port, job
-polling."""
+"""Helpers for the server tests: a short scenario, a tiny risk model, a small plan, a live uvicorn server on a
+free port, job polling."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import uvicorn
+import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 FLAGSHIP = REPO / "scenarios" / "china-2025-04-licensing.yaml"
@@ -67,6 +68,20 @@ events:
 """
 # a tiny study: the exact engine, in-process, in two chunks
 TINY_STUDY = {"model_yaml": TINY_RISK_MODEL, "draws": 12, "seed": 7, "engine": "exact", "workers": 1, "chunk": 6}
+
+
+SMALL_PLAN_OPTIONS = ("us-magnet-recycling", "usa-dy-stock", "jpn-dy-stock")
+
+
+def small_plan(**changes) -> str:
+    """plans/us-japan-2025.yaml cut down as tests/test_plan_cli.py cuts it (3 scenarios, one yearly step, two
+    stockpiles of different owners and one recycling project: seconds to run), its risk model named as a posted
+    plan names it (the bundled model's id)."""
+    plan = yaml.safe_load((REPO / "plans" / "us-japan-2025.yaml").read_text(encoding="utf-8"))
+    plan.update(scenarios=3, years=1, step_months=12, risk_model="china-controls")
+    plan["options"] = [o for o in plan["options"] if o["id"] in SMALL_PLAN_OPTIONS]
+    plan.update(changes)
+    return yaml.safe_dump(plan, sort_keys=False)
 
 
 def wait_for_job(client, job_id: str, timeout: float = PATIENCE_S, prefix: str = "/api/jobs") -> dict:

@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from critmin import __version__
 from critmin.api import StoreBusyError
-from critmin.server.api import analysis, risk, runs, scenarios, world
+from critmin.server.api import analysis, plans, risk, runs, scenarios, world
 from critmin.server.config import ServerConfig
 from critmin.server.context import AppContext
 from critmin.server.dashboard import pages
@@ -25,7 +25,9 @@ from critmin.server.security import BodyLimitMiddleware, FailedAttempts, Securit
 HERE = Path(__file__).parent
 DESCRIPTION = """REST API of critmin: the sourced world (regions, products, capacities, flows, sources),
 exposure indicators, scenario validation and runs (as jobs with progress), stored run results, and risk
-studies (Monte Carlo over a disruption model, as jobs with progress) with their risk measures.
+studies (Monte Carlo over a disruption model, as jobs with progress) with their risk measures, and plans
+(two-stage portfolios of projects, financing instruments, stockpiles and recycling, as jobs with progress) with
+their value measures, cooperation and cost-risk frontier.
 
 Errors are `{"detail": [{"loc": [field path], "msg": reason, "type": kind}]}`. When the server was started with
 a token, send it as `Authorization: Bearer <token>`."""
@@ -74,7 +76,7 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.ctx = ctx
-    for router in (world.router, analysis.router, scenarios.router, runs.router, risk.router):
+    for router in (world.router, analysis.router, scenarios.router, runs.router, risk.router, plans.router):
         app.include_router(router, dependencies=[Depends(known_query_parameters)])
     app.include_router(pages.router)
     vendor = _vendor_files()

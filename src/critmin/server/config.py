@@ -22,6 +22,8 @@ class ServerConfig:
     max_risk_draws: int = 100_000  # draws of one risk study; more are refused with 422
     max_risk_workers: int = 4  # worker processes one risk study may ask for
     max_risk_seconds: float = 3600.0  # a risk study still going after this is stopped and marked failed
+    max_plan_scenarios: int = 200  # scenarios of one posted plan; more are refused with 422
+    max_plan_seconds: float = 3600.0  # a plan run still going after this is stopped and marked failed
     max_page_rows: int = 100_000  # rows per page of a result table
     wrong_token_delay_s: float = 0.25  # a client's first wrong token waits this long, each next one twice as long
 

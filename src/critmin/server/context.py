@@ -1,13 +1,15 @@
 """What the app holds for its lifetime: the store, the world it serves (loaded once), derived tables cached
-per query, and the job managers (scenario runs, risk studies)."""
+per query, and the job managers (scenario runs, risk studies, plan runs)."""
 
 from __future__ import annotations
 
 import contextlib
+import tempfile
 import threading
 import time
 from collections.abc import Callable
 from functools import lru_cache
+from pathlib import Path
 
 import pandas as pd
 
@@ -23,7 +25,7 @@ from critmin.api import (
     load_scenario,
 )
 from critmin.server.config import ServerConfig
-from critmin.server.jobs import JobManager, RiskJob
+from critmin.server.jobs import JobManager, PlanJob, RiskJob
 
 KEEP_SCREENINGS = 32  # sensitivity screenings kept in memory (each holds its draws' outcomes)
 
@@ -57,6 +59,13 @@ class AppContext:
             what="studies",
         )
         self.risk_model = lru_cache(maxsize=16)(self._risk_model)
+        self.plan_jobs = JobManager(
+            self._execute_plan,
+            max_pending=config.max_pending_jobs,
+            max_seconds=config.max_plan_seconds,
+            kind=PlanJob,
+            what="plan runs",
+        )
         # sensitivity screenings of stored studies, by study id: the draws and their outcomes (kept in memory for
         # this server process), and the Morris tables computed from them, by (region, element, trajectories)
         self.screenings: dict[str, dict] = {}
@@ -77,6 +86,7 @@ class AppContext:
             ensure_tables(store)
         self.jobs.start()
         self.risk_jobs.start()
+        self.plan_jobs.start()
         threading.Thread(target=self._warm_up, name="critmin-warm-up", daemon=True).start()
 
     def _warm_up(self) -> None:
@@ -92,6 +102,7 @@ class AppContext:
     def close(self) -> None:
         self.jobs.shutdown()
         self.risk_jobs.shutdown()
+        self.plan_jobs.shutdown()
 
     def cursor(self) -> Store:
         """The store, opened for one request or one stored run; the caller closes it."""
@@ -145,6 +156,26 @@ class AppContext:
         # the store's path, not an open store: a study opens it only at its start and end, so requests and the CLI
         # use it meanwhile
         return api.run_study(self.world, model, store=self.config.db, progress=progress, **request)
+
+    def _execute_plan(self, plan, request: dict, progress: Callable[..., None]) -> str:
+        """Run and store a posted plan (``plan``: validated, its risk model a bundled file; ``request``: the plan's
+        YAML text and ``rerun``) and return its plan id. A plan already stored (same text, disruption model and
+        data version) is not run again unless ``rerun``. The text is written to a temporary file for the run's
+        record (``plan_file``; ``plan_yaml`` keeps the text)."""
+        with tempfile.TemporaryDirectory(prefix="critmin-plan-") as folder:
+            path = Path(folder) / f"{plan.name}.yaml"
+            path.write_text(request["plan_text"], encoding="utf-8")
+            plan_id = api.plan_id_of(path, plan, self.data_version)
+            if not request.get("rerun"):
+                with Store(self.config.db) as store, contextlib.suppress(api.PlanNotFoundError):
+                    if api.resolve_plan(store, plan_id) == plan_id:
+                        progress("stored", 1, 1)
+                        return plan_id
+            run = api.run_plan(self.world, plan, progress)
+            progress("storing", 1, 1)  # the last check for a cancel: once stored, the job is done
+            # the store is opened only to save, so requests and the CLI use it while the plan runs
+            with Store(self.config.db) as store:
+                return api.save_plan_run(store, run, path, data_version=self.data_version)
 
     def morris(self, study_id: str, region: str, element: str, trajectories: int = 10) -> pd.DataFrame | None:
         """The Morris table of a screened study for one region and element (None when it was not screened)."""

@@ -1,8 +1,9 @@
 """Work submitted over HTTP: a bounded queue, one worker thread, progress, cancel and a time limit.
 
-Two kinds of job share the machinery: scenario runs (:class:`Job`, progress in months; finished runs are stored
-like `critmin run` stores them and the job keeps the run id) and risk studies (:class:`RiskJob`, progress in
-draws; the job keeps the study id). Each kind has its own :class:`JobManager`, so its JSON fields stay its own."""
+Three kinds of job share the machinery: scenario runs (:class:`Job`, progress in months; finished runs are
+stored like `critmin run` stores them and the job keeps the run id), risk studies (:class:`RiskJob`, progress in
+draws; the job keeps the study id) and plan runs (:class:`PlanJob`, progress by phase; the job keeps the plan
+id). Each kind has its own :class:`JobManager`, so its JSON fields stay its own."""
 
 from __future__ import annotations
 
@@ -88,13 +89,48 @@ class RiskJob:
         self.study_id = study_id or self.study_id
 
 
+@dataclass
+class PlanJob:
+    """A plan run (``plan`` the plan's name): progress by phase (``phase``: scenarios sampled, coalitions
+    solved, measures, options evaluated, frontier; ``done_items`` of ``total_items`` in it), ``plan_id`` once
+    stored (or found already stored)."""
+
+    job_id: str
+    plan: str
+    status: str = "queued"  # queued, running, done, failed, cancelled
+    phase: str | None = None
+    done_items: int = 0
+    total_items: int | None = None
+    plan_id: str | None = None
+    error: str | None = None
+    submitted_at: str = field(default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+    started_at: str | None = None
+    finished_at: str | None = None
+    wall_s: float | None = None
+    _cancel: threading.Event = field(default_factory=threading.Event, repr=False)
+
+    @classmethod
+    def create(cls, job_id: str, plan, _payload) -> PlanJob:
+        return cls(job_id=job_id, plan=plan.name)
+
+    public = Job.public
+
+    def set_progress(self, phase: str, done: int, total: int) -> None:
+        """``run_plan``'s ``progress(what, done, total)``."""
+        self.phase, self.done_items, self.total_items = phase, done, total
+
+    def set_result(self, plan_id: str) -> None:
+        self.plan_id = plan_id
+
+
 class JobManager:
     def __init__(self, execute, *, max_pending: int, max_seconds: float, kind: type = Job, what: str = "runs"):
         """``execute(subject, payload, progress)`` does the work and returns what the job keeps (for scenario
-        runs: runs and stores a scenario, returns the run id); ``progress(done, total)`` raises SolveStopped when
-        the job is cancelled or over time, and the solves inside stop at the same deadline and cancel
-        (:mod:`critmin.market.limits`). ``kind`` makes the job records (:class:`Job`, :class:`RiskJob`); ``what``
-        names the work in messages."""
+        runs: runs and stores a scenario, returns the run id); ``progress(done, total)`` (for plan runs
+        ``progress(what, done, total)``, passed on to the job's ``set_progress``) raises SolveStopped when the job
+        is cancelled or over time, and the solves inside stop at the same deadline and cancel
+        (:mod:`critmin.market.limits`). ``kind`` makes the job records (:class:`Job`, :class:`RiskJob`,
+        :class:`PlanJob`); ``what`` names the work in messages."""
         self._execute, self.max_pending, self.max_seconds = execute, max_pending, max_seconds
         self._kind, self._what = kind, what
         self._jobs: dict[str, Job] = {}
@@ -155,8 +191,8 @@ class JobManager:
         over_time = f"stopped: over the {self.max_seconds:g} s run-time limit"
         with solve_limits(deadline, job._cancel, over_time) as limits:
 
-            def progress(done: int, total: int) -> None:
-                job.set_progress(done, total)
+            def progress(*args) -> None:  # (done, total); a plan run's (what, done, total)
+                job.set_progress(*args)
                 limits.seconds_left()  # raises SolveStopped once cancelled or past the deadline
 
             try:

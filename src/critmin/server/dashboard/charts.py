@@ -435,3 +435,80 @@ def sensitivity_bars(table: pd.DataFrame, title: str) -> go.Figure:
         yaxis={"title": "uncertain input"},
     )  # fmt: skip
     return fig
+
+
+# --- plans ------------------------------------------------------------------------------------------------------
+
+CVAR_TITLE = "CVaR of the second-stage cost (MUSD)"
+EXPECTED_COST_TITLE = "expected cost: public + second stage (MUSD)"
+
+
+def plan_frontier(frontier: pd.DataFrame, risk_weight: float, alpha: float | None = None) -> go.Figure:
+    """The cost-risk frontier: the joint plan for each λ, the CVaR of its second-stage cost (x) against its
+    expected cost (y), each point labelled with its λ; the plan's own λ highlighted. ``frontier``: the plan's
+    frontier table (risk_weight, expected_musd, cvar_musd, public_musd, modules)."""
+    rows = frontier.sort_values("risk_weight")
+    fig = go.Figure()
+    if len(rows):
+        fig.add_scatter(
+            x=rows["cvar_musd"], y=rows["expected_musd"], mode="lines", line={"color": SERIES[0], "width": 1.5},
+            showlegend=False, hoverinfo="skip",
+        )  # fmt: skip
+        # weights whose plans coincide share one point and one label
+        key = [(round(c, 9), round(e, 9)) for c, e in zip(rows["cvar_musd"], rows["expected_musd"], strict=True)]
+        points = rows.assign(key=key).groupby("key", sort=False).agg(
+            cvar_musd=("cvar_musd", "first"), expected_musd=("expected_musd", "first"),
+            public_musd=("public_musd", "first"), modules=("modules", "first"),
+            label=("risk_weight", lambda w: "λ = " + ", ".join(f"{v:g}" for v in w)),
+        )  # fmt: skip
+        fig.add_scatter(
+            x=points["cvar_musd"], y=points["expected_musd"], mode="markers+text", name="joint plan at λ",
+            text=points["label"], textposition="top right", marker={"color": SERIES[0], "size": 9},
+            customdata=points[["public_musd", "modules"]].to_numpy(),
+            hovertemplate="%{text}<br>CVaR %{x:,.2f} MUSD<br>expected %{y:,.2f} MUSD<br>public %{customdata[0]:,.2f} "
+                          "MUSD, %{customdata[1]} modules<extra></extra>",
+        )  # fmt: skip
+        mine = rows[(rows["risk_weight"] - risk_weight).abs() < 1e-12]
+        if len(mine):
+            fig.add_scatter(
+                x=mine["cvar_musd"], y=mine["expected_musd"], mode="markers", name=f"this plan (λ = {risk_weight:g})",
+                marker={"color": "#d62728", "size": 16, "symbol": "star", "line": {"color": "#222222", "width": 1}},
+                hovertemplate=f"this plan, λ = {risk_weight:g}<br>CVaR %{{x:,.2f}} MUSD<br>expected %{{y:,.2f}} "
+                              "MUSD<extra></extra>",
+            )  # fmt: skip
+    level = f" (α = {alpha:g})" if alpha is not None else ""
+    fig.update_layout(
+        **LAYOUT, height=420,
+        title=f"Cost-risk frontier: the joint plan for each weight λ on CVaR{level}, MUSD",
+        xaxis={"title": CVAR_TITLE}, yaxis={"title": EXPECTED_COST_TITLE},
+    )  # fmt: skip
+    return fig if len(rows) else _empty(fig, "This plan run has no frontier (stored before frontiers were kept).")
+
+
+def plan_waterfall(no_plan_musd: float | None, shapley: pd.DataFrame, joint_musd: float | None) -> go.Figure:
+    """The value of cooperation as a waterfall: the objective without a plan, each player's Shapley share of the
+    grand coalition's saving as a decrease, ending at the joint plan's objective (MUSD). ``shapley``: player,
+    shapley_musd."""
+    fig = go.Figure()
+    if no_plan_musd is not None and joint_musd is not None:
+        players = shapley["player"].tolist()
+        shares = shapley["shapley_musd"].astype(float).tolist()
+        fig.add_trace(
+            go.Waterfall(
+                x=["no plan", *[f"{p}'s Shapley share" for p in players], "joint plan"],
+                y=[no_plan_musd, *[-s for s in shares], joint_musd],
+                measure=["absolute", *["relative"] * len(players), "total"],
+                text=[f"{no_plan_musd:,.2f}", *[f"{-s:+,.2f}" for s in shares], f"{joint_musd:,.2f}"],
+                textposition="outside", connector={"line": {"color": "#888888", "dash": "dot"}},
+                decreasing={"marker": {"color": "#2ca02c"}}, increasing={"marker": {"color": "#d62728"}},
+                totals={"marker": {"color": SERIES[0]}}, name="objective",
+                hovertemplate="%{x}: %{y:,.2f} MUSD<extra></extra>",
+            )
+        )  # fmt: skip
+    fig.update_layout(
+        **LAYOUT, height=420, showlegend=False,
+        title="Value of cooperation: the objective without a plan, less each player's Shapley share of the saving, "
+              "MUSD",
+        yaxis={"title": "objective: E[cost] + λ·CVaR[cost] (MUSD)"}, xaxis={"title": "step"},
+    )  # fmt: skip
+    return fig if fig.data else _empty(fig, "This plan run has no objective without a plan to start from.")

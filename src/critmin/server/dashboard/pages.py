@@ -1,5 +1,5 @@
-"""Dashboard pages: overview, exposure explorer, scenario runner, results, compare, risk studies, and the login
-form."""
+"""Dashboard pages: overview, exposure explorer, scenario runner, results, compare, risk studies, plans, and the
+login form."""
 
 from __future__ import annotations
 
@@ -369,6 +369,57 @@ def risk_study(request: Request, study_id: str, region: str | None = None, eleme
         cvar=records(short), not_short=sorted(set(pct["element"]) - set(short["element"])),
         durations=records(durations), figures=figures, sensitivity_note=SENSITIVITY_NOTE,
         morris=records(morris) if morris is not None else None, screening=screening,
+    )  # fmt: skip
+
+
+PLAN_CARDS = (  # the headline numbers of a plan run: plans column, label, what it is
+    ("objective_musd", "Objective", "the joint plan's E[cost] + λ·CVaR[cost] (public + second-stage cost)"),
+    ("evpi_musd", "EVPI", "expected value of perfect information: what knowing the scenario in advance is worth"),
+    ("vss_musd", "VSS", "value of the stochastic solution: the mean-value plan's objective less the joint plan's"),
+    ("cvar_premium_musd", "CVaR premium", "expected cost paid for risk aversion: E[cost] at λ less at λ = 0"),
+    ("joint_saving_musd", "Joint saving", "the stand-alone plans side by side less the joint plan"),
+)
+
+
+@router.get("/plans", response_class=HTMLResponse)
+def plans(request: Request):
+    ctx = _ctx(request)
+    view = ctx.cursor()
+    try:
+        table = api.list_plans(view).sort_values("created_at", ascending=False)
+    finally:
+        view.close()
+    jobs = [j.public() for j in ctx.plan_jobs.all() if j.status in ("queued", "running")]
+    return render(request, "plans.html", title="Plans", page="plans", plans=records(table), jobs=jobs,
+                  max_scenarios=ctx.config.max_plan_scenarios)  # fmt: skip
+
+
+@router.get("/plans/{plan_id}", response_class=HTMLResponse)
+def plan(request: Request, plan_id: str):
+    ctx = _ctx(request)
+    view = ctx.cursor()
+    try:
+        info = api.plan_info(view, plan_id)
+        pid = info["plan_id"]
+        tables = {table: api.read_plan_table(view, pid, table) for table in api.PLAN_TABLES}
+    except NotFoundError as exc:
+        return _error(request, exc)
+    finally:
+        view.close()
+    joint = "+".join(sorted(info["players"].split("+")))
+    portfolio = tables["portfolio"]
+    portfolio = portfolio[portfolio["coalition"] == joint]
+    coalitions = tables["coalitions"].set_index("coalition")
+    no_plan = float(coalitions.loc["none", "objective_musd"]) if "none" in coalitions.index else None
+    cards = [{"key": key, "label": label, "meaning": meaning, "value": info[key]} for key, label, meaning in PLAN_CARDS]
+    figures = {
+        "frontier": charts.plan_frontier(tables["frontier"], info["risk_weight"], info["alpha"]),
+        "waterfall": charts.plan_waterfall(no_plan, tables["shapley"], info["objective_musd"]),
+    }
+    return render(
+        request, "plan.html", title=f"Plan {info['name']}: {pid}", page="plans", info=info, pid=pid, joint=joint,
+        cards=cards, portfolio=records(portfolio), shortlist=records(tables["shortlist"]),
+        shapley=records(tables["shapley"]), coalitions=records(tables["coalitions"]), figures=figures,
     )  # fmt: skip
 
 
