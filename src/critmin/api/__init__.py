@@ -163,6 +163,9 @@ _EXPORTS = {
         ),
         "critmin.plan.store",
     ),
+    # deals (issue 15): a tariff regime change plus cooperation measures, valued per side
+    **dict.fromkeys(("Deal", "DealError", "load_deal", "parse_deal"), "critmin.deal.load"),
+    **dict.fromkeys(("DealValue", "value_deal"), "critmin.deal.value"),
     # trade policy (issue 15): GSIM, WITS-SMART, trade worlds with dated tariff schedules
     **dict.fromkeys(("GsimResult", "solve_gsim"), "critmin.trade.gsim"),
     **dict.fromkeys(("SmartResult", "smart"), "critmin.trade.smart"),

@@ -12,7 +12,7 @@ import typer
 
 from critmin._version import __version__
 from critmin.api import INDICATORS, ORIGIN_STAGES
-from critmin.cli import data_cmd, engine_cmd, plan_cmd, risk_cmd, serve_cmd, trade_cmd, world_cmd
+from critmin.cli import data_cmd, deal_cmd, engine_cmd, plan_cmd, risk_cmd, serve_cmd, trade_cmd, world_cmd
 from critmin.cli.output import DB_OPTION, FORMAT_OPTION, WORLD_OPTION, Format, console, emit, resolve_world, user_errors
 
 app = typer.Typer(
@@ -30,6 +30,7 @@ app.add_typer(engine_cmd.runs_app, name="runs")
 app.add_typer(risk_cmd.app, name="risk")
 app.add_typer(plan_cmd.app, name="plan")
 app.add_typer(trade_cmd.app, name="trade")
+app.add_typer(deal_cmd.app, name="deal")
 app.command()(engine_cmd.clear)
 app.command()(engine_cmd.validate)
 app.command()(engine_cmd.run)

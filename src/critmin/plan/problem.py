@@ -55,6 +55,10 @@ class PlanProblem:
     step_starts: list[dt.date]
     price_rows: np.ndarray  # balance row of each option's market (-1: none)
     floor_rows: np.ndarray  # balance row of each offtake's floor market (-1: none)
+    regions: list[str]  # the step LP's region axis
+    products: list[str]  # its product axis
+    content: object  # product x element content (pandas DataFrame, element units per product unit)
+    ref_price: object  # reference price per product (pandas Series, USD/kg)
 
     @property
     def owners(self) -> list[str]:
@@ -111,6 +115,10 @@ def build_problem(world: World, plan: Plan, progress: Callable[[str, int, int], 
         step_starts=step_starts,
         price_rows=np.array(rows),
         floor_rows=np.array([_floor_row(model, o) for o in plan.options]),
+        regions=[str(r) for r in model.base.activity_cap.coords["region"].values],
+        products=[str(p) for p in model.base.demand.coords["product"].values],
+        content=model.content,
+        ref_price=model.inputs.ref_price,
     )
 
 

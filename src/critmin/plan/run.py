@@ -97,13 +97,7 @@ def run_plan(world: World, plan: Plan, progress: Progress | None = None) -> Plan
     """Build the problem, price the offtakes, and solve every coalition and the value measures."""
     started = time.perf_counter()
     problem = build_problem(world, plan, progress)
-    nobody = coalition(problem, [])
-    recourse = recourse_for(problem, nobody)
-    problem.cost[:, INSTRUMENTS.index("offtake")] = np.where(
-        np.isfinite(problem.cost[:, INSTRUMENTS.index("offtake")]),
-        offtake_payouts(problem, _floor_prices(problem, recourse)),
-        np.inf,
-    )
+    recourse = price_offtakes(problem)
     players = [p.id for p in plan.players]
     sets = cooperation.coalitions(players)
     solutions: dict[frozenset, Solution] = {}
@@ -148,6 +142,16 @@ def _frontier(problem, who, recourse, known: dict[float, Solution]) -> pd.DataFr
                      "objective_musd": solution.objective, "public_musd": solution.public_musd,
                      "modules": round(float(solution.x.sum()))})  # fmt: skip
     return pd.DataFrame(rows)
+
+
+def price_offtakes(problem: PlanProblem) -> Recourse:
+    """Put each offtake's expected payout (from the scenarios' prices without a plan) into the problem's
+    costs; returns the no-plan coalition's second stage (solved once here)."""
+    recourse = recourse_for(problem, coalition(problem, []))
+    column = INSTRUMENTS.index("offtake")
+    payouts = offtake_payouts(problem, _floor_prices(problem, recourse))
+    problem.cost[:, column] = np.where(np.isfinite(problem.cost[:, column]), payouts, np.inf)
+    return recourse
 
 
 def _floor_prices(problem: PlanProblem, recourse: Recourse) -> np.ndarray:

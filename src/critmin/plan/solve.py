@@ -110,6 +110,11 @@ class Recourse:
         gradient = lay.coupling.T @ dual[lay.coupling_start :]
         return h.getInfo().objective_function_value, gradient, dual
 
+    def columns(self, s: int, x: np.ndarray) -> np.ndarray:
+        """Scenario ``s``'s horizon LP solution at ``x`` (every column: step blocks, then option columns)."""
+        self.solve(s, x)
+        return np.asarray(self._solver(s).getSolution().col_value)
+
     def evaluate(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Every scenario at ``x``: costs (kUSD) and subgradients (scenario x option, kUSD per module)."""
         costs, grads = zip(*(self.solve(s, x)[:2] for s in range(len(self.numbers))), strict=True)

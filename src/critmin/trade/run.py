@@ -56,9 +56,11 @@ class TradeRun:
         return f[(f.importer == importer) & (f.exporter == exporter) & (f.good == good)].iloc[0]
 
 
-def run_trade(world: TradeWorld, date_before=None, date_after=None) -> TradeRun:
+def run_trade(world: TradeWorld, date_before=None, date_after=None, between=None) -> TradeRun:
     """GSIM from the schedule in force on ``date_before`` (default: the last day of the flows' year) to the one
-    in force on ``date_after`` (default: today).
+    in force on ``date_after`` (default: today). ``between``: only the arcs among these countries (both ways)
+    move to the later regime, every other arc keeps the earlier one (a bilateral deal, isolated from what
+    changed elsewhere between the two dates).
 
     >>> from critmin.trade.load import load_trade_world
     >>> run = run_trade(load_trade_world(), "2025-04-01", "2025-10-01")
@@ -70,6 +72,13 @@ def run_trade(world: TradeWorld, date_before=None, date_after=None) -> TradeRun:
     V0 = world.flow_array()
     E_m, E_s, E_x = world.elasticity_arrays()
     T_base, T_before, T_after = (world.wedges_on(d) for d in (dt.date(world.year, 12, 31), before, after))
+    if between is not None:
+        unknown = sorted(set(between) - set(world.country_ids))
+        if unknown:
+            raise ValueError(f"countries {unknown} are not in the trade world ({', '.join(world.country_ids)})")
+        inside = np.isin(world.country_ids, list(between))
+        arcs = (inside[:, None] & inside[None, :])[..., None]  # importer x exporter, every good
+        T_after = np.where(arcs, T_after, T_before)
     start = solve_gsim(V0, T_base, T_before, E_m, E_s, E_x)
     # the baseline equilibrium, its world prices taken as 1: its flows are the new quantities
     V = start.V1
