@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-from pydantic import ValidationError
-
 from critmin import errors
 from critmin.deal.schema import Deal
 
 __all__ = ["Deal", "DealError", "load_deal", "parse_deal"]
-from critmin.scenario import load as scenario_load
+from critmin.scenario.yaml_model import validate_yaml
 from critmin.world.problems import Problem, ProblemList
 
 
@@ -42,19 +39,6 @@ def load_deal(path: str | Path) -> Deal:
 
 def parse_deal(text: str, file: str = "<deal>") -> Deal:
     """Validate deal YAML text (``file`` names it in problems)."""
-    try:
-        root, data = scenario_load._read_yaml(text)
-    except scenario_load._BadScalarError as exc:
-        line = exc.node.start_mark.line + 1
-        raise DealError([Problem(file, line, scenario_load._field(exc.path), exc.reason)]) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise DealError([Problem(file, mark.line + 1 if mark else None, None, f"not valid YAML: {exc}")]) from exc
-    if not isinstance(data, dict):
-        raise DealError([Problem(file, 1, None, "a deal is a YAML mapping (name, before, after, plan, measures)")])
-    try:
-        return Deal.model_validate(data)
-    except ValidationError as exc:
-        problems = [Problem(file, scenario_load._line(root, e["loc"]), scenario_load._field(e["loc"]),
-                            scenario_load._message(e)) for e in exc.errors()]  # fmt: skip
-        raise DealError(problems) from exc
+    deal, _ = validate_yaml(text, file, Deal, DealError, what="a deal is a YAML mapping (name, before, after, plan, "
+                            "measures, sides)")  # fmt: skip
+    return deal

@@ -5,12 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-from pydantic import ValidationError
-
 from critmin import errors
 from critmin.plan.schema import Plan
-from critmin.scenario import load as scenario_load
+from critmin.scenario.yaml_model import field_of, line_of, validate_yaml
 from critmin.world.model import World
 from critmin.world.problems import Problem, ProblemList
 
@@ -54,27 +51,8 @@ def parse_plan(text: str, file: str = "<plan>", world: World | None = None) -> P
       <plan>:4: players: List should have at least 1 item after validation, not 0
       <plan>:5: options: List should have at least 1 item after validation, not 0
     """
-    if len(text) > MAX_PLAN_CHARS:
-        raise PlanError([Problem(file, None, None, f"{len(text):,} characters, over the {MAX_PLAN_CHARS:,} allowed")])
-    try:
-        root, data = scenario_load._read_yaml(text)
-    except RecursionError:
-        raise PlanError([Problem(file, None, None, "nested too deep")]) from None
-    except scenario_load._BadScalarError as exc:
-        line = exc.node.start_mark.line + 1
-        raise PlanError([Problem(file, line, scenario_load._field(exc.path), exc.reason)]) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise PlanError([Problem(file, mark.line + 1 if mark else None, None, f"not valid YAML: {exc}")]) from exc
-    if not isinstance(data, dict):
-        raise PlanError([Problem(file, 1, None, "a plan is a YAML mapping (name, risk_model, players, options)")])
-    try:
-        plan = Plan.model_validate(data)
-    except ValidationError as exc:
-        problems = [
-            Problem(file, _line(root, e["loc"]), _field(e["loc"]), scenario_load._message(e)) for e in exc.errors()
-        ]
-        raise PlanError(problems) from exc
+    plan, root = validate_yaml(text, file, Plan, PlanError, max_chars=MAX_PLAN_CHARS, tags=_TAGS,
+                               what="a plan is a YAML mapping (name, risk_model, players, options)")  # fmt: skip
     if world is not None:
         problems = [Problem(file, _line(root, loc), _field(loc), why) for loc, why in check_against_world(plan, world)]
         if problems:
@@ -98,16 +76,12 @@ def check_against_world(plan: Plan, world: World) -> list[tuple[tuple, str]]:
     return found
 
 
-def _untagged(loc: tuple) -> tuple:
-    return tuple(item for item in loc if not (isinstance(item, str) and item in _TAGS))
-
-
 def _field(loc: tuple) -> str:
-    return scenario_load._field(_untagged(loc))
+    return field_of(loc, _TAGS)
 
 
 def _line(root, loc: tuple) -> int | None:
-    return scenario_load._line(root, _untagged(loc))
+    return line_of(root, loc, _TAGS)
 
 
 _REPO = Path(__file__).resolve().parents[3]  # the repository root (plans/ lives there), for the doctests

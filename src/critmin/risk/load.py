@@ -5,13 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-from pydantic import ValidationError
-
 from critmin import errors
 from critmin.risk.model import DIST_TAGS, EVENT_TAGS, RiskModel
-from critmin.scenario import load as scenario_load
 from critmin.scenario.schema import Places
+from critmin.scenario.yaml_model import field_of, line_of, validate_yaml
 from critmin.world.model import World
 from critmin.world.problems import Problem, ProblemList
 
@@ -51,35 +48,8 @@ def parse_risk_model(text: str, file: str = "<risk model>", world: World | None 
       <risk model>:3: years: Input should be greater than or equal to 1
       <risk model>:4: events: List should have at least 1 item after validation, not 0
     """
-    if len(text) > MAX_RISK_CHARS:
-        reason = f"{len(text):,} characters, over the {MAX_RISK_CHARS:,} a risk model may have"
-        raise RiskModelError([Problem(file, None, None, reason)])
-    depth = scenario_load.MAX_DEPTH
-    try:
-        root, data = scenario_load._read_yaml(text)
-    except RecursionError:
-        raise RiskModelError([Problem(file, None, None, f"nested more than {depth} levels deep")]) from None
-    except scenario_load._BadScalarError as exc:
-        line = exc.node.start_mark.line + 1
-        raise RiskModelError([Problem(file, line, scenario_load._field(exc.path), exc.reason)]) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark else None
-        reason = f"not valid YAML: {getattr(exc, 'problem', exc)}"
-        raise RiskModelError([Problem(file, line, None, reason)]) from exc
-    deep = scenario_load._too_deep(root)
-    if deep is not None:
-        raise RiskModelError([Problem(file, deep.start_mark.line + 1, None, f"nested more than {depth} levels deep")])
-    if not isinstance(data, dict):
-        raise RiskModelError([Problem(file, 1, None, "a risk model is a YAML mapping (name, start, years, events)")])
-    try:
-        model = RiskModel.model_validate(data)
-    except ValidationError as exc:
-        problems = [
-            Problem(file, _line(root, err["loc"]), _field(err["loc"]), scenario_load._message(err))
-            for err in exc.errors()
-        ]
-        raise RiskModelError(problems) from exc
+    model, root = validate_yaml(text, file, RiskModel, RiskModelError, max_chars=MAX_RISK_CHARS, tags=_TAGS,
+                                what="a risk model is a YAML mapping (name, start, years, events)")  # fmt: skip
     if world is not None:
         problems = [Problem(file, _line(root, loc), _field(loc), why) for loc, why in check_against_world(model, world)]
         if problems:
@@ -87,17 +57,12 @@ def parse_risk_model(text: str, file: str = "<risk model>", world: World | None 
     return model
 
 
-def _untagged(loc: tuple) -> tuple:
-    """The error path without the discriminated unions' tags (event types, distribution names)."""
-    return tuple(item for item in loc if not (isinstance(item, str) and item in _TAGS))
-
-
 def _field(loc: tuple) -> str:
-    return scenario_load._field(_untagged(loc))
+    return field_of(loc, _TAGS)
 
 
 def _line(root, loc: tuple) -> int | None:
-    return scenario_load._line(root, _untagged(loc))
+    return line_of(root, loc, _TAGS)
 
 
 def check_against_world(model: RiskModel, world: World) -> list[tuple[tuple, str]]:
