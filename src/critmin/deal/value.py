@@ -51,6 +51,9 @@ class DealValue:
 
 
 def value_deal(world: World, deal: Deal, progress: Callable[[str, int, int], None] | None = None) -> DealValue:
+    """Value ``deal`` per side: GSIM between its tariff regimes, and its measures against no measures on its
+    plan's scenarios (``progress(what, done, total)`` counts scenarios). Raises DealError naming the field when
+    a side or measure does not match the plan."""
     plan = load_plan(deal.plan, world)
     players = {p.id: p for p in plan.players}
     problems = [Problem("deal", None, f"sides.{i}.id", f"{s.id!r} is not a player of the plan ({', '.join(players)})")

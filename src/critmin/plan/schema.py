@@ -122,6 +122,7 @@ class Plan(Strict):
     alpha: float = Field(0.9, ge=0, lt=1, description="CVaR level α (-).")
     gap: float = Field(0.01, gt=0, le=0.5, description="Relative optimality gap the decomposition stops at.")
     method: Literal["auto", "extensive", "lshaped"] = "auto"
+    threads: int = Field(1, ge=1, le=64, description="Scenario LPs the L-shaped method solves at once.")
     players: list[Player] = Field(min_length=1)
     joint_budget_musd: float | None = Field(None, ge=0, le=1e7, description="Pooled budget; empty: the sum.")
     finance: Finance = Field(default_factory=Finance)

@@ -13,6 +13,7 @@ import copy
 import dataclasses
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import highspy
 import numpy as np
@@ -69,6 +70,7 @@ class Recourse:
         self.numbers = [recourse_numbers(self.layout, s, problem.options) for s in (numbers or problem.numbers)]
         self._highs: dict[int, highspy.Highs] = {}
         self._seed: list = []  # the first solved basis, shared by views
+        self.threads = problem.plan.threads
 
     def view(self, who: Coalition) -> Recourse:
         """The same LPs (and their warm HiGHS instances) for another coalition with the same pools: only the
@@ -117,7 +119,20 @@ class Recourse:
 
     def evaluate(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Every scenario at ``x``: costs (kUSD) and subgradients (scenario x option, kUSD per module)."""
-        costs, grads = zip(*(self.solve(s, x)[:2] for s in range(len(self.numbers))), strict=True)
+        return self.solve_each([x] * len(self.numbers))
+
+    def solve_each(self, xs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Scenario s at ``xs[s]``, every s: costs and subgradients. With ``threads`` > 1 the scenarios are
+        solved that many at a time (each has its own HiGHS instance; HiGHS releases the GIL while it solves),
+        after the first, whose basis seeds the others."""
+        first = self.solve(0, xs[0])[:2]
+        rest = range(1, len(xs))
+        if self.threads > 1 and len(xs) > 2:
+            with ThreadPoolExecutor(self.threads) as pool:
+                others = list(pool.map(lambda s: self.solve(s, xs[s])[:2], rest))
+        else:
+            others = [self.solve(s, xs[s])[:2] for s in rest]
+        costs, grads = zip(first, *others, strict=True)
         return np.array(costs), np.stack(grads)
 
 
@@ -304,8 +319,8 @@ def solve_lshaped(problem: PlanProblem, who: Coalition, recourse: Recourse | Non
         zs = z.reshape(copies, nz)
         xs = np.stack([np.bincount(option_of, weights=zs[k], minlength=n_opt) for k in range(copies)]) if nz else (
             np.zeros((copies, n_opt)))  # fmt: skip
-        costs, grads = zip(*(recourse.solve(s, xs[copy_of[s]])[:2] for s in range(n_scen)), strict=True)
-        q, g = (np.array(costs) - base) / KUSD_PER_MUSD, np.stack(grads) / KUSD_PER_MUSD
+        costs, grads = recourse.solve_each([xs[copy_of[s]] for s in range(n_scen)])
+        q, g = (costs - base) / KUSD_PER_MUSD, grads / KUSD_PER_MUSD
         public = zs @ c_pairs
         obj = objective(public[copy_of] if anticipative else public[0], q, p, lam, alpha)
         if obj < best_obj:
