@@ -153,3 +153,13 @@ class LiveServer:
     def __exit__(self, *exc) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=30)
+
+
+def small_deal(**changes) -> str:
+    """deals/us-japan-2025.yaml on :func:`small_plan` (posted with it as plan_yaml): a Dy stock of each side (3
+    modules for Japan, 2 for the USA); ``plan`` names a file that is not bundled, so the posted plan is used."""
+    deal = yaml.safe_load((REPO / "deals" / "us-japan-2025.yaml").read_text(encoding="utf-8"))
+    deal.update(plan="plan.yaml", measures=[{"option": "jpn-dy-stock", "modules": 3},
+                                            {"option": "usa-dy-stock", "modules": 2}])  # fmt: skip
+    deal.update(changes)
+    return yaml.safe_dump(deal, sort_keys=False, default_flow_style=None)

@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from critmin import __version__
 from critmin.api import StoreBusyError
-from critmin.server.api import analysis, plans, risk, runs, scenarios, world
+from critmin.server.api import analysis, deals, plans, risk, runs, scenarios, world
 from critmin.server.config import ServerConfig
 from critmin.server.context import AppContext
 from critmin.server.dashboard import pages
@@ -27,7 +27,8 @@ DESCRIPTION = """REST API of critmin: the sourced world (regions, products, capa
 exposure indicators, scenario validation and runs (as jobs with progress), stored run results, and risk
 studies (Monte Carlo over a disruption model, as jobs with progress) with their risk measures, and plans
 (two-stage portfolios of projects, financing instruments, stockpiles and recycling, as jobs with progress) with
-their value measures, cooperation and cost-risk frontier.
+their value measures, cooperation and cost-risk frontier, trade policy (GSIM between two dated tariff regimes)
+and deals (a tariff change plus cooperation measures valued per side, as jobs with progress).
 
 Errors are `{"detail": [{"loc": [field path], "msg": reason, "type": kind}]}`. When the server was started with
 a token, send it as `Authorization: Bearer <token>`."""
@@ -76,7 +77,8 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.ctx = ctx
-    for router in (world.router, analysis.router, scenarios.router, runs.router, risk.router, plans.router):
+    routers = (world.router, analysis.router, scenarios.router, runs.router, risk.router, plans.router, deals.router)
+    for router in routers:
         app.include_router(router, dependencies=[Depends(known_query_parameters)])
     app.include_router(pages.router)
     vendor = _vendor_files()

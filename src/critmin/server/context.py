@@ -1,5 +1,6 @@
 """What the app holds for its lifetime: the store, the world it serves (loaded once), derived tables cached
-per query, and the job managers (scenario runs, risk studies, plan runs)."""
+per query, the bundled trade world, and the job managers (scenario runs, risk studies, plan runs, deal
+valuations)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,8 @@ from critmin.api import (
     load_scenario,
 )
 from critmin.server.config import ServerConfig
-from critmin.server.jobs import JobManager, PlanJob, RiskJob
+from critmin.server.deal_support import bundled_deals, bundled_plans, deal_result
+from critmin.server.jobs import DealJob, JobManager, PlanJob, RiskJob
 
 KEEP_SCREENINGS = 32  # sensitivity screenings kept in memory (each holds its draws' outcomes)
 
@@ -66,6 +68,18 @@ class AppContext:
             kind=PlanJob,
             what="plan runs",
         )
+        self.plan_files = bundled_plans()
+        self.deal_files = bundled_deals()
+        self.deal_jobs = JobManager(
+            self._execute_deal,
+            max_pending=config.max_pending_jobs,
+            max_seconds=config.max_plan_seconds,
+            kind=DealJob,
+            what="deal valuations",
+        )
+        self._trade_world = None
+        self._trade_lock = threading.Lock()
+        self.trade_run = lru_cache(maxsize=64)(self._trade_run)
         # sensitivity screenings of stored studies, by study id: the draws and their outcomes (kept in memory for
         # this server process), and the Morris tables computed from them, by (region, element, trajectories)
         self.screenings: dict[str, dict] = {}
@@ -87,6 +101,7 @@ class AppContext:
         self.jobs.start()
         self.risk_jobs.start()
         self.plan_jobs.start()
+        self.deal_jobs.start()
         threading.Thread(target=self._warm_up, name="critmin-warm-up", daemon=True).start()
 
     def _warm_up(self) -> None:
@@ -103,6 +118,7 @@ class AppContext:
         self.jobs.shutdown()
         self.risk_jobs.shutdown()
         self.plan_jobs.shutdown()
+        self.deal_jobs.shutdown()
 
     def cursor(self) -> Store:
         """The store, opened for one request or one stored run; the caller closes it."""
@@ -176,6 +192,27 @@ class AppContext:
             # the store is opened only to save, so requests and the CLI use it while the plan runs
             with Store(self.config.db) as store:
                 return api.save_plan_run(store, run, path, data_version=self.data_version)
+
+    def trade_world(self):
+        """The bundled trade world (loaded once, on first use)."""
+        with self._trade_lock:
+            if self._trade_world is None:
+                self._trade_world = api.load_trade_world()
+            return self._trade_world
+
+    def _trade_run(self, before, after, between: tuple[str, ...] | None):
+        """GSIM on the bundled trade world from the regime on ``before`` to the one on ``after`` (cached)."""
+        return api.run_trade(self.trade_world(), before, after, list(between) if between else None)
+
+    def _execute_deal(self, deal, request: dict, progress: Callable[..., None]) -> dict:
+        """Value a posted deal (``deal``: validated, its plan a bundled file or, with ``request["plan_text"]``, a
+        posted plan whose risk model was set to the bundled file) and return its result as JSON."""
+        with tempfile.TemporaryDirectory(prefix="critmin-deal-") as folder:
+            if request.get("plan_text") is not None:
+                path = Path(folder) / "plan.yaml"
+                path.write_text(request["plan_text"], encoding="utf-8")
+                deal = deal.model_copy(update={"plan": str(path)})
+            return deal_result(api.value_deal(self.world, deal, progress))
 
     def morris(self, study_id: str, region: str, element: str, trajectories: int = 10) -> pd.DataFrame | None:
         """The Morris table of a screened study for one region and element (None when it was not screened)."""

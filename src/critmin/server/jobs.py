@@ -3,7 +3,8 @@
 Three kinds of job share the machinery: scenario runs (:class:`Job`, progress in months; finished runs are
 stored like `critmin run` stores them and the job keeps the run id), risk studies (:class:`RiskJob`, progress in
 draws; the job keeps the study id) and plan runs (:class:`PlanJob`, progress by phase; the job keeps the plan
-id). Each kind has its own :class:`JobManager`, so its JSON fields stay its own."""
+id) and deal valuations (:class:`DealJob`, progress by phase; the job keeps the result itself, as JSON, for the
+life of the server process). Each kind has its own :class:`JobManager`, so its JSON fields stay its own."""
 
 from __future__ import annotations
 
@@ -121,6 +122,38 @@ class PlanJob:
 
     def set_result(self, plan_id: str) -> None:
         self.plan_id = plan_id
+
+
+@dataclass
+class DealJob:
+    """A deal valuation (``deal`` the deal's name): progress by phase as a plan job's (``phase``: scenarios
+    sampled, then ``deal``: scenarios valued; ``done_items`` of ``total_items`` in it), and once done the
+    ``result`` itself (JSON: sides, distribution, scenarios, the trade welfare and the flows that changed): deal
+    results are kept in the job, not stored."""
+
+    job_id: str
+    deal: str
+    status: str = "queued"  # queued, running, done, failed, cancelled
+    phase: str | None = None
+    done_items: int = 0
+    total_items: int | None = None
+    result: dict | None = None
+    error: str | None = None
+    submitted_at: str = field(default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+    started_at: str | None = None
+    finished_at: str | None = None
+    wall_s: float | None = None
+    _cancel: threading.Event = field(default_factory=threading.Event, repr=False)
+
+    @classmethod
+    def create(cls, job_id: str, deal, _payload) -> DealJob:
+        return cls(job_id=job_id, deal=deal.name)
+
+    public = Job.public
+    set_progress = PlanJob.set_progress
+
+    def set_result(self, result: dict) -> None:
+        self.result = result
 
 
 class JobManager:

@@ -138,6 +138,29 @@ def _bundled_risk_model(ctx: AppContext, value: str, text: str) -> str:
     raise _problem(text, "risk_model", msg, "unknown_risk_model")
 
 
+def check_posted_plan(ctx: AppContext, text: str):
+    """A posted plan's YAML text validated (against the served world), its risk model a bundled disruption model
+    and within this server's limits on scenarios and horizon; the plan with ``risk_model`` set to the bundled
+    file. Raises a 422 (each problem with its line and field, under ``body.plan_yaml``)."""
+    config = ctx.config
+    try:
+        plan = api.parse_plan(text, "<yaml>", ctx.world)
+    except PlanError as exc:
+        detail = problem_details(exc.problems, ["body", "plan_yaml"])
+        for entry in detail:
+            entry["type"] = "plan_error"
+        raise HTTPException(status_code=422, detail=detail) from None
+    model = _bundled_risk_model(ctx, plan.risk_model, text)
+    if plan.scenarios > config.max_plan_scenarios:
+        msg = f"{plan.scenarios:,} scenarios is over this server's limit of {config.max_plan_scenarios:,} per plan"
+        raise _problem(text, "scenarios", msg, "too_many_scenarios")
+    if plan.years * 12 > config.max_run_months:
+        msg = f"{plan.years * 12} months is over this server's limit of {config.max_run_months}"
+        raise _problem(text, "years", msg, "too_long")
+    ctx.risk_model(model)  # the bundled model, validated against the served world (cached)
+    return plan.model_copy(update={"risk_model": str(ctx.risk_files[model])})
+
+
 def _job(ctx: AppContext, job_id: str):
     job = ctx.plan_jobs.get(job_id)
     if job is None:
@@ -175,23 +198,8 @@ def submit(body: PlanRequest, ctx: AppContext = Depends(context)):
     id. A plan already stored (same text, disruption model and data version) is not run again unless ``rerun``.
     422 when the YAML has problems (each with its line and field), its risk model is not bundled, or its
     scenarios or horizon are over this server's limits."""
-    config, text = ctx.config, body.plan_yaml
-    try:
-        plan = api.parse_plan(text, "<yaml>", ctx.world)
-    except PlanError as exc:
-        detail = problem_details(exc.problems, ["body", "plan_yaml"])
-        for entry in detail:
-            entry["type"] = "plan_error"
-        raise HTTPException(status_code=422, detail=detail) from None
-    model = _bundled_risk_model(ctx, plan.risk_model, text)
-    if plan.scenarios > config.max_plan_scenarios:
-        msg = f"{plan.scenarios:,} scenarios is over this server's limit of {config.max_plan_scenarios:,} per plan"
-        raise _problem(text, "scenarios", msg, "too_many_scenarios")
-    if plan.years * 12 > config.max_run_months:
-        msg = f"{plan.years * 12} months is over this server's limit of {config.max_run_months}"
-        raise _problem(text, "years", msg, "too_long")
-    ctx.risk_model(model)  # the bundled model, validated against the served world (cached)
-    plan = plan.model_copy(update={"risk_model": str(ctx.risk_files[model])})
+    text = body.plan_yaml
+    plan = check_posted_plan(ctx, text)
     try:
         return ctx.plan_jobs.submit(plan, {"plan_text": text, "rerun": body.rerun}).public()
     except QueueFullError as exc:

@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
 from critmin.api import STAGES
 from critmin.server.dashboard.colours import SERIES, colours_for
@@ -512,3 +513,102 @@ def plan_waterfall(no_plan_musd: float | None, shapley: pd.DataFrame, joint_musd
         yaxis={"title": "objective: E[cost] + λ·CVaR[cost] (MUSD)"}, xaxis={"title": "step"},
     )  # fmt: skip
     return fig if fig.data else _empty(fig, "This plan run has no objective without a plan to start from.")
+
+
+# --- trade and deals --------------------------------------------------------------------------------------------
+
+GAIN, LOSS = "#2ca02c", "#d62728"
+DEAL_BARS = (  # sides column, legend label, sign on the chart, colour
+    ("tariff_relief_musd_per_yr", "tariff relief", 1, SERIES[0]),
+    ("security_expected_musd_per_yr", "security value (expected)", 1, "#2ca02c"),
+    ("measures_cost_musd_per_yr", "cost of measures (drawn negative)", -1, "#d62728"),
+    ("net_musd_per_yr", "net", 1, "#444444"),
+)
+
+
+def trade_welfare(welfare: pd.DataFrame, date: str, against: str, scope: str) -> go.Figure:
+    """GSIM's welfare change per country (consumer and producer surplus plus tariff revenue, MUSD), a bar per
+    country, gains green and losses red; the components in the hover. ``welfare``: TradeRun.welfare."""
+    rows = welfare.sort_values("total_musd", ascending=False)
+    parts = rows[["consumer_surplus_musd", "producer_surplus_musd", "revenue_musd"]].to_numpy()
+    fig = go.Figure(
+        go.Bar(
+            x=rows["country"], y=rows["total_musd"], name="welfare change",
+            marker_color=[GAIN if v >= 0 else LOSS for v in rows["total_musd"]],
+            text=[f"{v:+,.0f}" for v in rows["total_musd"]], textposition="outside", customdata=parts,
+            hovertemplate="%{x}: %{y:+,.1f} MUSD<br>consumer surplus %{customdata[0]:+,.1f}<br>producer surplus "
+                          "%{customdata[1]:+,.1f}<br>tariff revenue %{customdata[2]:+,.1f}<extra></extra>",
+        )
+    )  # fmt: skip
+    fig.update_layout(
+        **LAYOUT, height=420, showlegend=False,
+        title=f"Welfare change per country, tariffs of {date} against {against} ({scope}), MUSD",
+        yaxis={"title": "welfare change: ΔCS + ΔPS + Δrevenue (MUSD)", "zeroline": True},
+        xaxis={"title": "country"},
+    )  # fmt: skip
+    return fig
+
+
+def deal_sides(sides: pd.DataFrame, deal: str) -> go.Figure:
+    """Per side, grouped bars: tariff relief, expected security value, cost of the measures (drawn negative, so
+    the bars add up to the net) and the net (MUSD/yr). ``sides``: DealValue.sides."""
+    fig = go.Figure()
+    for column, label, sign, colour in DEAL_BARS:
+        values = sign * sides[column].astype(float)
+        fig.add_bar(
+            x=sides["side"], y=values, name=label, marker_color=colour,
+            hovertemplate=f"%{{x}}: {label} %{{y:+,.3f}} MUSD/yr<extra></extra>",
+        )  # fmt: skip
+    fig.update_layout(
+        **LAYOUT, height=420, barmode="group",
+        title=f"{deal}: what the deal is worth to each side per year (MUSD/yr)",
+        yaxis={"title": "value to the side (MUSD/yr)", "zeroline": True}, xaxis={"title": "side"},
+    )  # fmt: skip
+    return fig
+
+
+def deal_distribution(distribution: pd.DataFrame, sides: pd.DataFrame) -> go.Figure:
+    """The security value's distribution over the plan's scenarios per side (a box from its quantiles: whiskers
+    at 5 and 95 %, box 25-75 %, line at the median; the expectation a diamond) beside the side's tariff relief
+    (a marker, its own axis: the two differ by orders of magnitude). MUSD/yr."""
+    fig = make_subplots(
+        rows=1, cols=2, column_widths=[0.6, 0.4], horizontal_spacing=0.12,
+        subplot_titles=("security value over the scenarios (quantiles 5-95 %)", "tariff relief (GSIM)"),
+    )  # fmt: skip
+    by_side = sides.set_index("side")
+    names = list(sides["side"])
+    q = {s: distribution[distribution["side"] == s].set_index("quantile")["security_value_musd_per_yr"] for s in names}
+
+    def at(side: str, level: float) -> float:
+        return float(q[side].loc[min(q[side].index, key=lambda x: abs(x - level))])
+
+    fig.add_trace(
+        go.Box(
+            x=names, q1=[at(s, 0.25) for s in names], median=[at(s, 0.5) for s in names],
+            q3=[at(s, 0.75) for s in names], lowerfence=[at(s, 0.05) for s in names],
+            upperfence=[at(s, 0.95) for s in names], name="security value (5/25/50/75/95 %)",
+            marker_color=SERIES[0], boxpoints=False,
+        ),
+        row=1, col=1,
+    )  # fmt: skip
+    fig.add_scatter(
+        x=names, y=[float(by_side.loc[s, "security_expected_musd_per_yr"]) for s in names], mode="markers",
+        name="expected security value", marker={"color": "#222222", "symbol": "diamond", "size": 10},
+        hovertemplate="%{x}: expected %{y:,.4f} MUSD/yr<extra></extra>", row=1, col=1,
+    )  # fmt: skip
+    relief = [float(by_side.loc[s, "tariff_relief_musd_per_yr"]) for s in names]
+    fig.add_scatter(
+        x=names, y=relief, mode="markers+text", name="tariff relief", text=[f"{v:+,.1f}" for v in relief],
+        textposition="top center",
+        marker={"color": [GAIN if v >= 0 else LOSS for v in relief], "symbol": "line-ew-open", "size": 40,
+                "line": {"width": 4, "color": [GAIN if v >= 0 else LOSS for v in relief]}},
+        hovertemplate="%{x}: tariff relief %{y:+,.1f} MUSD/yr<extra></extra>", row=1, col=2,
+    )  # fmt: skip
+    fig.update_layout(
+        **{**LAYOUT, "margin": {**LAYOUT["margin"], "t": 90}}, height=460,
+        title="Security value of the measures per side, beside the tariff relief (MUSD/yr)",
+    )  # fmt: skip
+    fig.update_xaxes(title_text="side")
+    fig.update_yaxes(title_text="security value: shortfall cost saved (MUSD/yr)", row=1, col=1)
+    fig.update_yaxes(title_text="tariff relief: GSIM welfare change (MUSD/yr)", zeroline=True, row=1, col=2)
+    return fig

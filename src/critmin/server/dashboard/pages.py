@@ -1,15 +1,16 @@
-"""Dashboard pages: overview, exposure explorer, scenario runner, results, compare, risk studies, plans, and the
-login form."""
+"""Dashboard pages: overview, exposure explorer, scenario runner, results, compare, risk studies, plans, trade
+(GSIM between two dates), deals (valued per side, as jobs), and the login form."""
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from pathlib import Path
 from urllib.parse import parse_qs
 
 import pandas as pd
 import plotly.io as pio
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
@@ -31,9 +32,11 @@ from critmin.api import (
     through_share,
 )
 from critmin.server.api.common import records
+from critmin.server.api.deals import submit_deal
 from critmin.server.context import AppContext
 from critmin.server.dashboard import charts, maps
 from critmin.server.dashboard.colours import region_palette
+from critmin.server.deal_support import changed_flows, headline
 from critmin.server.security import TOKEN_COOKIE, tokens_match
 
 router = APIRouter(include_in_schema=False)
@@ -421,6 +424,80 @@ def plan(request: Request, plan_id: str):
         cards=cards, portfolio=records(portfolio), shortlist=records(tables["shortlist"]),
         shapley=records(tables["shapley"]), coalitions=records(tables["coalitions"]), figures=figures,
     )  # fmt: skip
+
+
+TRADE_DEFAULTS = ("2025-08-06", "2025-10-01")  # the bundled deal's regimes: before the talks, after the deal
+BUNDLED_DEAL = "us-japan-2025"
+
+
+def _day(value: str | None, default: str, what: str) -> str:
+    value = value or default
+    try:
+        return dt.date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise PageError(422, f"{what} {value!r} is not a date (YYYY-MM-DD)") from None
+
+
+@router.get("/trade", response_class=HTMLResponse)
+def trade(request: Request, date: str | None = None, against: str | None = None, deal_only: str | None = None):
+    """GSIM on the bundled trade world between two dates: welfare per country and the arcs that changed. With no
+    dates given, the bundled deal's regimes, deal arcs only."""
+    ctx = _ctx(request)
+    try:
+        after, before = _day(date, TRADE_DEFAULTS[1], "date"), _day(against, TRADE_DEFAULTS[0], "against")
+    except PageError as exc:
+        return _error(request, exc)
+    only = deal_only is not None if date is not None else True  # a first visit shows the deal alone
+    between = ("USA", "JPN") if only else None
+    run = ctx.trade_run(dt.date.fromisoformat(before), dt.date.fromisoformat(after), between)
+    scope = "USA-JPN arcs only" if only else "every arc"
+    figures = {"welfare": charts.trade_welfare(run.welfare, after, before, scope)}
+    return render(
+        request, "trade.html", title="Trade: tariff regimes compared (GSIM)", page="trade", date=after,
+        against=before, deal_only=only, scope=scope, flows=records(changed_flows(run.flows)),
+        welfare=records(run.welfare), head=headline(run.flows), world=run.world, figures=figures,
+    )  # fmt: skip
+
+
+@router.get("/deals", response_class=HTMLResponse)
+def deals(request: Request):
+    ctx = _ctx(request)
+    jobs = sorted((j.public() for j in ctx.deal_jobs.all()), key=lambda j: j["submitted_at"], reverse=True)
+    path = ctx.deal_files.get(BUNDLED_DEAL)
+    text = path.read_text(encoding="utf-8") if path else None
+    return render(request, "deals.html", title="Deals", page="deals", jobs=jobs, bundled=BUNDLED_DEAL,
+                  deal_text=text)  # fmt: skip
+
+
+@router.post("/deals", response_class=HTMLResponse)
+def run_bundled_deal(request: Request):
+    """Value the bundled deal (deals/us-japan-2025.yaml) as a job, then follow it."""
+    ctx = _ctx(request)
+    path = ctx.deal_files.get(BUNDLED_DEAL)
+    if path is None:
+        return _error(request, PageError(404, f"the bundled deal {BUNDLED_DEAL!r} is not installed"))
+    try:
+        job = submit_deal(ctx, path.read_text(encoding="utf-8"))
+    except HTTPException as exc:
+        message = "; ".join(d["msg"] for d in exc.detail) if isinstance(exc.detail, list) else str(exc.detail)
+        return _error(request, PageError(exc.status_code, message))
+    return RedirectResponse(f"/deals/jobs/{job['job_id']}", status_code=303)
+
+
+@router.get("/deals/jobs/{job_id}", response_class=HTMLResponse)
+def deal_job(request: Request, job_id: str):
+    ctx = _ctx(request)
+    job = ctx.deal_jobs.get(job_id)
+    if job is None:
+        return _error(request, PageError(404, f"no deal job {job_id!r}"))
+    info = job.public()
+    result, figures = info["result"], {}
+    if info["status"] == "done" and result:
+        sides, distribution = pd.DataFrame(result["sides"]), pd.DataFrame(result["distribution"])
+        figures = {"sides": charts.deal_sides(sides, result["deal"]),
+                   "distribution": charts.deal_distribution(distribution, sides)}  # fmt: skip
+    return render(request, "deal.html", title=f"Deal {info['deal']}: job {job_id}", page="deals", job=info,
+                  result=result, figures=figures)  # fmt: skip
 
 
 @router.get("/login", response_class=HTMLResponse)
