@@ -179,4 +179,5 @@ def render_markdown() -> str:
                 f"| {'yes' if a.key else 'no'} | {'; '.join(cons)} | {a.description} |"
             )
         lines.append("")
-    return "\n".join(lines)
+    guide = resources.files("critmin.data").joinpath("importers.md").read_text(encoding="utf-8")
+    return "\n".join(lines) + "\n" + guide

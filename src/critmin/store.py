@@ -220,13 +220,27 @@ class Store:
         if override is None:
             world = World.from_folder(folder)
             return world, self.load(world, origin=str(folder.resolve()))
+        layer, problems = parse_layer(folder)
+        return self.import_tables(layer, override=override, origin=str(folder.resolve()), problems=problems)
+
+    def import_tables(
+        self,
+        layer: dict[str, pd.DataFrame],
+        *,
+        override: str,
+        origin: str,
+        problems: list | None = None,
+    ) -> tuple[World, str]:
+        """Import typed tables (component name -> frame, as ``critmin.world.tables.typed`` makes them) as
+        override layer ``override``, all or nothing: validated with the active world first, written in one
+        transaction. ``origin`` is recorded in the layers table. Returns the active world and its version."""
         if override == BASE:
             raise UsageError(f"{BASE!r} is reserved for the active world; choose another override name")
         if not _LAYER_NAME.fullmatch(override):
             raise UsageError(f"override name {override!r}: use 1-64 letters, digits, '_', '.' or '-'")
         # every problem in one pass (issue 11, defect 10): the layer's rows, its duplicate keys, and the combined
         # world's references, root causes first; nothing is written unless there are none
-        layer, problems = parse_layer(folder)
+        problems = list(problems or [])
         problems += [p for name, frame in layer.items() for p in check_keys(components()[name], frame)]
         try:
             merged = self.world().with_layer(layer)
@@ -235,7 +249,7 @@ class Store:
         if problems:
             raise WorldValidationError(problems)
         version = data_version(merged)
-        self._write(override, "override", layer, str(folder.resolve()), version, replace_all=False)
+        self._write(override, "override", layer, origin, version, replace_all=False)
         return merged, version
 
     def drop_layer(self, name: str) -> None:

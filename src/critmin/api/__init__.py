@@ -71,6 +71,20 @@ _EXPORTS = {
     **dict.fromkeys(("Problem", "ProblemList", "WorldValidationError"), "critmin.world.problems"),
     **dict.fromkeys(("element_content", "element_flows"), "critmin.world.flows"),
     "balance_report": "critmin.world.balance",
+    # importers of trade and production data (issue 16): BACI, Comtrade, USGS to override layers
+    **dict.fromkeys(
+        (
+            "ALLOCATIONS",
+            "PRODUCTION_FORMATS",
+            "TRADE_FORMATS",
+            "ImportFileError",
+            "ImportResult",
+            "hs_map",
+            "import_production",
+            "import_trade",
+        ),
+        "critmin.world.importers",
+    ),
     "calibration_report": "critmin.metrics.calibration",
     **dict.fromkeys(("TOLERANCE_PCT", "arc_calibration"), "critmin.market.trade_calibration"),
     **dict.fromkeys(("Attribute", "Component", "component", "components", "render_markdown"), "critmin.schema"),

@@ -194,3 +194,86 @@ def check(
     if len(failing) or len(misses):
         err_console.print(f"[bold red]{len(failing)} balance failure(s), {len(misses)} calibration miss(es)[/bold red]")
         raise typer.Exit(1)
+
+
+# `--format` names the input file's format here (as the issue asks), so the output format is `--output-format`
+OUTPUT_FORMAT_OPTION = typer.Option(
+    Format.table, "--output-format", "-f", help="Output format: table, csv or json (list of records)."
+)
+
+
+def _report_import(fmt: Format, path: Path, result, store_path: Path, what: str) -> None:
+    from critmin.api import balance_report
+
+    unbalanced = int((~balance_report(result.world)["ok"]).sum())
+    if unbalanced:
+        err_console.print(
+            f"[yellow]warning:[/yellow] {unbalanced} node(s) of the world with this layer do not balance; "
+            "see `critmin world check`"
+        )
+    skipped = ", ".join(f"{n} {reason}" for reason, n in sorted(result.skipped.items()))
+    rule = f", shared HS codes split by {result.allocation}" if result.allocation else ""
+    report(
+        fmt,
+        f"imported {path} ({what} {result.year}) as override layer {result.layer!r}: {result.rows} "
+        f"{result.table} row(s) citing {result.source_id}{rule}; skipped rows: {skipped or 'none'} "
+        f"(store {store_path}, data version {result.data_version})",
+        {"action": "import", "file": str(path), "store": str(store_path), **result.as_dict()},
+    )
+
+
+@app.command("import-trade")
+def import_trade(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="Trade file (CSV)."),
+    data_format: str = typer.Option(..., "--format", help="File format: baci or comtrade."),
+    override: str = typer.Option(..., "--override", "-o", help="Name of the override layer to write."),
+    codes: Path = typer.Option(
+        None,
+        "--codes",
+        exists=True,
+        dir_okay=False,
+        help="Country-code file (BACI's country_codes_V*.csv: country_code, country_iso3); default: critmin's "
+        "own table of the world's countries and EU members, other codes going to ROW.",
+    ),
+    year: int = typer.Option(None, "--year", help="Year to read (needed when the file holds several)."),
+    allocation: str = typer.Option(
+        "composition",
+        "--allocation",
+        help="Split of HS codes shared by several products: composition (the world's trade shares on the arc, "
+        "else globally) or unit_value (the flow's unit value against the products' reference prices).",
+    ),
+    db: Path = DB_OPTION,
+    fmt: Format = OUTPUT_FORMAT_OPTION,
+) -> None:
+    """Import bilateral trade (CEPII BACI or UN Comtrade CSV) as an override layer of trade_flow rows, mapped to
+    critmin's regions and products (HS codes through hs_map.csv). All or nothing: a bad row is listed as
+    file:line: field: reason and nothing is written."""
+    from critmin.api import Store
+    from critmin.api import import_trade as run_import
+
+    with user_errors(), Store(db) as store:
+        result = run_import(
+            store, file, fmt=data_format, override=override, codes=codes, year=year, allocation=allocation
+        )
+        path = store.path
+    _report_import(fmt, file, result, path, data_format)
+
+
+@app.command("import-production")
+def import_production(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="Production file (CSV)."),
+    data_format: str = typer.Option(..., "--format", help="File format: usgs (MCS data-release world table)."),
+    override: str = typer.Option(..., "--override", "-o", help="Name of the override layer to write."),
+    year: int = typer.Option(None, "--year", help="Production year to read (default: the latest column)."),
+    db: Path = DB_OPTION,
+    fmt: Format = OUTPUT_FORMAT_OPTION,
+) -> None:
+    """Import mine production (USGS Mineral Commodity Summaries data release) as an override layer of production
+    rows. All or nothing: a bad row is listed as file:line: field: reason and nothing is written."""
+    from critmin.api import Store
+    from critmin.api import import_production as run_import
+
+    with user_errors(), Store(db) as store:
+        result = run_import(store, file, fmt=data_format, override=override, year=year)
+        path = store.path
+    _report_import(fmt, file, result, path, data_format)
