@@ -7,8 +7,8 @@ with S scenarios of risks/china-controls.yaml to a 1% gap by the L-shaped method
 
 The projects are existing activities outside China (extract, separate, convert) given 20% more capacity at a
 synthetic capex of 0.002 MUSD per t/yr (cheap enough that some are worth taking), financed by loan, guarantee
-or grant: the figures are for timing, not advice. Times: building the problem (scenarios sampled and stepped through the engine, month by month) and
-solving it (the master MIP and the scenario LPs of every iteration).
+or grant: the figures are for timing, not advice. Times: building the problem (scenarios sampled and stepped
+through the engine, month by month) and solving it (the master MIP and the scenario LPs of every iteration).
 """
 
 from __future__ import annotations
