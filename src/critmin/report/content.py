@@ -18,6 +18,7 @@ from critmin._version import __version__
 from critmin.report import figures
 
 TOP = 5  # lines per chart
+NOISE_MUSD = 1e-9  # a plan's solver round-off, shown as 0 (as `critmin plan show` shows it)
 TABLE_ROWS = 60  # rows of a long table shown (the rest are counted: `critmin ... export` has them all)
 
 
@@ -346,6 +347,10 @@ def plan_report(store, plan_id: str) -> Report:
     info = plan_info(store, pid)
     get = {t: read_plan_table(store, pid, t) for t in ("frontier", "coalitions", "shapley", "portfolio", "options",
                                                        "shortlist", "scenarios")}  # fmt: skip
+    for frame in get.values():  # solver round-off as 0, as `critmin plan show` prints it
+        for column in [c for c in frame.columns if str(c).endswith("_musd")]:
+            frame[column] = frame[column].map(lambda v: 0.0 if v is not None and abs(v) < NOISE_MUSD else v)
+    info = {k: 0.0 if k.endswith("_musd") and v is not None and abs(v) < NOISE_MUSD else v for k, v in info.items()}
     frontier, coalitions, shapley = get["frontier"], get["coalitions"], get["shapley"]
     figs = [
         Figure("Frontier: expected cost against CVaR",
