@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test test-slow lint docs world bench load chromium lock clean
+.PHONY: run test test-slow lint docs world bench load chromium poppler lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,8 +36,14 @@ chromium:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
 
+# The report tests render PDF pages with pdftoppm and read them with pdftotext (Debian's poppler-utils).
+poppler:
+	@command -v pdftoppm >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq poppler-utils; }
+
 # ruff and the suite, property tests at small budgets; the tests marked slow are skipped (see test-slow).
-test: $(DEV_STAMP) chromium
+test: $(DEV_STAMP) chromium poppler
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 

@@ -32,6 +32,10 @@ Plans (docs/plan.md)::
     plan_id = save_plan_run(store, run, "plans/us-japan-2025.yaml", data_version=data_version(world))
     list_plans(store); read_plan_table(store, plan_id, "portfolio"); export_plan(store, plan_id, Path("out"))
 
+Reports (docs/reports.md)::
+
+    write_report(store, "run", "latest", Path("r.pdf"))   # or .html; kinds run, risk, plan; byte-reproducible
+
 Trade policy (docs/deals.md)::
 
     world = load_trade_world()                            # the bundled US-Japan 2025 trade world
@@ -180,6 +184,10 @@ _EXPORTS = {
     # deals (issue 15): a tariff regime change plus cooperation measures, valued per side
     **dict.fromkeys(("Deal", "DealError", "load_deal", "parse_deal"), "critmin.deal.load"),
     **dict.fromkeys(("DealValue", "value_deal"), "critmin.deal.value"),
+    # reports (issue 16): reproducible HTML/PDF reports of stored runs, risk studies and plans
+    **dict.fromkeys(
+        ("REPORT_KINDS", "REPORT_SUFFIXES", "build_report", "render_report", "write_report"), "critmin.report"
+    ),
     # trade policy (issue 15): GSIM, WITS-SMART, trade worlds with dated tariff schedules
     **dict.fromkeys(("GsimResult", "solve_gsim"), "critmin.trade.gsim"),
     **dict.fromkeys(("SmartResult", "smart"), "critmin.trade.smart"),

@@ -12,7 +12,17 @@ import typer
 
 from critmin._version import __version__
 from critmin.api import INDICATORS, ORIGIN_STAGES
-from critmin.cli import data_cmd, deal_cmd, engine_cmd, plan_cmd, risk_cmd, serve_cmd, trade_cmd, world_cmd
+from critmin.cli import (
+    data_cmd,
+    deal_cmd,
+    engine_cmd,
+    plan_cmd,
+    report_cmd,
+    risk_cmd,
+    serve_cmd,
+    trade_cmd,
+    world_cmd,
+)
 from critmin.cli.output import DB_OPTION, FORMAT_OPTION, WORLD_OPTION, Format, console, emit, resolve_world, user_errors
 
 app = typer.Typer(
@@ -35,6 +45,7 @@ app.command()(engine_cmd.clear)
 app.command()(engine_cmd.validate)
 app.command()(engine_cmd.run)
 app.command()(serve_cmd.serve)
+app.command()(report_cmd.report)
 
 
 def _reflow_help(typer_app: typer.Typer) -> None:
