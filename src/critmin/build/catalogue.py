@@ -217,9 +217,15 @@ def _date(text: str) -> str | None:
     return match.group(1) if match else None
 
 
+# Events after the facts folder's timeline (2025-10 to 2026-11), in the facts files' format and sourced the same
+# way. They live with the build, not in ../shared/data/facts, which this repository only reads.
+POLICY_UPDATES = Path(__file__).parent / "data" / "policy_events_2026.csv"
+
+
 def policy_events(facts: Path, src: Sources, element_ids: set[str]) -> list[dict]:
     rows, counts = [], {}
-    for fact in read_facts(facts, "policy_events.csv"):
+    updates = read_facts(POLICY_UPDATES.parent, POLICY_UPDATES.name)
+    for fact in [*read_facts(facts, "policy_events.csv"), *updates]:
         actor = "/".join(re.findall(r"\b[A-Z]{3}\b", fact["actor"])) or fact["actor"]
         announced = _date(fact["date"])
         base = f"{announced}-{actor.replace('/', '-').lower()}"
