@@ -83,6 +83,19 @@ def test_sources_and_assumptions(db):
     assert {a["component"] for a in only} == {"stock"}
 
 
+def test_sources_events_list_the_2025_26_timeline_with_sources(db):
+    events = json.loads(run("data", "sources", "--events", "--since", "2025-01-01", "--format", "json").stdout)
+    ids = {e["id"] for e in events}
+    # the suspensions, the DoD-MP floor, the US-Australia framework, Vietnam's ore ban, the dual-use ban on
+    # Japanese military users, Project Vault, the Minamitorishima trial and RESourceEU (issue 16)
+    wanted = {"2025-11-07-chn-1", "2025-11-09-chn-1", "2025-07-10-usa-1", "2025-10-20-usa-aus-1", "2025-12-11-vnm-1",
+              "2026-01-06-chn-1", "2026-02-02-usa-1", "2026-01-12-jpn-1", "2025-12-03-eu-1"}  # fmt: skip
+    assert wanted <= ids
+    assert all(e["citation"] and e["confidence"] in ("confirmed", "secondary", "assumption") for e in events)
+    assert all((e["effective"] or e["announced"]) >= "2025-01-01" for e in events)
+    run("data", "sources", "--events", "--since", "last-year", code=2)
+
+
 def test_world_export_import_round_trip_and_check(db, tmp_path):
     run("world", "export", str(tmp_path / "w"))
     run("world", "export", str(tmp_path / "w"), code=2)  # refuses to overwrite without --force

@@ -56,15 +56,28 @@ def sources(
         help="List every row that is a critmin assumption (confidence=assumption) instead of the sources.",
     ),
     component: str = typer.Option(None, "--component", "-c", help="Only rows of this component (e.g. production)."),
+    events: bool = typer.Option(
+        False, "--events", help="List the policy timeline instead: each event with its dates, source and confidence."
+    ),
+    since: str = typer.Option(
+        None,
+        "--since",
+        help="With --events: only events announced or effective from this date (YYYY-MM-DD), e.g. 2025-01-01.",
+    ),
     world: Path = WORLD_OPTION,
     db: Path = DB_OPTION,
     fmt: Format = FORMAT_OPTION,
 ) -> None:
-    """Sources cited by the data, with how many rows cite each; or, with --assumptions, the assumption rows."""
+    """Sources cited by the data, with how many rows cite each; with --assumptions, the assumption rows; with
+    --events, the policy timeline (export controls, suspensions, frameworks, stockpiles) with sources."""
     from critmin.api import cited_rows, sources_table
 
     with user_errors():
         w = resolve_world(world, db)
+        if events:
+            timeline = _events(w, since)
+            emit(timeline, fmt, title=f"{len(timeline)} policy events" + (f" since {since}" if since else ""))
+            return
         if assumptions:
             cited = cited_rows(w, component=component, assumptions=True)
             title = f"{len(cited)} assumption rows (override them with `critmin world import DIR --override NAME`)"
@@ -72,6 +85,31 @@ def sources(
             return
         src = sources_table(w, component=component)
     emit(src, fmt, title=f"{len(src)} sources")
+
+
+def _events(world, since: str | None):
+    """The policy_event table with each event's source citation and address, oldest first."""
+    import datetime as dt
+
+    from critmin.errors import UsageError
+
+    events = world.table("policy_event").copy()
+    sources = world.table("source").set_index("id")
+    day = events["effective"].fillna(events["announced"]).astype(str)
+    if since:
+        try:
+            dt.date.fromisoformat(since)
+        except ValueError:
+            raise UsageError(f"--since {since!r} is not a date (YYYY-MM-DD)") from None
+        keep = (events["announced"].astype(str) >= since) | (day >= since)
+        events, day = events[keep], day[keep]
+    events = events.assign(_day=day).sort_values(["_day", "id"])
+    citation = events["source"].map(sources["citation"]) if "citation" in sources else events["source"]
+    address = events["source"].map(sources["url"]) if "url" in sources else ""
+    out = events.assign(citation=citation, url=address)
+    columns = ["id", "announced", "effective", "end", "actor", "target", "measure", "elements", "description",
+               "source", "citation", "url", "confidence"]  # fmt: skip
+    return out[[c for c in columns if c in out]].reset_index(drop=True)
 
 
 @app.command("docs")
