@@ -119,13 +119,21 @@ def _world_tables(store, data_version: str) -> tuple[list[Table], list[Table], l
                 "assumptions and sources are not listed."
             ],
         )
-    assumed = cited_rows(world, assumptions=True)[["component", "key", "value", "unit", "year", "source", "note"]]
-    assumed = assumed.sort_values(["component", "key"], kind="stable")
+    # a briefing lists how much of each table is assumed, not all ~1,800 rows (about 90 PDF pages): the rows
+    # themselves are one command away
+    assumed = cited_rows(world, assumptions=True).groupby("component").size()
+    every = cited_rows(world).groupby("component").size()
+    summary = pd.DataFrame({"component": every.index, "rows": every.to_numpy(),
+                            "assumption_rows": assumed.reindex(every.index).fillna(0).astype(int).to_numpy()})
+    summary["assumption_share_pct"] = (100 * summary["assumption_rows"] / summary["rows"]).round(1)
+    summary = summary[summary["assumption_rows"] > 0].reset_index(drop=True)
     sources = sources_table(world)
     sources = sources[sources["rows"] > 0][["id", "rows", "confidence", "citation", "url"]]
     return (
-        [table("World rows flagged assumption", assumed, limit=None,
-               note=f"Every row of data version {data_version} whose confidence is 'assumption' ({len(assumed)}).")],
+        [table("World rows flagged assumption, per table", summary, limit=None,
+               note=f"Data version {data_version}: {int(summary['assumption_rows'].sum())} rows whose confidence is "
+               "'assumption'. List them with `critmin data sources --assumptions [-c TABLE]`; override any with "
+               "`critmin world import DIR --override NAME`.")],
         [table("Sources cited by the world's rows", sources, limit=None,
                note=f"Data version {data_version}: {len(sources)} sources.")],
         [],
