@@ -44,9 +44,12 @@ class NewsvendorRecourse:
         gradient = -self.value if x[0] < self.demand[s] else 0.0
         return 1000 * self.value * short, np.array([1000 * gradient]), None
 
-    def evaluate(self, x):
-        costs, grads = zip(*(self.solve(s, x)[:2] for s in range(len(self.demand))), strict=True)
+    def solve_each(self, xs):
+        costs, grads = zip(*(self.solve(s, x)[:2] for s, x in enumerate(xs)), strict=True)
         return np.array(costs), np.stack(grads)
+
+    def evaluate(self, x):
+        return self.solve_each([x] * len(self.demand))
 
 
 def newsvendor_problem(probability, unit_cost, modules):

@@ -183,7 +183,7 @@ _EXPORTS = {
     ),
     # deals (issue 15): a tariff regime change plus cooperation measures, valued per side
     **dict.fromkeys(("Deal", "DealError", "load_deal", "parse_deal"), "critmin.deal.load"),
-    **dict.fromkeys(("DealValue", "value_deal"), "critmin.deal.value"),
+    **dict.fromkeys(("DealValue", "check_measures", "value_deal"), "critmin.deal.value"),
     # reports (issue 16): reproducible HTML/PDF reports of stored runs, risk studies and plans
     **dict.fromkeys(
         ("REPORT_KINDS", "REPORT_SUFFIXES", "build_report", "render_report", "write_report"), "critmin.report"

@@ -60,6 +60,9 @@ def value_deal(world: World, deal: Deal, progress: Callable[[str, int, int], Non
                 for i, s in enumerate(deal.sides) if s.id not in players]  # fmt: skip
     if problems:
         raise DealError(problems)
+    problems = check_measures(deal, plan)
+    if problems:
+        raise DealError(problems)
     trade_world = load_trade_world(deal.trade_world)
     between = [s.country for s in deal.sides] if deal.tariff_scope == "sides" else None
     trade = run_trade(trade_world, deal.before, deal.after, between)
@@ -111,6 +114,30 @@ def value_deal(world: World, deal: Deal, progress: Callable[[str, int, int], Non
         per_scenario[f"{s.id}_shortfall_without_musd"] = without[s.id]
         per_scenario[f"{s.id}_shortfall_with_musd"] = with_it[s.id]
     return DealValue(deal, trade, problem, pd.DataFrame(rows), pd.DataFrame(dist), pd.DataFrame(per_scenario))
+
+
+def check_measures(deal: Deal, plan) -> list[Problem]:
+    """The deal's measures against its plan, before anything is solved: known options, instruments the option
+    admits, and at most the option's modules in all (several measures may name one option)."""
+    from critmin.plan.schema import ProjectOption
+
+    by_id = {o.id: o for o in plan.options}
+    problems, total = [], {}
+    for i, m in enumerate(deal.measures):
+        option = by_id.get(m.option)
+        if option is None:
+            problems.append(Problem("deal", None, f"measures.{i}.option", f"unknown option {m.option!r}; the plan "
+                                    f"has: {', '.join(by_id)}"))  # fmt: skip
+            continue
+        admitted = list(option.instruments) if isinstance(option, ProjectOption) else ["purchase"]
+        if m.instrument is not None and m.instrument not in admitted:
+            problems.append(Problem("deal", None, f"measures.{i}.instrument",
+                                    f"{m.option} admits {', '.join(admitted)}, not {m.instrument!r}"))  # fmt: skip
+        total[m.option] = total.get(m.option, 0) + m.modules
+        if total[m.option] > option.modules:
+            problems.append(Problem("deal", None, f"measures.{i}.modules", f"{m.option} has at most "
+                                    f"{option.modules} modules; the measures ask for {total[m.option]}"))  # fmt: skip
+    return problems
 
 
 def _modules(problem: PlanProblem, deal: Deal) -> np.ndarray:

@@ -88,15 +88,20 @@ def _alpha(alpha) -> float:
     return a
 
 
-def _checked_gap(name: str, larger: float, smaller: float, larger_name: str, smaller_name: str) -> float:
-    """``larger - smaller``, a gap that is non-negative at an optimum; small negatives (rounding) read as 0."""
+def _checked_gap(
+    name: str, larger: float, smaller: float, larger_name: str, smaller_name: str, rel_tol: float | None = None
+) -> float:
+    """``larger - smaller``, a gap that is non-negative at an optimum; small negatives (rounding, or solves
+    stopped at a relative gap ``rel_tol``) read as 0."""
     a, b = float(larger), float(smaller)
     for label, value in ((larger_name, a), (smaller_name, b)):
         if not math.isfinite(value):
             raise ValueError(f"{label} must be finite, got {value!r}")
     gap = a - b
     if gap < 0:
-        tolerance = VALUE_GAP_TOLERANCE * max(abs(a), abs(b), 1.0)
+        tolerance = (VALUE_GAP_TOLERANCE if rel_tol is None else max(rel_tol, VALUE_GAP_TOLERANCE)) * max(
+            abs(a), abs(b), 1.0
+        )
         if gap < -tolerance:
             raise ValueError(
                 f"{name} is negative ({larger_name} {a!r} < {smaller_name} {b!r}, by {-gap!r}): "
@@ -172,7 +177,7 @@ def risk_objective(costs, probability, risk_weight: float, alpha: float) -> floa
 # --- value measures -------------------------------------------------------------------------------------------
 
 
-def evpi(recourse_value: float, wait_and_see_value: float) -> float:
+def evpi(recourse_value: float, wait_and_see_value: float, rel_tol: float | None = None) -> float:
     """Expected value of perfect information, USD: ``EVPI = RP - WS`` (minimisation).
 
     What knowing the scenario before deciding would save. Non-negative at an optimum: a gap below zero by more
@@ -182,10 +187,10 @@ def evpi(recourse_value: float, wait_and_see_value: float) -> float:
     >>> evpi(120.0, 100.0)
     20.0
     """
-    return _checked_gap("EVPI", recourse_value, wait_and_see_value, "recourse_value", "wait_and_see_value")
+    return _checked_gap("EVPI", recourse_value, wait_and_see_value, "recourse_value", "wait_and_see_value", rel_tol)
 
 
-def vss(expected_value_solution_value: float, recourse_value: float) -> float:
+def vss(expected_value_solution_value: float, recourse_value: float, rel_tol: float | None = None) -> float:
     """Value of the stochastic solution, USD: ``VSS = EEV - RP`` (minimisation).
 
     What planning for the scenarios saves over planning for their average, judged on the scenarios. Checked
@@ -195,11 +200,13 @@ def vss(expected_value_solution_value: float, recourse_value: float) -> float:
     10.0
     """
     return _checked_gap(
-        "VSS", expected_value_solution_value, recourse_value, "expected_value_solution_value", "recourse_value"
+        "VSS", expected_value_solution_value, recourse_value, "expected_value_solution_value", "recourse_value", rel_tol
     )
 
 
-def cvar_premium(expected_cost_risk_averse: float, expected_cost_risk_neutral: float) -> float:
+def cvar_premium(
+    expected_cost_risk_averse: float, expected_cost_risk_neutral: float, rel_tol: float | None = None
+) -> float:
     """Price of tail protection, USD: the risk-averse plan's expected cost less the risk-neutral plan's.
 
     The risk-neutral plan minimises expected cost, so the premium is non-negative at an optimum; checked like
@@ -214,4 +221,5 @@ def cvar_premium(expected_cost_risk_averse: float, expected_cost_risk_neutral: f
         expected_cost_risk_neutral,
         "expected_cost_risk_averse",
         "expected_cost_risk_neutral",
+        rel_tol,
     )

@@ -103,7 +103,7 @@ def build_problem(world: World, plan: Plan, progress: Callable[[str, int, int], 
     step_starts = dates[:: plan.step_months]
     options, rows = zip(*(_option_columns(model, plan, o, dates) for o in plan.options), strict=True)
     cost = _public_costs(plan, model, list(options))
-    return PlanProblem(
+    problem = PlanProblem(
         plan=plan,
         options=list(options),
         cost=cost,
@@ -120,6 +120,12 @@ def build_problem(world: World, plan: Plan, progress: Callable[[str, int, int], 
         content=model.content,
         ref_price=model.inputs.ref_price,
     )
+    for o, option in enumerate(plan.options):
+        if problem.floor_rows[o] >= 0 and floor_yield(problem, o) <= 0:
+            product = option.floor_product or option.product
+            raise PlanDataError(f"option {option.id}: its {option.process} activity makes no {product} in "
+                                f"{option.region}, so an offtake floor on it pays on nothing")  # fmt: skip
+    return problem
 
 
 def _reservations(plan: Plan) -> list:
@@ -266,14 +272,22 @@ def instrument_cost(name: str, capex_musd: float, f) -> float:
     return 0.0  # offtake
 
 
+def floor_yield(problem: PlanProblem, o: int) -> float:
+    """Tonnes of the floored product one unit of option ``o``'s activity makes (its column's coefficient on
+    the floor market's balance row)."""
+    columns = problem.options[o]
+    hit = columns.values[columns.rows == problem.floor_rows[o]]
+    return float(hit.sum()) if len(hit) else 0.0
+
+
 def offtake_payouts(problem: PlanProblem, prices: np.ndarray) -> np.ndarray:
     """Expected payout per module of each offtake option (MUSD) given scenario x step prices at the options'
     markets (USD/kg; ``prices[s, t, o]``): the floor minus the price, when positive, on the offtake share of
-    capacity."""
+    output of the floored product (the offtake share of capacity times the activity's yield of that product)."""
     out = np.zeros(len(problem.options))
     for o, option in enumerate(problem.plan.options):
         if isinstance(option, ProjectOption) and "offtake" in option.instruments:
-            quantity = option.offtake_share * problem.options[o].per_module[None, :]
+            quantity = option.offtake_share * floor_yield(problem, o) * problem.options[o].per_module[None, :]
             out[o] = fin.offtake_cost(option.floor_usd_per_kg, prices[:, :, o], quantity, problem.probability) / 1e6
     return out
 

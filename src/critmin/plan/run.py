@@ -63,15 +63,20 @@ class PlanRun:
 
     @property
     def evpi(self) -> float:
-        return measures.evpi(self.joint.objective, self.wait_and_see.objective)
+        return measures.evpi(self.joint.objective, self.wait_and_see.objective, self._tolerance)
 
     @property
     def vss(self) -> float:
-        return measures.vss(self.mean_value_plan.objective, self.joint.objective)
+        return measures.vss(self.mean_value_plan.objective, self.joint.objective, self._tolerance)
 
     @property
     def cvar_premium(self) -> float:
-        return measures.cvar_premium(self.joint.expected_musd, self.risk_neutral.expected_musd)
+        return measures.cvar_premium(self.joint.expected_musd, self.risk_neutral.expected_musd, self._tolerance)
+
+    @property
+    def _tolerance(self) -> float:
+        """The solves stop at the plan's relative gap: differences within it are not evidence of anything."""
+        return self.plan.gap
 
     def saving(self) -> dict[frozenset, float]:
         """Each coalition's saving: the objective without a plan less its own optimum (MUSD)."""
@@ -90,7 +95,8 @@ class PlanRun:
 
     @property
     def superadditivity(self) -> list:
-        return cooperation.superadditivity_violations(self.players, self.saving(), tolerance=1e-6)
+        scale = max(abs(self.no_plan.objective), abs(self.joint.objective), 1.0)
+        return cooperation.superadditivity_violations(self.players, self.saving(), tolerance=self.plan.gap * scale)
 
 
 def run_plan(world: World, plan: Plan, progress: Progress | None = None) -> PlanRun:
@@ -104,7 +110,7 @@ def run_plan(world: World, plan: Plan, progress: Progress | None = None) -> Plan
     for k, members in enumerate(sets):
         who = coalition(problem, sorted(members))
         if members:
-            solutions[members] = solve_plan(problem, who)
+            solutions[members] = _best_plan(problem, who, solutions)
         else:
             solutions[members] = evaluate_plan(problem, who, np.zeros(problem.cost.shape), recourse, "no plan")
         if progress:
@@ -120,7 +126,9 @@ def run_plan(world: World, plan: Plan, progress: Progress | None = None) -> Plan
         progress("measures", 1, 1)
     joint = solutions[frozenset(players)]
     side_by_side = sum(solutions[frozenset([p])].modules for p in players)
-    separate = evaluate_plan(problem, grand, side_by_side, grand_recourse, "separate plans side by side")
+    # the stand-alone plans as their players would run them: each its own stock, no pool
+    apart = dataclasses.replace(grand, pools=())
+    separate = evaluate_plan(problem, apart, side_by_side, recourse_for(problem, apart), "separate plans side by side")
     options = _option_table(problem, grand, joint, grand_recourse, progress)
     frontier = _frontier(problem, grand, grand_recourse, {0.0: risk_neutral, plan.risk_weight: joint})
     if progress:
@@ -142,6 +150,27 @@ def _frontier(problem, who, recourse, known: dict[float, Solution]) -> pd.DataFr
                      "objective_musd": solution.objective, "public_musd": solution.public_musd,
                      "modules": round(float(solution.x.sum()))})  # fmt: skip
     return pd.DataFrame(rows)
+
+
+def _best_plan(problem: PlanProblem, who: Coalition, solved: dict[frozenset, Solution]) -> Solution:
+    """A coalition's plan: the better of pooling its stocks (when it has a pool) and not, and never worse than
+    its members' own plans carried out side by side (a choice it always has: the budget is pooled, and keeping
+    stocks apart is allowed). Solves stop at the plan's gap, so without this last candidate a joint plan could
+    come out a fraction of that gap worse than the separate ones."""
+    apart = dataclasses.replace(who, pools=())
+    candidates = [solve_plan(problem, who)]
+    if who.pools:
+        candidates.append(solve_plan(problem, apart))
+    singles = [solved.get(frozenset([p])) for p in who.players]
+    if len(who.players) > 1 and all(singles):
+        side_by_side = sum(s.modules for s in singles)
+        if np.nansum(np.where(side_by_side > 0, problem.cost, 0) * side_by_side) <= who.budget_musd + 1e-9:
+            candidates.append(evaluate_plan(problem, apart, side_by_side, recourse_for(problem, apart),
+                                            "members' plans side by side"))  # fmt: skip
+    best = min(candidates, key=lambda c: c.objective)
+    solves = candidates[: 1 + bool(who.pools)]  # their bounds hold for the coalition's problem (pooled or not)
+    bound = min(min(c.lower_bound for c in solves), best.objective)
+    return dataclasses.replace(best, lower_bound=bound, iterations=sum(c.iterations for c in solves))
 
 
 def price_offtakes(problem: PlanProblem) -> Recourse:

@@ -1,10 +1,10 @@
 """Solve a plan's two-stage program for one coalition: the extensive form (one MIP with every scenario's
 horizon LP) for small cases, and the L-shaped method (Benders, one cut per scenario) for large ones.
 
-Objective (MUSD): ``E[F] + λ·CVaR_α[F]`` with ``F_s = public cost + Q_s(x)``, where ``Q_s`` is scenario s's
-second-stage cost (the horizon LP's objective) less that of the no-event scenario with no plan, and CVaR in
-the Rockafellar–Uryasev form (``η + E[(F - η)+] / (1 - α)``). The first stage chooses, per option, whole
-modules and the instrument financing each, within the coalition's budget.
+Objective (MUSD): ``public cost + E[Q] + λ·CVaR_α[Q]``, where ``Q_s`` is scenario s's second-stage cost (the
+horizon LP's objective) less that of the no-event scenario with no plan, and CVaR in the Rockafellar–Uryasev
+form (``η + E[(Q - η)+] / (1 - α)``); public cost is deterministic and counted once. The first stage
+chooses, per option, whole modules and the instrument financing each, within the coalition's budget.
 """
 
 from __future__ import annotations
@@ -51,9 +51,9 @@ def coalition(problem: PlanProblem, players: Sequence[str]) -> Coalition:
     if plan.joint_budget_musd is not None and len(members) == len(plan.players) > 1:
         budget = plan.joint_budget_musd
     pools = []
-    for pool in plan.pools:
-        if len(members & set(pool.members)) >= 2:
-            options = [i for i, o in enumerate(plan.options) if getattr(o, "pool", None) == pool.id and available[i]]
+    for pool in plan.pools:  # a pool is held jointly only when two or more members put a stock into it
+        options = [i for i, o in enumerate(plan.options) if getattr(o, "pool", None) == pool.id and available[i]]
+        if len({plan.options[i].owner for i in options} & set(pool.members)) >= 2:
             pools.append({"options": options, "max_share": pool.max_share})
     return Coalition(members, available, budget, tuple(pools))
 
@@ -414,6 +414,8 @@ def solve_plan(problem: PlanProblem, who: Coalition, recourse: Recourse | None =
     """The plan's method: ``extensive``, ``lshaped``, or ``auto`` (the extensive form while the scenarios'
     horizon LPs hold at most EXTENSIVE_MAX_COLUMNS columns together, else L-shaped)."""
     recourse = recourse or recourse_for(problem, who)
+    if not _pairs(problem, who):  # nothing to choose: the empty plan, exactly (no master, no gap)
+        return evaluate_plan(problem, who, np.zeros(problem.cost.shape), recourse, "no options")
     method = problem.plan.method
     if method == "auto":
         columns = recourse.layout.matrix.shape[1] * len(recourse.numbers)

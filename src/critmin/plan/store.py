@@ -108,8 +108,10 @@ def coalition_label(players) -> str:
 
 def plan_key(name: str, plan_text: str, risk_text: str, data_version: str) -> str:
     """A plan run's id: ``<name>-<hash8>``, the hash (SHA-256) over the plan file's text, its disruption
-    model's text and the world's data version (everything the run's numbers depend on)."""
+    model's text, the world's data version and critmin's version (everything the run's numbers depend on: a
+    new version may solve differently, so its runs are not mistaken for the old ones)."""
     key = [hashlib.sha256(t.encode("utf-8")).hexdigest() for t in (plan_text, risk_text)] + [data_version]
+    key.append(__version__)
     return f"{name}-{hashlib.sha256(json.dumps(key).encode('utf-8')).hexdigest()[:ID_CHARS]}"
 
 

@@ -156,6 +156,8 @@ def check_posted_deal(ctx: AppContext, text: str, plan_text: str | None):
         if measure.option not in options:
             raise _problem(text, "measures", f"unknown option {measure.option!r}; the plan has: {', '.join(options)}",
                            "unknown_option", f"measures.{i}.option")  # fmt: skip
+    for problem in api.check_measures(deal, plan)[:1]:  # instruments and modules, as the valuation checks them
+        raise _problem(text, "measures", problem.reason, "bad_measure", problem.column)
     return deal, payload
 
 
@@ -203,7 +205,7 @@ def trade(
         if unknown:
             raise api_error(422, ["query", "between"], f"unknown country {unknown[0]!r}; the trade world has: "
                             f"{', '.join(world.country_ids)}")  # fmt: skip
-    run = ctx.trade_run(against, date, chosen)
+    run = ctx.trade_run(against, date or dt.date.today(), chosen)  # today resolved here: the runs are cached
     return trade_payload(run, list(chosen) if chosen else None)
 
 

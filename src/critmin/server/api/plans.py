@@ -4,6 +4,7 @@ throughout; second-stage costs relative to the no-event scenario without a plan.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any, Literal
@@ -27,6 +28,8 @@ NOT_FOUND = error_responses(404)
 TABULAR = {**CSV_OR_JSON, **error_responses(404)}
 PlanTableName = Literal[tuple(PLAN_TABLES)]  # type: ignore[valid-type]
 TABLE_NAMES = ", ".join(PLAN_TABLES)
+MAX_STEPS_PER_SCENARIO = 8  # scenario-steps a posted plan may ask for: max_plan_scenarios x this
+MAX_PLAYERS = 4  # every one of the 2^players coalitions is solved
 PLAN_ID = Path(..., pattern=RUN_ID_PATTERN, description="Plan id, a unique prefix of one, or 'latest'.")
 
 MUSD = "MUSD"
@@ -157,6 +160,18 @@ def check_posted_plan(ctx: AppContext, text: str):
     if plan.years * 12 > config.max_run_months:
         msg = f"{plan.years * 12} months is over this server's limit of {config.max_run_months}"
         raise _problem(text, "years", msg, "too_long")
+    # the work grows with scenarios x planning steps (each a copy of the step LP) and 2^players coalitions
+    steps = plan.years * 12 // plan.step_months
+    if plan.scenarios * steps > config.max_plan_scenarios * MAX_STEPS_PER_SCENARIO:
+        msg = (f"{plan.scenarios:,} scenarios x {steps} steps is over this server's limit of "
+               f"{config.max_plan_scenarios * MAX_STEPS_PER_SCENARIO:,} scenario-steps (use longer step_months)")
+        raise _problem(text, "step_months", msg, "too_many_steps")
+    if len(plan.players) > MAX_PLAYERS:
+        raise _problem(text, "players", f"{len(plan.players)} players is over this server's limit of {MAX_PLAYERS} "
+                       "(every coalition is solved)", "too_many_players")  # fmt: skip
+    if plan.threads > (os.cpu_count() or 1):
+        raise _problem(text, "threads", f"threads {plan.threads} is over this server's {os.cpu_count()} cores",
+                       "too_many_threads")  # fmt: skip
     ctx.risk_model(model)  # the bundled model, validated against the served world (cached)
     return plan.model_copy(update={"risk_model": str(ctx.risk_files[model])})
 
