@@ -1,7 +1,8 @@
-"""Issue 16, reports: `critmin report run|risk|plan ID --out FILE.html|FILE.pdf`, driven as a user would, on a short
-stored run (the April 2025 licensing scenario cut to eight months), a tiny risk study and a small plan. Both files
-open, hold the figures, assumptions, sources and provenance, and are byte-identical when made again; a page of
-the PDF, rendered by pdftoppm (poppler-utils, installed by `make test`), shows the price chart."""
+"""Issue 16, reports: `critmin report run|risk|plan ID --out FILE.html|FILE.pdf` (deal reports: test_deal_store.py),
+driven as a user would, on a short stored run (the April 2025 licensing scenario cut to eight months), a tiny risk
+study and a small plan. Both files open, hold the figures, assumptions, sources and provenance, and are
+byte-identical when made again; a page of the PDF, rendered by pdftoppm (poppler-utils, installed by `make test`),
+shows the price chart."""
 
 from __future__ import annotations
 
@@ -93,9 +94,9 @@ def parse(path: Path) -> Parsed:
     return parsed
 
 
-def test_help_names_the_kinds_and_says_deals_are_not_stored():
+def test_help_names_the_kinds():
     text = " ".join(invoke("report", "--help").output.split())
-    for word in ("run", "risk", "plan", "--out", "--db", "Deal", "not stored", "byte-identical"):
+    for word in ("run", "risk", "plan", "deal", "--out", "--db", "break-even", "byte-identical"):
         assert word in text, word
 
 
@@ -172,7 +173,9 @@ def test_unknown_id_kind_and_suffix_are_clear_errors(store):
     assert "no study 'nope'" in invoke("report", "risk", "nope", "--out", folder / "x.pdf", "--db", db, code=2).output
     assert "no plan run 'nope'" in invoke("report", "plan", "nope", "--out", folder / "x.pdf", "--db", db,
                                           code=2).output  # fmt: skip
-    assert invoke("report", "deal", "latest", "--out", folder / "x.html", "--db", db, code=2).exit_code == 2
+    assert "no deal valuations" in invoke("report", "deal", "latest", "--out", folder / "x.html", "--db", db,
+                                          code=2).output  # fmt: skip
+    assert invoke("report", "trade", "latest", "--out", folder / "x.html", "--db", db, code=2).exit_code == 2
     assert ".html or .pdf" in invoke("report", "run", "latest", "--out", folder / "x.docx", "--db", db, code=2).output
     assert not any(folder.glob("x.*"))
 

@@ -34,7 +34,7 @@ Plans (docs/plan.md)::
 
 Reports (docs/reports.md)::
 
-    write_report(store, "run", "latest", Path("r.pdf"))   # or .html; kinds run, risk, plan; byte-reproducible
+    write_report(store, "run", "latest", Path("r.pdf"))   # or .html; kinds run, risk, plan, deal; reproducible
 
 Trade policy (docs/deals.md)::
 
@@ -42,6 +42,12 @@ Trade policy (docs/deals.md)::
     run = run_trade(world, "2025-04-01", "2025-10-01")    # GSIM between two dated tariff regimes
     run.flows; run.prices; run.welfare                    # tidy tables, MUSD and %
     solve_gsim(V, T0, T1, E_m, E_s, E_x); smart(M, t0, t1, E_m, E_s)
+
+Deals (docs/deals.md)::
+
+    value = value_deal(world, load_deal("deals/us-japan-2025.yaml"))   # per side: relief, security, cost
+    deal_id = save_deal_value(store, value, "deals/us-japan-2025.yaml", data_version(world))
+    list_deals(store); read_deal_table(store, deal_id, "sides"); deal_info(store, "latest")
 
 Names are imported on first use, so a command that only needs indicators does not load the market model.
 """
@@ -184,7 +190,19 @@ _EXPORTS = {
     # deals (issue 15): a tariff regime change plus cooperation measures, valued per side
     **dict.fromkeys(("Deal", "DealError", "load_deal", "parse_deal"), "critmin.deal.load"),
     **dict.fromkeys(("DealValue", "check_measures", "value_deal"), "critmin.deal.value"),
-    # reports (issue 16): reproducible HTML/PDF reports of stored runs, risk studies and plans
+    **dict.fromkeys(
+        (
+            "DEAL_TABLES",
+            "DealNotFoundError",
+            "deal_info",
+            "list_deals",
+            "read_deal_table",
+            "resolve_deal",
+            "save_deal_value",
+        ),
+        "critmin.deal.store",
+    ),
+    # reports (issue 16): reproducible HTML/PDF reports of stored runs, risk studies, plans and deals
     **dict.fromkeys(
         ("REPORT_KINDS", "REPORT_SUFFIXES", "build_report", "render_report", "write_report"), "critmin.report"
     ),

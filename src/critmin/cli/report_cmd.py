@@ -1,5 +1,5 @@
-"""critmin report KIND ID --out FILE.html|FILE.pdf: a reproducible report of a stored run, risk study or plan
-(docs/reports.md)."""
+"""critmin report KIND ID --out FILE.html|FILE.pdf: a reproducible report of a stored run, risk study, plan or
+deal valuation (docs/reports.md)."""
 
 from __future__ import annotations
 
@@ -15,10 +15,11 @@ class Kind(enum.StrEnum):
     run = "run"
     risk = "risk"
     plan = "plan"
+    deal = "deal"
 
 
 def report(
-    kind: Kind = typer.Argument(..., help="run, risk (a risk study) or plan. Deals are not stored: no deal report."),
+    kind: Kind = typer.Argument(..., help="run, risk (a risk study), plan or deal (a deal valuation)."),
     record_id: str = typer.Argument(
         ..., metavar="ID", help="Its id, a unique prefix of one, or 'latest' (for runs also a scenario name)."
     ),
@@ -29,13 +30,13 @@ def report(
     db: Path = DB_OPTION,
 ) -> None:
     """Write a report of a stored result: headline numbers, figures (static SVG), tables, the assumptions used,
-    the sources cited and the provenance (data version, scenario/model/plan hash, critmin version, seed, the
-    record's date).
+    the sources cited and the provenance (data version, scenario/model/plan/deal hash, critmin version, seed, the
+    record's date). A deal report (from `critmin deal value`) shows per side the tariff relief, the security
+    value, the cost of the measures, the net value and the break-even ally premium.
 
     FILE.html is one self-contained page (inline CSS and SVG, no JavaScript); FILE.pdf is the same content
     compiled by typst, offline. Reproducible: the same stored record gives byte-identical files (every date
-    comes from the record, never the clock). Deal valuations are not stored (`critmin deal value` prints
-    them), so there is no deal report."""
+    comes from the record, never the clock)."""
     from critmin.api import Store, write_report
 
     with user_errors(), Store(db) as store:

@@ -1,7 +1,7 @@
 """Reproducible reports of stored results (issue 16): ``critmin report KIND ID --out FILE.html|FILE.pdf``.
 
-KIND is ``run``, ``risk`` (a risk study) or ``plan``. Deal valuations are not stored (``critmin deal value``
-computes and prints them), so there is no deal report yet. A report holds the headline numbers, static SVG
+KIND is ``run``, ``risk`` (a risk study), ``plan`` or ``deal`` (a deal valuation stored by ``critmin deal
+value``). A report holds the headline numbers, static SVG
 figures, tables, the assumptions used, the sources cited and the provenance; the HTML is one self-contained
 file, the PDF is compiled by typst from the same content. The same stored record gives byte-identical files:
 every date comes from the record, never the clock (docs/reports.md)."""
@@ -12,15 +12,15 @@ from pathlib import Path
 
 from critmin.errors import OutputExistsError, UsageError
 
-REPORT_KINDS = ("run", "risk", "plan")
+REPORT_KINDS = ("run", "risk", "plan", "deal")
 REPORT_SUFFIXES = (".html", ".pdf")
 
 
 def build_report(store, kind: str, record_id: str, *, regions: list[str] | None = None,
                  elements: list[str] | None = None):  # fmt: skip
-    """The :class:`~critmin.report.content.Report` of a stored run, risk study or plan (``record_id``: an id,
-    a unique prefix, or ``latest``; for runs also a scenario name). ``regions``/``elements`` narrow a run's
-    summary and charts."""
+    """The :class:`~critmin.report.content.Report` of a stored run, risk study, plan or deal valuation
+    (``record_id``: an id, a unique prefix, or ``latest``; for runs also a scenario name).
+    ``regions``/``elements`` narrow a run's summary and charts."""
     from critmin.report import content
 
     if kind == "run":
@@ -31,10 +31,9 @@ def build_report(store, kind: str, record_id: str, *, regions: list[str] | None 
         return content.risk_report(store, record_id)
     if kind == "plan":
         return content.plan_report(store, record_id)
-    raise UsageError(
-        f"unknown report kind {kind!r}; choose from: {', '.join(REPORT_KINDS)} (deal results are not stored, "
-        "so there is no deal report)"
-    )
+    if kind == "deal":
+        return content.deal_report(store, record_id)
+    raise UsageError(f"unknown report kind {kind!r}; choose from: {', '.join(REPORT_KINDS)}")
 
 
 def render_report(report, suffix: str) -> bytes:

@@ -1,15 +1,16 @@
-"""What a report holds, built from a stored run, risk study or plan: the headline numbers, figures (SVG), tables,
-the assumptions used, the sources cited and the provenance. Both renderers (HTML, PDF) draw from one
-:class:`Report`, so the two files say the same thing.
+"""What a report holds, built from a stored run, risk study, plan or deal valuation: the headline numbers,
+figures (SVG), tables, the assumptions used, the sources cited and the provenance. Both renderers (HTML, PDF)
+draw from one :class:`Report`, so the two files say the same thing.
 
 Everything comes from the store: no clock, no random ids. The report's date is the record's own timestamp
-(a run's ``started_at``, a study's or a plan's ``created_at``)."""
+(a run's ``started_at``, a study's, a plan's or a deal valuation's ``created_at``)."""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
 import math
+from pathlib import PurePath
 
 import pandas as pd
 import yaml
@@ -347,8 +348,21 @@ def risk_report(store, study_id: str) -> Report:
 # --- plans ---------------------------------------------------------------------------------------------------
 
 
-def plan_report(store, plan_id: str) -> Report:
+def _finance(plan: dict):
+    """A plan's finance terms (every term, its value and whether the plan set it) and the terms object."""
     from critmin.plan.schema import Finance
+
+    terms = Finance.model_validate(plan.get("finance") or {})
+    given = set((plan.get("finance") or {}).keys())
+    finance = pd.DataFrame(
+        [{"term": name, "value": getattr(terms, name), "set in plan": name in given,
+          "meaning": field.description} for name, field in Finance.model_fields.items()
+         if name not in ("confidence", "source")],
+    )  # fmt: skip
+    return finance, terms
+
+
+def plan_report(store, plan_id: str) -> Report:
     from critmin.plan.store import plan_info, read_plan_table, resolve_plan
 
     pid = resolve_plan(store, plan_id)
@@ -396,13 +410,7 @@ def plan_report(store, plan_id: str) -> Report:
         )
     ]
     plan = _yaml(info.get("plan_yaml"))
-    terms = Finance.model_validate(plan.get("finance") or {})
-    given = set((plan.get("finance") or {}).keys())
-    finance = pd.DataFrame(
-        [{"term": name, "value": getattr(terms, name), "set in plan": name in given,
-          "meaning": field.description} for name, field in Finance.model_fields.items()
-         if name not in ("confidence", "source")],
-    )  # fmt: skip
+    finance, terms = _finance(plan)
     options = get["options"]
     assumed = options[options["confidence"] == "assumption"][["option", "kind", "owner", "region", "product", "source"]]
     world_assumed, world_sources, notes = _world_tables(store, info["data_version"])
@@ -427,6 +435,122 @@ def plan_report(store, plan_id: str) -> Report:
     ]  # fmt: skip
     return Report(
         kind="plan", id=pid, title=f"Plan report: {info['name']}", subtitle=str(plan.get("description") or ""),
+        date=_timestamp(info["created_at"]), headline=headline, figures=figs, tables=tables,
+        assumptions=assumptions, sources=sources, provenance=provenance, notes=notes,
+    )  # fmt: skip
+
+
+# --- deals ---------------------------------------------------------------------------------------------------
+
+
+def _per_yr(value) -> str:
+    return f"{cell(value)} MUSD/yr"
+
+
+def deal_report(store, deal_id: str) -> Report:
+    from critmin.deal.store import deal_info, read_deal_table, resolve_deal
+
+    did = resolve_deal(store, deal_id)
+    info = deal_info(store, did)
+    get = {t: read_deal_table(store, did, t) for t in ("sides", "distribution", "scenarios", "flows", "welfare")}
+    sides, distribution = get["sides"], get["distribution"]
+    deal, plan = _yaml(info.get("deal_yaml")), _yaml(info.get("plan_yaml"))
+    measures = pd.DataFrame(
+        [{"option": m.get("option"), "modules": m.get("modules", 1), "instrument": m.get("instrument") or "cheapest"}
+         for m in deal.get("measures") or [] if isinstance(m, dict)],
+        columns=["option", "modules", "instrument"],
+    )  # fmt: skip
+    taken = ", ".join(f"{m} x{n}" for m, n in zip(measures["option"], measures["modules"], strict=True))
+    headline = [
+        ("deal", str(info["name"])),
+        ("tariffs", f"{info['before']} -> {info['after']} ({info['tariff_scope']} arcs)"),
+        ("measures", f"{info['measures']} ({taken})"),
+        ("scenarios", f"{info['scenarios']} (of {PurePath(str(info['risk_model'])).name})"),
+    ]  # fmt: skip
+    for row in sides.itertuples(index=False):
+        premium = (f"{cell(row.break_even_premium_pct)}% of {cell(row.allied_purchases_musd_per_yr)} MUSD/yr of allied "
+                   "purchases" if pd.notna(row.break_even_premium_pct) else "- (no allied purchases)")  # fmt: skip
+        headline.append((f"{row.side} ({row.country})",
+                         f"tariff relief {_per_yr(row.tariff_relief_musd_per_yr)}; expected security value "
+                         f"{_per_yr(row.security_expected_musd_per_yr)}; cost {_per_yr(row.measures_cost_musd_per_yr)}"
+                         f"; net {_per_yr(row.net_musd_per_yr)}; break-even premium {premium}"))  # fmt: skip
+    labels = list(sides["side"])
+    figs = [
+        Figure("Per side: tariff relief, security value, cost and net",
+               figures.bar_panels([("tariff relief", labels, sides["tariff_relief_musd_per_yr"]),
+                                   ("security value (expected)", labels, sides["security_expected_musd_per_yr"]),
+                                   ("cost of measures", labels, sides["measures_cost_musd_per_yr"]),
+                                   ("net", labels, sides["net_musd_per_yr"])], xlabel="MUSD/yr"),
+               "Each side's tariff relief (GSIM welfare change), expected security value of the measures (shortfall "
+               "cost saved), public cost of its own measures and net value (relief + security - cost), in MUSD per "
+               "year. Each panel has its own scale: the values differ by orders of magnitude."),
+        Figure("Security value quantiles beside the tariff relief",
+               figures.quantiles_beside(
+                   {side: (part["quantile"], part["security_value_musd_per_yr"])
+                    for side, part in distribution.groupby("side", sort=False)},
+                   dict(zip(sides["side"], sides["tariff_relief_musd_per_yr"], strict=True)),
+                   ylabel="security value [MUSD/yr]", xlabel="tariff relief [MUSD/yr]"),
+               "Left: the security value's quantiles over the plan's scenarios, per side. Right: the tariff relief "
+               "per side. Two panels, two scales: the tariff relief is orders of magnitude larger."),
+    ]  # fmt: skip
+    flows = get["flows"]
+    flows = flows.assign(_abs=flows["change_musd"].abs()).sort_values(
+        ["_abs", "importer", "exporter", "good"], ascending=[False, True, True, True], kind="stable"
+    ).drop(columns=["_abs"])
+    per_yr = lambda frame: {c: ("MUSD/yr" if str(c).endswith("_musd_per_yr") else "MUSD")  # noqa: E731
+                            for c in frame.columns if str(c).endswith(("_musd", "_musd_per_yr"))}  # fmt: skip
+    pct = {"break_even_premium_pct": "%", "rate_before_pct": "%", "rate_after_pct": "%", "change_pct": "%",
+           "probability": "0-1", "quantile": "0-1"}  # fmt: skip
+    units = lambda frame: per_yr(frame) | {c: u for c, u in pct.items() if c in frame.columns}  # noqa: E731
+    tables = [
+        table("Per side", sides, units=units(sides), limit=None,
+              note="net = tariff relief + expected security value - cost of measures; break-even premium = net / "
+              "allied purchases: the highest premium on rare-earth purchases from allies before the package costs "
+              "more than it is worth."),
+        table("Security value distribution", distribution, units=units(distribution), limit=None,
+              note="Quantiles of the shortfall cost saved over the plan's scenarios, beside the tariff relief."),
+        table("Changed flows (GSIM)", flows, units=units(flows),
+              note=f"The {len(flows)} flows whose tariff or value changed between the regimes, by size of change "
+              "(MUSD for a year of flows)."),
+        table("Welfare per country (GSIM)", get["welfare"], units=units(get["welfare"]), limit=None),
+        table("Scenarios", get["scenarios"], units=units(get["scenarios"]),
+              note="Each side's shortfall cost over the plan's horizon without and with the measures."),
+    ]  # fmt: skip
+    finance, terms = _finance(plan)
+    used = set(measures["option"])
+    options = pd.DataFrame(
+        [{"option": o.get("id"), "kind": o.get("kind"), "owner": o.get("owner"), "region": o.get("region"),
+          "product": o.get("product"), "confidence": o.get("confidence"), "source": o.get("source")}
+         for o in plan.get("options") or [] if isinstance(o, dict) and o.get("id") in used],
+        columns=["option", "kind", "owner", "region", "product", "confidence", "source"],
+    )  # fmt: skip
+    options = measures.merge(options, on="option", how="left", sort=False)
+    assumed = options[options["confidence"] == "assumption"].drop(columns=["source"])
+    world_assumed, world_sources, notes = _world_tables(store, info["data_version"])
+    assumptions = [
+        table("The plan's finance terms", finance, limit=None,
+              note=f"Confidence: {terms.confidence}; source: {terms.source}."),
+        table("Options the measures use, flagged assumption", assumed, limit=None,
+              note=f"{len(assumed)} of the deal's {len(options)} measures."),
+        *world_assumed,
+    ]  # fmt: skip
+    sources = [
+        table("The deal's source", pd.DataFrame([{"deal": info["name"], "source": deal.get("source")}]), limit=None),
+        table("Sources the measures' options cite", options[["option", "confidence", "source"]], limit=None,
+              note=f"Plan: {info['plan_file']}; risk model: {info['risk_model']}; trade world: {info['trade_world']}."),
+        *world_sources,
+    ]  # fmt: skip
+    provenance = [
+        ("deal id", did), ("deal", str(info["name"])), ("deal file", str(info["deal_file"])),
+        ("deal hash", str(info["deal_hash"])), ("plan file", str(info["plan_file"])),
+        ("plan hash", str(info["plan_hash"])), ("risk model", str(info["risk_model"])),
+        ("risk model hash", str(info["risk_hash"])), ("trade world", str(info["trade_world"])),
+        ("data version", str(info["data_version"])), ("critmin version (deal)", str(info["critmin_version"])),
+        ("critmin version (report)", __version__), ("seed", cell(plan.get("seed"))),
+        ("created at", cell(_timestamp(info["created_at"]))), ("wall time", f"{cell(info['wall_s'])} s"),
+    ]  # fmt: skip
+    return Report(
+        kind="deal", id=did, title=f"Deal report: {info['name']}", subtitle=str(deal.get("description") or ""),
         date=_timestamp(info["created_at"]), headline=headline, figures=figs, tables=tables,
         assumptions=assumptions, sources=sources, provenance=provenance, notes=notes,
     )  # fmt: skip

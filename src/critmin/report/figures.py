@@ -154,3 +154,80 @@ def scatter_line(x: Sequence[float], y: Sequence[float], labels: Sequence[str], 
             ax.text(0.5, 0.5, "no data", transform=ax.transAxes, ha="center", va="center")
 
     return _svg(draw)
+
+
+def _svg_panels(draws: Sequence, size: tuple[float, float]) -> str:
+    """An SVG document of panels side by side, each drawn by its ``draw(ax)`` on its own scale."""
+    import matplotlib
+    from matplotlib.figure import Figure
+
+    with matplotlib.rc_context(RC):
+        fig = Figure(figsize=size, dpi=100)
+        axes = fig.subplots(1, len(draws), squeeze=False)[0]
+        for draw, ax in zip(draws, axes, strict=True):
+            draw(ax)
+        fig.tight_layout()
+        buffer = io.StringIO()
+        fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": "critmin (matplotlib)"})
+    text = buffer.getvalue()
+    return text[text.index("<svg") :]
+
+
+def _bars(ax, labels: list[str], values: np.ndarray, *, title: str, xlabel: str, color: str) -> None:
+    positions = np.arange(len(labels))[::-1]
+    ax.barh(positions, values, color=color, height=0.6)
+    ax.set_yticks(positions, labels)
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.grid(axis="y", visible=False)
+    ax.axvline(0, color="#555555", linewidth=0.8)
+    ax.ticklabel_format(axis="x", style="sci", scilimits=(-3, 4))
+    if not labels:
+        ax.text(0.5, 0.5, "no data", transform=ax.transAxes, ha="center", va="center")
+
+
+def bar_panels(panels: Sequence[tuple[str, Sequence[str], Sequence[float]]], *, xlabel: str) -> str:
+    """Horizontal bars in panels side by side, each on its own scale: ``panels`` is (title, labels, values) per
+    panel (a deal's tariff relief, security value, cost and net per side, which differ by orders of magnitude)."""
+    draws = []
+    for i, (title, labels, values) in enumerate(panels):
+        labels, values = list(labels), np.asarray(values, dtype=float)
+
+        def draw(ax, title=title, labels=labels, values=values, color=COLORS[i % len(COLORS)]) -> None:
+            _bars(ax, labels, values, title=title, xlabel=xlabel, color=color)
+
+        draws.append(draw)
+    rows = max((len(p[1]) for p in panels), default=0)
+    return _svg_panels(draws, (SIZE[0], max(2.2, 1.2 + 0.3 * rows)))
+
+
+def quantiles_beside(quantiles: dict[str, tuple[Sequence[float], Sequence[float]]], relief: dict[str, float], *,
+                     ylabel: str, xlabel: str) -> str:  # fmt: skip
+    """Two panels: left, each side's quantiles (``quantiles[side] = (levels, values)``) as a line over the
+    level; right, each side's ``relief`` as bars, on its own scale."""
+
+    def left(ax) -> None:
+        for i, (side, (levels, values)) in enumerate(quantiles.items()):
+            ax.plot(np.asarray(levels, dtype=float), np.asarray(values, dtype=float), label=side,
+                    color=COLORS[i % len(COLORS)], linewidth=1.6, marker="o", markersize=3.5)  # fmt: skip
+        ax.set_title("security value by quantile")
+        ax.set_xlabel("quantile over the scenarios")
+        ax.set_ylabel(ylabel)
+        ax.ticklabel_format(axis="y", style="sci", scilimits=(-3, 4))
+        if quantiles:
+            ax.legend(loc="best")
+        else:
+            ax.text(0.5, 0.5, "no data", transform=ax.transAxes, ha="center", va="center")
+
+    def right(ax) -> None:
+        labels = list(relief)
+        colors = [COLORS[i % len(COLORS)] for i in range(len(labels))]
+        positions = np.arange(len(labels))[::-1]
+        ax.barh(positions, np.asarray([relief[k] for k in labels], dtype=float), color=colors, height=0.6)
+        ax.set_yticks(positions, labels)
+        ax.set_title("tariff relief")
+        ax.set_xlabel(xlabel)
+        ax.grid(axis="y", visible=False)
+        ax.axvline(0, color="#555555", linewidth=0.8)
+
+    return _svg_panels([left, right], SIZE)
