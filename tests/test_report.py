@@ -193,5 +193,5 @@ def test_an_existing_file_is_kept_unless_forced(run_reports, store):
 def test_the_report_is_in_the_api():
     from critmin import api
 
-    assert api.REPORT_KINDS == ("run", "risk", "plan") and callable(api.write_report)
+    assert api.REPORT_KINDS == ("run", "risk", "plan", "deal") and callable(api.write_report)
     assert json.dumps(list(api.REPORT_SUFFIXES)) == '[".html", ".pdf"]'

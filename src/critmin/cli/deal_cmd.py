@@ -8,6 +8,8 @@ import json
 import math
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
@@ -71,6 +73,21 @@ def _rows(frame) -> list[dict]:
             for row in records(frame)]  # fmt: skip
 
 
+@contextmanager
+def deal_errors() -> Iterator[None]:
+    """A deal file (or its plan) with problems: every problem as file:line: field: reason, exit code 2, as
+    `critmin plan run` and `critmin trade run` exit on a bad file."""
+    from critmin.api import DealError, PlanError
+
+    try:
+        yield
+    except (DealError, PlanError) as exc:
+        err_console.print(f"[bold red]error:[/bold red] {len(exc.problems)} problem(s); nothing was valued.")
+        for problem in exc.problems[:100]:
+            err_console.print(f"  {problem}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+
+
 @app.command()
 def value(
     file: Path = typer.Argument(..., help="Deal YAML (e.g. deals/us-japan-2025.yaml)."),
@@ -87,7 +104,7 @@ def value(
     the world's data version; the last line printed is the stored deal id (--json: its "deal_id")."""
     from critmin import api
 
-    with user_errors():
+    with user_errors(), deal_errors():
         deal = api.load_deal(file)
         world = api.load_world()
 
