@@ -213,7 +213,7 @@ def _print_summary(info: dict, tables: dict) -> None:
 
 def _superadditive_line(info: dict) -> str:
     if info["superadditive"]:
-        return "superadditive: yes (no coalition saves less than its parts apart)"
+        return "superadditive: yes (no coalition saves less than its parts apart, beyond the solves' gap)"
     shown = "; ".join(
         f"{v['s']} with {v['t']} saves {v['shortfall_musd']:,.4g} MUSD less than apart" for v in info["violations"][:5]
     )
