@@ -68,3 +68,19 @@ def test_a_bad_reference_and_a_bad_date(tmp_path):
     assert result.exit_code == 2 and f"{flows}:4: importer: unknown 'XXX'" in result.output
     result = runner.invoke(app, ["trade", "run", "--date", "2025-13-01"])
     assert result.exit_code == 2 and "not a date" in result.output
+
+
+def test_between_isolates_a_bilateral_change():
+    from typer.testing import CliRunner
+
+    from critmin.cli.main import app
+
+    runner = CliRunner()
+    args = ["trade", "run", "--date", "2025-10-01", "--against", "2025-08-06", "--json"]
+    bilateral = runner.invoke(app, [*args, "--between", "USA", "--between", "JPN"])
+    assert bilateral.exit_code == 0, bilateral.output
+    flows = json.loads(bilateral.stdout)["flows"]
+    moved = {(f["importer"], f["exporter"]) for f in flows if abs(f["rate_after_pct"] - f["rate_before_pct"]) > 1e-9}
+    assert moved and moved <= {("USA", "JPN"), ("JPN", "USA")}
+    bad = runner.invoke(app, [*args, "--between", "XXX"])
+    assert bad.exit_code == 2 and "XXX" in bad.output

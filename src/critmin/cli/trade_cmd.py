@@ -62,6 +62,10 @@ def run(
     importer: list[str] = typer.Option(None, "--importer", "-i", help="Show only these importers (repeatable)."),
     exporter: list[str] = typer.Option(None, "--exporter", "-x", help="Show only these exporters (repeatable)."),
     good: list[str] = typer.Option(None, "--good", "-g", help="Show only these goods (repeatable)."),
+    between: list[str] = typer.Option(
+        None, "--between", "-b", help="Only arcs among these countries move to --date's regime, both ways (repeat: "
+        "--between USA --between JPN for a bilateral deal alone); every other arc keeps --against's.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of tables."),
 ) -> None:
     """Solve GSIM from the tariffs in force on --against to those in force on --date and print Japan's
@@ -72,7 +76,11 @@ def run(
 
     with user_errors(), trade_errors():
         world = api.load_trade_world(file)
-        result = api.run_trade(world, before, after)
+        try:
+            result = api.run_trade(world, before, after, list(between) if between else None)
+        except ValueError as exc:  # a country not in the trade world
+            err_console.print(f"[bold red]error:[/bold red] --between: {exc}", highlight=False)
+            raise typer.Exit(2) from None
     flows, prices = result.flows, result.prices
     if importer:
         flows = flows[flows.importer.isin(importer)]

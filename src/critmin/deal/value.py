@@ -61,6 +61,12 @@ def value_deal(world: World, deal: Deal, progress: Callable[[str, int, int], Non
     if problems:
         raise DealError(problems)
     problems = check_measures(deal, plan)
+    if deal.tariff_scope == "sides" and len({s.country for s in deal.sides}) < 2:
+        problems.append(Problem("deal", None, "tariff_scope", "'sides' moves only the arcs between the sides, and "
+                                "one side has none: name both sides, or use tariff_scope: all"))  # fmt: skip
+    problems += [Problem("deal", None, f"sides.{i}.country", f"{s.country!r} is not a region of the world, so its "
+                         "allied purchases cannot be read") for i, s in enumerate(deal.sides)
+                 if s.ally_elements and s.country not in set(world.table("region")["id"])]  # fmt: skip
     if problems:
         raise DealError(problems)
     trade_world = load_trade_world(deal.trade_world)

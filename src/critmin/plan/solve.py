@@ -20,7 +20,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from critmin.errors import SolveError
+from critmin.market.limits import SolveLimits, SolveStopped, current_limits
 from critmin.market.lp import StepNumbers
+from critmin.market.step_solver import STOPPED
 from critmin.plan import measures
 from critmin.plan.problem import INSTRUMENTS, PlanProblem
 from critmin.plan.second_stage import KUSD_PER_MUSD, Layout, layout, recourse_numbers
@@ -96,18 +98,24 @@ class Recourse:
             self._highs[s] = h
         return self._highs[s]
 
-    def solve(self, s: int, x: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+    def solve(self, s: int, x: np.ndarray, limits: SolveLimits | None = None) -> tuple[float, np.ndarray, np.ndarray]:
         """Scenario ``s`` at first-stage modules ``x``: its cost (kUSD, the LP's objective), the cost's
-        subgradient in ``x`` (kUSD per module) and the row duals."""
+        subgradient in ``x`` (kUSD per module) and the row duals. Stops at the run's limits (``limits``, else
+        this thread's: a server job's deadline or cancel) with SolveStopped."""
+        limits = limits or current_limits()
         h, lay = self._solver(s), self.layout
+        h.setOptionValue("time_limit", limits.seconds_left())
         rhs = lay.coupling @ x
         rows = np.arange(lay.coupling_start, lay.coupling_start + len(rhs), dtype=np.int32)
         h.changeRowsBounds(len(rows), rows, np.full(len(rows), -np.inf), rhs)
         h.run()
-        if not self._seed and h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
+        status = h.getModelStatus()
+        if status in STOPPED:
+            raise SolveStopped(limits.why_stopped(float("inf")))
+        if not self._seed and status == highspy.HighsModelStatus.kOptimal:
             self._seed.append(h.getBasis())
-        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-            raise PlanSolveError(f"scenario {s}: HiGHS returned {h.modelStatusToString(h.getModelStatus())}")
+        if status != highspy.HighsModelStatus.kOptimal:
+            raise PlanSolveError(f"scenario {s}: HiGHS returned {h.modelStatusToString(status)}")
         dual = np.asarray(h.getSolution().row_dual)
         gradient = lay.coupling.T @ dual[lay.coupling_start :]
         return h.getInfo().objective_function_value, gradient, dual
@@ -125,13 +133,14 @@ class Recourse:
         """Scenario s at ``xs[s]``, every s: costs and subgradients. With ``threads`` > 1 the scenarios are
         solved that many at a time (each has its own HiGHS instance; HiGHS releases the GIL while it solves),
         after the first, whose basis seeds the others."""
-        first = self.solve(0, xs[0])[:2]
+        limits = current_limits()  # the pool's threads do not see this thread's context
+        first = self.solve(0, xs[0], limits)[:2]
         rest = range(1, len(xs))
         if self.threads > 1 and len(xs) > 2:
             with ThreadPoolExecutor(self.threads) as pool:
-                others = list(pool.map(lambda s: self.solve(s, xs[s])[:2], rest))
+                others = list(pool.map(lambda s: self.solve(s, xs[s], limits)[:2], rest))
         else:
-            others = [self.solve(s, xs[s])[:2] for s in rest]
+            others = [self.solve(s, xs[s], limits)[:2] for s in rest]
         costs, grads = zip(first, *others, strict=True)
         return np.array(costs), np.stack(grads)
 
@@ -232,12 +241,16 @@ def _highs_mip(cost, lower, upper, integrality, a: sp.csr_matrix, row_lower, row
     csc = a.tocsc()
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
     lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = csc.indptr, csc.indices, csc.data
+    limits = current_limits()
+    h.setOptionValue("time_limit", limits.seconds_left())
     if integrality.any():
         lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
                            for i in integrality]  # fmt: skip
     h.passModel(lp)
     h.run()
     status = h.getModelStatus()
+    if status in STOPPED:
+        raise SolveStopped(limits.why_stopped(float("inf")))
     if status != highspy.HighsModelStatus.kOptimal:
         raise PlanSolveError(f"the plan's master problem: HiGHS returned {h.modelStatusToString(status)}")
     return h
