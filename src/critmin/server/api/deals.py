@@ -179,12 +179,27 @@ def submit_deal(ctx: AppContext, deal_yaml: str, plan_yaml: str | None = None) -
 
 # --- routes ---------------------------------------------------------------------------------------------------
 
+ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
+
+
+def _iso_date(value: str | None, name: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise api_error(422, ["query", name], f"{value!r} is not a date (YYYY-MM-DD)") from None
+
 
 @router.get("/api/trade", response_model=TradeAnswer, summary="GSIM between two tariff regimes (bundled world)")
 def trade(
-    date: dt.date | None = Query(None, description="The regime evaluated (YYYY-MM-DD) [default: today]."),
-    against: dt.date | None = Query(
-        None, description="The baseline regime (YYYY-MM-DD) [default: the last day of the flows' year]."
+    date: str | None = Query(
+        None, pattern=ISO_DATE, description="The regime evaluated (YYYY-MM-DD) [default: today]."
+    ),
+    against: str | None = Query(
+        None,
+        pattern=ISO_DATE,
+        description="The baseline regime (YYYY-MM-DD) [default: the last day of the flows' year].",
     ),
     between: list[str] | None = Query(
         None,
@@ -198,6 +213,8 @@ def trade(
     every flow (before, after, change, trade creation and diversion; MUSD, %), world price changes (%), welfare
     per country (consumer and producer surplus, tariff revenue; MUSD) and revenue per importer (MUSD). 422 on a
     date that is not YYYY-MM-DD or a country not in the trade world."""
+    # dates as YYYY-MM-DD text, parsed here: a typed date would also take a timestamp such as 0 (1970-01-01)
+    date, against = _iso_date(date, "date"), _iso_date(against, "against")
     world = ctx.trade_world()
     chosen = tuple(dict.fromkeys(between)) if between else None
     if chosen:
