@@ -21,6 +21,7 @@ import pandas as pd
 from critmin._version import __version__
 from critmin.deal.value import DealValue
 from critmin.errors import NotFoundError
+from critmin.record_ids import RecordKind, resolve_record
 from critmin.store import Store
 from critmin.store import data_version as world_data_version
 
@@ -189,28 +190,15 @@ def list_deals(store: Store) -> pd.DataFrame:
     ).df()
 
 
+DEAL_KIND = RecordKind("deals", "deal_id", "deal valuation", "deal",
+                       "no deal valuations in the store yet: value one with `critmin deal value`", "critmin deal list")
+
+
 def resolve_deal(store: Store, deal_id: str) -> str:
     """A deal id from its id, a unique prefix of it, or ``latest`` (the most recently created). Raises
     :class:`DealNotFoundError` (a NotFoundError) for an unknown id or a prefix of several."""
     ensure_deal_tables(store)
-    if deal_id == "latest":
-        row = store.con.execute("SELECT deal_id FROM deals ORDER BY created_at DESC, deal_id LIMIT 1").fetchone()
-        if row is None:
-            raise DealNotFoundError("no deal valuations in the store yet: value one with `critmin deal value`")
-        return row[0]
-    matches = [r[0] for r in store.con.execute(
-        "SELECT deal_id FROM deals WHERE starts_with(deal_id, ?) ORDER BY deal_id", [deal_id or ""]
-    ).fetchall()]  # fmt: skip
-    if deal_id in matches:
-        return deal_id
-    if len(matches) == 1 and deal_id:
-        return matches[0]
-    if not matches or not deal_id:
-        raise DealNotFoundError(f"no deal valuation {deal_id!r} in the store: see `critmin deal list`")
-    raise DealNotFoundError(
-        f"{deal_id!r} is the start of {len(matches)} deal ids ({', '.join(matches[:5])}"
-        f"{', ...' if len(matches) > 5 else ''}): give more of the id"
-    )
+    return resolve_record(store.con, DEAL_KIND, deal_id, DealNotFoundError)
 
 
 def deal_info(store: Store, deal_id: str) -> dict:

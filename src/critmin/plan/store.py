@@ -22,6 +22,7 @@ from critmin._version import __version__
 from critmin.errors import NotFoundError
 from critmin.plan.problem import INSTRUMENTS
 from critmin.plan.run import PlanRun, shortlist
+from critmin.record_ids import RecordKind, resolve_record
 from critmin.store import Store
 from critmin.store import data_version as world_data_version
 
@@ -230,28 +231,15 @@ def list_plans(store: Store) -> pd.DataFrame:
     ).df()
 
 
+PLAN_KIND = RecordKind("plans", "plan_id", "plan run", "plan",
+                       "no plan runs in the store yet: run one with `critmin plan run`", "critmin plan list")
+
+
 def resolve_plan(store: Store, plan_id: str) -> str:
     """A plan id from its id, a unique prefix of it, or ``latest`` (the most recently created). Raises
     :class:`PlanNotFoundError` (a NotFoundError) for an unknown id or a prefix of several."""
     ensure_plan_tables(store)
-    if plan_id == "latest":
-        row = store.con.execute("SELECT plan_id FROM plans ORDER BY created_at DESC LIMIT 1").fetchone()
-        if row is None:
-            raise PlanNotFoundError("no plan runs in the store yet: run one with `critmin plan run`")
-        return row[0]
-    matches = [r[0] for r in store.con.execute(
-        "SELECT plan_id FROM plans WHERE starts_with(plan_id, ?) ORDER BY plan_id", [plan_id or ""]
-    ).fetchall()]  # fmt: skip
-    if plan_id in matches:
-        return plan_id
-    if len(matches) == 1 and plan_id:
-        return matches[0]
-    if not matches or not plan_id:
-        raise PlanNotFoundError(f"no plan run {plan_id!r} in the store: see `critmin plan list`")
-    raise PlanNotFoundError(
-        f"{plan_id!r} is the start of {len(matches)} plan ids ({', '.join(matches[:5])}"
-        f"{', ...' if len(matches) > 5 else ''}): give more of the id"
-    )
+    return resolve_record(store.con, PLAN_KIND, plan_id, PlanNotFoundError)
 
 
 def plan_info(store: Store, plan_id: str) -> dict:

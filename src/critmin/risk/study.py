@@ -31,6 +31,7 @@ import pandas as pd
 
 from critmin._version import __version__
 from critmin.errors import UsageError
+from critmin.record_ids import RecordKind, resolve_record
 from critmin.risk import engines
 from critmin.risk.model import RiskModel
 from critmin.risk.sample import MAX_DRAWS, SAMPLERS, Draws, sample
@@ -253,28 +254,15 @@ def list_studies(store: Store) -> pd.DataFrame:
     ).df()
 
 
+STUDY_KIND = RecordKind("risk_studies", "study_id", "study", "study",
+                        "no studies in the store yet: run one with `critmin risk run`", "critmin risk list")
+
+
 def resolve_study(store: Store, study_id: str) -> str:
     """A study id from its id, a unique prefix of it, or ``latest`` (the most recently created). Raises
     :class:`StudyNotFoundError` (a NotFoundError) for an unknown id or a prefix of several."""
     ensure_study_tables(store)
-    if study_id == "latest":
-        row = store.con.execute("SELECT study_id FROM risk_studies ORDER BY created_at DESC LIMIT 1").fetchone()
-        if row is None:
-            raise StudyNotFoundError("no studies in the store yet: run one with `critmin risk run`")
-        return row[0]
-    matches = [r[0] for r in store.con.execute(
-        "SELECT study_id FROM risk_studies WHERE starts_with(study_id, ?) ORDER BY study_id", [study_id or ""]
-    ).fetchall()]  # fmt: skip
-    if study_id in matches:
-        return study_id
-    if len(matches) == 1 and study_id:
-        return matches[0]
-    if not matches or not study_id:
-        raise StudyNotFoundError(f"no study {study_id!r} in the store: see `critmin risk list`")
-    raise StudyNotFoundError(
-        f"{study_id!r} is the start of {len(matches)} study ids ({', '.join(matches[:5])}"
-        f"{', ...' if len(matches) > 5 else ''}): give more of the id"
-    )
+    return resolve_record(store.con, STUDY_KIND, study_id, StudyNotFoundError)
 
 
 def study_info(store: Store, study_id: str) -> dict:
