@@ -1,9 +1,12 @@
-"""Stored records (risk studies, plans, deals) are named by id, by a unique prefix of one, or ``latest``: one
-resolver for every table of them."""
+"""Stored records (risk studies, plans, deals): one row in a record table plus long result tables keyed by the
+record's id. One resolver for ids (an id, a unique prefix of one, or ``latest``), and, for plans and deals, one
+table creator and one all-or-nothing writer."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+import numpy as np
 
 
 @dataclass(frozen=True)
@@ -43,3 +46,42 @@ def resolve_record(con, kind: RecordKind, value: str, error: type[Exception]) ->
         f"{value!r} is the start of {len(matches)} {kind.id_noun} ids ({', '.join(matches[:5])}{more}): give more "
         "of the id"
     )
+
+
+def create_record_tables(con, kind: RecordKind, columns: dict[str, str], tables: dict[str, dict[str, str]],
+                         prefix: str) -> None:  # fmt: skip
+    """The record table (``columns``: name -> DuckDB type) and each result table ``prefix + name`` (keyed by
+    the record's id, rows kept in order by ``_ord``), if missing."""
+    ddl = ", ".join(f'"{c}" {t}' for c, t in columns.items())
+    con.execute(f"CREATE TABLE IF NOT EXISTS {kind.table} ({ddl})")
+    for table, types in tables.items():
+        ddl = ", ".join(f'"{c}" {t}' for c, t in types.items())
+        con.execute(f"CREATE TABLE IF NOT EXISTS {prefix}{table} ({kind.column} VARCHAR, {ddl}, _ord BIGINT)")
+
+
+def write_record(con, kind: RecordKind, record_id: str, row: dict, columns: dict[str, str],
+                 tables: dict[str, dict[str, str]], frames: dict, prefix: str) -> None:  # fmt: skip
+    """A record's row and result tables written in one transaction, replacing any earlier ones of that id."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for table, types in tables.items():
+            name = f"{prefix}{table}"
+            con.execute(f"DELETE FROM {name} WHERE {kind.column} = ?", [record_id])
+            frame = frames[table]
+            if frame.empty:
+                continue
+            staged = frame[list(types)].copy()
+            staged["_ord"] = np.arange(len(staged), dtype="int64")
+            quoted = ", ".join(f'"{c}"' for c in [*types, "_ord"])
+            con.register("record_view", staged)
+            con.execute(f"INSERT INTO {name} ({kind.column}, {quoted}) SELECT ?, {quoted} FROM record_view",
+                        [record_id])  # fmt: skip
+            con.unregister("record_view")
+        con.execute(f"DELETE FROM {kind.table} WHERE {kind.column} = ?", [record_id])
+        quoted = ", ".join(f'"{c}"' for c in columns)
+        con.execute(f"INSERT INTO {kind.table} ({quoted}) VALUES ({', '.join('?' for _ in columns)})",
+                    [row[c] for c in columns])  # fmt: skip
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise

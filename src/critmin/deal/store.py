@@ -15,13 +15,12 @@ import math
 from datetime import UTC, datetime
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from critmin._version import __version__
 from critmin.deal.value import DealValue
 from critmin.errors import NotFoundError
-from critmin.record_ids import RecordKind, resolve_record
+from critmin.record_ids import RecordKind, create_record_tables, resolve_record, write_record
 from critmin.store import Store
 from critmin.store import data_version as world_data_version
 
@@ -76,11 +75,7 @@ def ensure_deal_tables(store: Store) -> None:
     """Create the deal tables if missing; once per store object."""
     if getattr(store, "deal_tables_ready", False):
         return
-    columns = ", ".join(f'"{c}" {t}' for c, t in DEAL_COLUMNS.items())
-    store.con.execute(f"CREATE TABLE IF NOT EXISTS deals ({columns})")
-    for table, types in TABLES.items():
-        columns = ", ".join(f'"{c}" {t}' for c, t in types.items())
-        store.con.execute(f"CREATE TABLE IF NOT EXISTS {table_name(table)} (deal_id VARCHAR, {columns}, _ord BIGINT)")
+    create_record_tables(store.con, DEAL_KIND, DEAL_COLUMNS, TABLES, "deal_")
     store.deal_tables_ready = True
 
 
@@ -150,31 +145,7 @@ def save_deal_value(store: Store, value: DealValue, deal_path: str | Path, data_
         "sides": "+".join(s.id for s in deal.sides), "measures": len(deal.measures),
     }  # fmt: skip
     tables = deal_tables(value)
-    con = store.con
-    con.execute("BEGIN TRANSACTION")
-    try:
-        for table, types in TABLES.items():
-            name = table_name(table)
-            con.execute(f"DELETE FROM {name} WHERE deal_id = ?", [deal_id])
-            frame = tables[table]
-            if frame.empty:
-                continue
-            staged = frame[list(types)].copy()
-            staged["_ord"] = np.arange(len(staged), dtype="int64")
-            columns = ", ".join(f'"{c}"' for c in [*types, "_ord"])
-            con.register("deal_view", staged)
-            con.execute(f"INSERT INTO {name} (deal_id, {columns}) SELECT ?, {columns} FROM deal_view", [deal_id])
-            con.unregister("deal_view")
-        con.execute("DELETE FROM deals WHERE deal_id = ?", [deal_id])
-        con.execute(
-            f"INSERT INTO deals ({', '.join(f'{chr(34)}{c}{chr(34)}' for c in DEAL_COLUMNS)}) "
-            f"VALUES ({', '.join('?' for _ in DEAL_COLUMNS)})",
-            [row[c] for c in DEAL_COLUMNS],
-        )
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
+    write_record(store.con, DEAL_KIND, deal_id, row, DEAL_COLUMNS, TABLES, tables, "deal_")
     return deal_id
 
 

@@ -22,7 +22,7 @@ from critmin._version import __version__
 from critmin.errors import NotFoundError
 from critmin.plan.problem import INSTRUMENTS
 from critmin.plan.run import PlanRun, shortlist
-from critmin.record_ids import RecordKind, resolve_record
+from critmin.record_ids import RecordKind, create_record_tables, resolve_record, write_record
 from critmin.store import Store
 from critmin.store import data_version as world_data_version
 
@@ -87,11 +87,7 @@ def ensure_plan_tables(store: Store) -> None:
     """Create the plan tables if missing; once per store object."""
     if getattr(store, "plan_tables_ready", False):
         return
-    columns = ", ".join(f'"{c}" {t}' for c, t in PLAN_COLUMNS.items())
-    store.con.execute(f"CREATE TABLE IF NOT EXISTS plans ({columns})")
-    for table, types in TABLES.items():
-        columns = ", ".join(f'"{c}" {t}' for c, t in types.items())
-        store.con.execute(f"CREATE TABLE IF NOT EXISTS {table_name(table)} (plan_id VARCHAR, {columns}, _ord BIGINT)")
+    create_record_tables(store.con, PLAN_KIND, PLAN_COLUMNS, TABLES, "plan_")
     store.plan_tables_ready = True
 
 
@@ -193,30 +189,7 @@ def save_plan_run(store: Store, run: PlanRun, plan_path: str | Path, *, data_ver
         "superadditive": not violations, "violations": json.dumps(violations),
     }  # fmt: skip
     tables = plan_tables(run)
-    con = store.con
-    con.execute("BEGIN TRANSACTION")
-    try:
-        for table, types in TABLES.items():
-            name = table_name(table)
-            con.execute(f"DELETE FROM {name} WHERE plan_id = ?", [plan_id])
-            frame = tables[table]
-            if frame.empty:
-                continue
-            staged = frame[list(types)].copy()
-            staged["_ord"] = np.arange(len(staged), dtype="int64")
-            columns = ", ".join(f'"{c}"' for c in [*types, "_ord"])
-            con.register("plan_view", staged)
-            con.execute(f"INSERT INTO {name} (plan_id, {columns}) SELECT ?, {columns} FROM plan_view", [plan_id])
-            con.unregister("plan_view")
-        con.execute("DELETE FROM plans WHERE plan_id = ?", [plan_id])
-        con.execute(
-            f"INSERT INTO plans ({', '.join(PLAN_COLUMNS)}) VALUES ({', '.join('?' for _ in PLAN_COLUMNS)})",
-            [row[c] for c in PLAN_COLUMNS],
-        )
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
+    write_record(store.con, PLAN_KIND, plan_id, row, PLAN_COLUMNS, TABLES, tables, "plan_")
     return plan_id
 
 
